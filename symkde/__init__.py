@@ -1,0 +1,28 @@
+"""symkde: the softmax-weighted KDE cross-entropy loss, derived, proved and verified.
+
+Numeric API (NumPy, float64; runs on generated code and never imports SymPy)::
+
+    symkde.loss(z, x, a, b, kernel="laplace", bandwidth=1.0)
+    symkde.grad(...), symkde.loss_and_grad(...)
+
+``symkde.reference`` (mpmath) and ``symkde.theorems`` (SymPy) load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from symkde.errors import UncoveredTargetError
+from symkde.numeric import grad, loss, loss_and_grad
+
+__all__ = ["UncoveredTargetError", "grad", "loss", "loss_and_grad", "reference", "theorems"]
+__version__ = "0.1.0"
+
+_LAZY = ("reference", "theorems", "kernels", "codegen", "nodes", "model")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f"symkde.{name}")
+    raise AttributeError(f"module 'symkde' has no attribute {name!r}")

@@ -1,0 +1,103 @@
+"""Render a theorem and its proof step by step as text, LaTeX or Markdown.
+
+>>> from symkde.theorems._core import Theorem, equal
+>>> import sympy as sp
+>>> x = sp.Symbol("x")
+>>> thm = Theorem("square", "a square", sp.Eq((x + 1) ** 2, x**2 + 2 * x + 1), (),
+...               lambda: [equal("expand", (x + 1) ** 2, x**2 + 2 * x + 1)])
+>>> print(render_derivation(thm, thm.prove(), "text"), end="")
+square: a square
+statement: Eq((x + 1)**2, x**2 + 2*x + 1)
+hypotheses: none
+step 1 [ok] expand
+    (x + 1)**2 = x**2 + 2*x + 1
+    (difference reduces to 0 by expand)
+verdict: proved
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from symkde.theorems._core import Proof, Step, Theorem
+
+__all__ = ["render_derivation", "verdict"]
+
+
+def verdict(theorem: Theorem, proof: Proof) -> str:
+    """``proved``, ``refuted (as expected)``, ``refuted`` or ``FAILED``."""
+    if proof.holds:
+        return "proved"
+    if proof.refuted:
+        return "refuted (as expected)" if not theorem.expected else "refuted"
+    return "FAILED"
+
+
+def _text(obj: Any) -> str:
+    return sp.sstr(obj) if isinstance(obj, sp.Basic) else str(obj)
+
+
+def _latex(obj: Any) -> str:
+    return sp.latex(obj) if isinstance(obj, sp.Basic) else str(obj)
+
+
+def _step_text(number: int, step: Step) -> list[str]:
+    mark = "ok" if step.holds else ("counterexample" if step.counterexample else "FAILED")
+    body = _text(step.lhs) if step.rhs is sp.true else f"{_text(step.lhs)} = {_text(step.rhs)}"
+    return [f"step {number} [{mark}] {step.description}", f"    {body}", f"    ({step.detail})"]
+
+
+def render_derivation(theorem: Theorem, proof: Proof, style: str = "text") -> str:
+    """The derivation of ``theorem`` with each checked step, in ``style``.
+
+    Args:
+        theorem: the theorem.
+        proof: the result of ``theorem.prove()``.
+        style: ``"text"``, ``"latex"`` (a LaTeX fragment) or ``"markdown"`` (with $$ math).
+    """
+    hyps = ", ".join(_text(h) for h in theorem.hypotheses) or "none"
+    if style == "text":
+        lines = [
+            f"{theorem.name}: {theorem.title}",
+            f"statement: {_text(theorem.statement)}",
+            f"hypotheses: {hyps}",
+        ]
+        for number, step in enumerate(proof.steps, start=1):
+            lines += _step_text(number, step)
+        if proof.counterexample:
+            lines.append(f"counterexample: {proof.counterexample}")
+        lines.append(f"verdict: {verdict(theorem, proof)}")
+        return "\n".join(lines) + "\n"
+    if style not in ("latex", "markdown"):
+        raise ValueError(f"style: expected 'text', 'latex' or 'markdown', got {style!r}")
+    hyps_tex = ", ".join(_latex(h) for h in theorem.hypotheses) or r"\text{none}"
+    if style == "latex":
+        lines = [
+            rf"\paragraph{{{theorem.name}}} {theorem.title}",
+            rf"\[ {_latex(theorem.statement)} \quad \text{{under}} \quad {hyps_tex} \]",
+            r"\begin{enumerate}",
+        ]
+        for step in proof.steps:
+            tag = r"\checkmark" if step.holds else r"\times"
+            lines.append(rf"\item {step.description} ${tag}$ \[ {step.latex()} \]")
+        lines.append(r"\end{enumerate}")
+        lines.append(rf"Verdict: \textbf{{{verdict(theorem, proof)}}}.")
+        return "\n".join(lines) + "\n"
+    lines = [
+        f"### `{theorem.name}` — {theorem.title}",
+        "",
+        f"**Statement** $${_latex(theorem.statement)}$$",
+        f"**Hypotheses** ${hyps_tex}$",
+        "",
+    ]
+    if theorem.explanation:
+        lines += [theorem.explanation, ""]
+    for number, step in enumerate(proof.steps, start=1):
+        mark = "✓" if step.holds else ("✗ counterexample" if step.counterexample else "✗")
+        lines += [f"{number}. {step.description} ({mark})", "", f"   $${step.latex()}$$", ""]
+    if proof.counterexample:
+        lines += [f"**Counterexample:** `{proof.counterexample}`", ""]
+    lines.append(f"**Verdict:** {verdict(theorem, proof)} ({proof.seconds:.2f} s)")
+    return "\n".join(lines) + "\n"

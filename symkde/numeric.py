@@ -1,0 +1,404 @@
+"""The numeric API: loss and gradient of the softmax-KDE cross-entropy in float64.
+
+Everything here runs on NumPy and the generated kernels (``symkde/_generated``); importing
+it never imports SymPy.  The formulas are the theorems of ``symkde.theorems``
+(``derivations/gradient.py`` walks through them):
+
+* ``log p(t) = LogSumExp_j(log S_j + log K_h(t - x_j))`` with ``log S = log_softmax(z)``;
+* ``L = -mean_t log p(t)`` over the target (midpoint bins, Gauss-Legendre nodes or a closed
+  form), and ``dL/dz_i = S_i - mean_t R_i(t)`` with the responsibilities
+  ``R_i(t) = S_i K_h(t - x_i) / p(t) = softmax_i(log S + log K_h(t - x))`` (theorem
+  ``gradient``).
+
+All of it is evaluated in log space.  A node ``t`` whose dominant term has a large
+``|log K|`` (points hundreds of bandwidths away) is recomputed from the generated
+*log-kernel ratios* ``log K(t - x_j) - log K(t - x_ref)``, which carry no cancellation, so
+far-away points neither underflow nor lose digits.
+
+>>> import numpy as np
+>>> round(loss([0.0, 0.0], [0.0, 1.0], 0.0, 1.0), 12)  # mpmath: 1.1524753240992...
+1.152475324099
+>>> grad([0.0, 0.0], [0.0, 1.0], 0.0, 1.0).round(12)
+array([0., 0.])
+>>> loss([0.0], [5.0], 0.0, 1.0, kernel="boxcar")
+inf
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from symkde._generated.log_kernels import KERNEL_INFO, LOG_KERNEL_RATIOS, LOG_KERNELS
+from symkde._validate import Problem, validate
+from symkde.errors import UncoveredTargetError
+
+__all__ = ["QuadratureError", "grad", "loss", "loss_and_grad"]
+
+FloatArray = NDArray[np.float64]
+
+#: Elements per block of the (nodes x points) array: 2**16 float64 = 512 KiB stays in L2
+#: cache, so the dozen passes over a block run at cache speed (benchmarks/bench_numeric.py).
+_BLOCK_ELEMENTS = 1 << 16
+#: A node is recomputed from log-kernel ratios when the dominant ``|log K|`` plus the spread of
+#: log-weights exceeds this: rounding in ``log K`` is then ``> 32 * eps``, i.e. a few 1e-15 in
+#: each responsibility (the contract allows 1e-12; the slow path keeps it near 1e-16).
+_CAREFUL_LOG_KERNEL = 32.0
+#: Gauss-Legendre order of one quadrature panel; each panel is compared with its two halves.
+_GL_ORDER = 16
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
+#: Quadrature: a panel is accepted when whole and halves agree to this (relative for the loss,
+#: absolute for the gradient, both scaled by the panel's share of [a, b]).
+_QUAD_TOL = 1e-14
+_QUAD_MAX_LEVELS = 60
+
+
+class QuadratureError(RuntimeError):
+    """The adaptive quadrature did not reach its tolerance (never returned silently)."""
+
+
+@dataclass(frozen=True)
+class _Mixture:
+    """The unmasked points: their log-weights and positions, and where they sit in ``z``."""
+
+    log_w: FloatArray
+    x: FloatArray
+    index: NDArray[np.intp]
+    weights_full: FloatArray  # S = softmax(z) for all n points (0 where masked)
+    kernel: str
+    h: float
+
+    @property
+    def log_w_spread(self) -> float:
+        return float(self.log_w.max() - self.log_w.min())
+
+
+def _mixture(problem: Problem) -> _Mixture:
+    z = problem.z
+    finite = np.isfinite(z)
+    shifted = z[finite] - z[finite].max()
+    log_w = shifted - math.log(math.fsum(np.exp(shifted)))
+    weights_full = np.zeros_like(z)
+    weights_full[finite] = np.exp(log_w)
+    index = np.flatnonzero(finite)
+    return _Mixture(
+        log_w, problem.x[finite], index, weights_full, problem.kernel, problem.bandwidth
+    )
+
+
+def _blocks(mix: _Mixture, t: FloatArray, rows_multiple: int = 1) -> Iterator[tuple[slice, Any]]:
+    """Yield ``(rows, (lse, E, esum))`` for blocks of nodes.
+
+    ``lse[m] = log p(t_m)``; ``E[m, j] = exp(logit_j(t_m) - max_j logit_j(t_m))`` so that
+    ``R[m, j] = E[m, j] / esum[m]``.  Rows where ``p = 0`` (a compact kernel that does not
+    reach ``t_m``) have ``lse = -inf``, ``E = 0`` and ``esum = 0``.
+    """
+    log_kernel = LOG_KERNELS[mix.kernel]
+    info = KERNEL_INFO[mix.kernel]
+    k = mix.x.shape[0]
+    rows_per_block = max(
+        rows_multiple, (_BLOCK_ELEMENTS // max(k, 1)) // rows_multiple * rows_multiple
+    )
+    spread = mix.log_w_spread
+    for start in range(0, t.shape[0], rows_per_block):
+        rows = slice(start, min(start + rows_per_block, t.shape[0]))
+        tb = t[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_k = log_kernel(np.subtract.outer(tb, mix.x), mix.h)
+        logits = np.add(log_k, mix.log_w, out=log_k if log_k.flags.writeable else None)
+        ref = np.argmax(logits, axis=1)
+        top = logits[np.arange(tb.shape[0]), ref]
+        covered = top > -np.inf
+        logits -= np.where(covered, top, 0.0)[:, None]
+        if info["stable_ratio"]:
+            dominant_log_k = np.abs(top - mix.log_w[ref])
+            careful = np.flatnonzero(covered & (dominant_log_k + spread > _CAREFUL_LOG_KERNEL))
+            if careful.size:
+                x_ref = mix.x[ref[careful]][:, None]
+                with np.errstate(invalid="ignore"):
+                    ratio = LOG_KERNEL_RATIOS[mix.kernel](tb[careful][:, None], mix.x, x_ref, mix.h)
+                logits[careful] = ratio + (mix.log_w - mix.log_w[ref[careful]][:, None])
+        np.exp(logits, out=logits)
+        esum = logits.sum(axis=1)
+        with np.errstate(divide="ignore"):
+            lse = top + np.log(esum)
+        yield rows, (lse, logits, esum)
+
+
+def _uncovered(mix: _Mixture, a: float, b: float) -> tuple[float, float] | None:
+    """The first sub-interval of [a, b] of positive length where a compact kernel gives p = 0."""
+    if not KERNEL_INFO[mix.kernel]["compact"]:
+        return None
+    order = np.argsort(mix.x)
+    lo, hi = mix.x[order] - mix.h, mix.x[order] + mix.h
+    reach = np.maximum.accumulate(hi)  # right end of the union of supports so far
+    if lo[0] > a:
+        return (a, min(float(lo[0]), b))
+    gaps = np.flatnonzero(lo[1:] > reach[:-1])
+    for g in gaps:
+        gap_lo, gap_hi = float(reach[g]), float(lo[g + 1])
+        if gap_hi > a and gap_lo < b:
+            return (max(gap_lo, a), min(gap_hi, b))
+    if reach[-1] < b:
+        return (max(float(reach[-1]), a), b)
+    return None
+
+
+def _raise_uncovered(mix: _Mixture, a: float, b: float, t_bad: float) -> None:
+    gap = _uncovered(mix, a, b)
+    if gap is None or not gap[0] <= t_bad <= gap[1]:
+        gap = (t_bad, t_bad)  # a node exactly where a triangle kernel reaches zero
+    raise UncoveredTargetError(gap)
+
+
+def _finish(mix: _Mixture, neg_loss: float, mean_r: FloatArray) -> tuple[float, FloatArray]:
+    gradient = mix.weights_full.copy()
+    gradient[mix.index] -= mean_r
+    return -neg_loss, gradient
+
+
+def _bins(mix: _Mixture, problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
+    m = problem.bins
+    assert m is not None
+    a, b = problem.a, problem.b
+    t = a + (np.arange(m) + 0.5) * ((b - a) / m)
+    parts = []
+    mean_r = np.zeros_like(mix.log_w)
+    for rows, (lse, e, esum) in _blocks(mix, t):
+        if not np.isfinite(lse).all():
+            if not with_grad:
+                return math.inf, None
+            _raise_uncovered(mix, a, b, float(t[rows][np.argmin(np.isfinite(lse))]))
+        parts.append(math.fsum(lse))
+        if with_grad:
+            mean_r += (1.0 / (m * esum)) @ e
+    neg_loss = math.fsum(parts) / m
+    if not with_grad:
+        return -neg_loss, None
+    return _finish(mix, neg_loss, mean_r)
+
+
+def _breakpoints(mix: _Mixture, a: float, b: float) -> FloatArray:
+    """a, b, every kink of the integrand inside, and the dominance switches between neighbours."""
+    info = KERNEL_INFO[mix.kernel]
+    cand = [np.array([a, b])]
+    for offset in info["kinks"]:
+        cand.append(mix.x + offset * mix.h)
+    if mix.kernel in ("laplace", "gaussian") and mix.x.size > 1:
+        order = np.argsort(mix.x)
+        x1, x2 = mix.x[order][:-1], mix.x[order][1:]
+        w1, w2 = mix.log_w[order][:-1], mix.log_w[order][1:]
+        apart = x2 > x1
+        if mix.kernel == "laplace":
+            switch = (x1 + x2) / 2 + mix.h * (w1 - w2) / 2
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                switch = (x1 + x2) / 2 + mix.h**2 * (w1 - w2) / (x2 - x1)
+        cand.append(switch[apart])
+    pts = np.concatenate(cand)
+    pts = pts[np.isfinite(pts) & (pts >= a) & (pts <= b)]
+    return np.unique(pts)
+
+
+def _quadrature(
+    mix: _Mixture, problem: Problem, with_grad: bool
+) -> tuple[float, FloatArray | None]:
+    a, b = problem.a, problem.b
+    gap = _uncovered(mix, a, b)
+    if gap is not None:
+        if not with_grad:
+            return math.inf, None
+        raise UncoveredTargetError(gap)
+    edges = _breakpoints(mix, a, b)
+    lo, hi = edges[:-1], edges[1:]
+    keep = hi > lo
+    lo, hi = lo[keep], hi[keep]
+    neg_loss_parts: list[float] = []
+    mean_r = np.zeros_like(mix.log_w)
+    k = mix.x.size
+    per_panel = 3 * _GL_ORDER  # whole panel, left half, right half
+    for _level in range(_QUAD_MAX_LEVELS):
+        mid = 0.5 * (lo + hi)
+        half = 0.5 * (hi - lo)
+        centres = np.stack([mid, 0.5 * (lo + mid), 0.5 * (mid + hi)], axis=1)  # (P, 3)
+        radii = np.stack([half, 0.5 * half, 0.5 * half], axis=1)
+        t = (centres[:, :, None] + radii[:, :, None] * _GL_X).reshape(-1)
+        wt = ((radii[:, :, None] * _GL_W) / (b - a)).reshape(-1)
+        n_panels = lo.size
+        whole_l = np.empty(n_panels)
+        halves_l = np.empty(n_panels)
+        grad_err = np.zeros(n_panels)
+        halves_r = np.zeros((n_panels, k)) if with_grad else None
+        for rows, (lse, e, esum) in _blocks(mix, t, rows_multiple=per_panel):
+            panels = slice(rows.start // per_panel, rows.stop // per_panel)
+            if not np.isfinite(lse).all():
+                raise QuadratureError(f"log p is not finite at a node in [{a}, {b}]")
+            weighted = (wt[rows] * lse).reshape(-1, 3, _GL_ORDER).sum(axis=2)
+            whole_l[panels] = weighted[:, 0]
+            halves_l[panels] = weighted[:, 1] + weighted[:, 2]
+            if with_grad:
+                scale = (wt[rows] / esum).reshape(-1, 3 * _GL_ORDER)
+                r = e.reshape(-1, 3 * _GL_ORDER, k)
+                whole = np.einsum("pq,pqk->pk", scale[:, :_GL_ORDER], r[:, :_GL_ORDER])
+                halves = np.einsum("pq,pqk->pk", scale[:, _GL_ORDER:], r[:, _GL_ORDER:])
+                grad_err[panels] = np.abs(whole - halves).max(axis=1)
+                assert halves_r is not None
+                halves_r[panels] = halves
+        share = (hi - lo) / (b - a)
+        loss_ok = np.abs(whole_l - halves_l) <= _QUAD_TOL * np.maximum(share, np.abs(halves_l))
+        grad_ok = grad_err <= _QUAD_TOL * share
+        done = loss_ok & grad_ok
+        neg_loss_parts.extend(halves_l[done].tolist())
+        if with_grad:
+            assert halves_r is not None
+            mean_r += halves_r[done].sum(axis=0)
+        if done.all():
+            neg_loss = math.fsum(neg_loss_parts)
+            if not with_grad:
+                return -neg_loss, None
+            return _finish(mix, neg_loss, mean_r)
+        lo, mid_, hi = lo[~done], mid[~done], hi[~done]
+        if np.any(mid_ <= lo) or np.any(mid_ >= hi):
+            break  # panels cannot be split further in float64
+        lo, hi = np.concatenate([lo, mid_]), np.concatenate([mid_, hi])
+    raise QuadratureError(
+        f"quadrature did not converge to {_QUAD_TOL} on {lo.size} panels of [{a}, {b}] "
+        f"(kernel={mix.kernel!r}, bandwidth={mix.h!r})"
+    )
+
+
+def _exact(mix: _Mixture, problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
+    from symkde.exact import exact_loss_grad
+
+    value, mean_grad = exact_loss_grad(
+        mix.kernel, mix.log_w, mix.x, problem.a, problem.b, mix.h, with_grad=with_grad
+    )
+    if mean_grad is None:
+        return value, None
+    gradient = np.zeros_like(mix.weights_full)
+    gradient[mix.index] = mean_grad
+    return value, gradient
+
+
+def _has_exact(kernel: str, circular: bool) -> bool:
+    try:
+        from symkde.exact import EXACT_KERNELS
+    except ImportError:  # pragma: no cover - the closed forms ship with the package
+        return False
+    return kernel in EXACT_KERNELS and not circular
+
+
+def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
+    if problem.circular:
+        raise NotImplementedError("circular=True: the circle is issue 5 and not built yet")
+    mix = _mixture(problem)
+    method = problem.method
+    if method == "auto":
+        method = "exact" if _has_exact(problem.kernel, problem.circular) else "quadrature"
+    if method == "exact":
+        if not _has_exact(problem.kernel, problem.circular):
+            raise ValueError(
+                f"method: 'exact' needs a kernel with a closed form (laplace, boxcar, triangle); "
+                f"got kernel={problem.kernel!r}, use 'quadrature' or 'auto'"
+            )
+        return _exact(mix, problem, with_grad)
+    if method == "bins":
+        return _bins(mix, problem, with_grad)
+    return _quadrature(mix, problem, with_grad)
+
+
+def loss(
+    z: Any,
+    x: Any,
+    a: Any,
+    b: Any,
+    *,
+    kernel: str = "laplace",
+    bandwidth: float = 1.0,
+    circular: bool = False,
+    method: str = "auto",
+    bins: int | None = None,
+) -> float:
+    """The cross-entropy ``L = -(1/(b-a)) integral_a^b log p(t) dt`` (or its binned form).
+
+    Returns ``inf`` when a compact kernel leaves part of ``[a, b]`` uncovered.
+    Options: ``kernel``, ``bandwidth``, ``circular``, ``method``, ``bins`` (API.md).
+
+    >>> round(loss([0.0], [0.0], -1.0, 1.0, kernel="boxcar", bandwidth=1.0), 15)  # p = 1/2
+    0.693147180559945
+    """
+    value, _ = _compute(
+        validate(
+            z,
+            x,
+            a,
+            b,
+            kernel=kernel,
+            bandwidth=bandwidth,
+            circular=circular,
+            method=method,
+            bins=bins,
+        ),
+        with_grad=False,
+    )
+    return float(value)
+
+
+def grad(
+    z: Any,
+    x: Any,
+    a: Any,
+    b: Any,
+    *,
+    kernel: str = "laplace",
+    bandwidth: float = 1.0,
+    circular: bool = False,
+    method: str = "auto",
+    bins: int | None = None,
+) -> FloatArray:
+    """``dL/dz``, shape ``(n,)``; 0 for masked (``-inf``) logits.
+
+    Raises :class:`symkde.UncoveredTargetError` when the loss is infinite.
+
+    >>> grad([0.0, -np.inf], [0.0, 3.0], 0.0, 1.0)
+    array([0., 0.])
+    """
+    return loss_and_grad(
+        z, x, a, b, kernel=kernel, bandwidth=bandwidth, circular=circular, method=method, bins=bins
+    )[1]
+
+
+def loss_and_grad(
+    z: Any,
+    x: Any,
+    a: Any,
+    b: Any,
+    *,
+    kernel: str = "laplace",
+    bandwidth: float = 1.0,
+    circular: bool = False,
+    method: str = "auto",
+    bins: int | None = None,
+) -> tuple[float, FloatArray]:
+    """``(loss, grad)`` in one pass; same options and errors as :func:`grad`."""
+    value, gradient = _compute(
+        validate(
+            z,
+            x,
+            a,
+            b,
+            kernel=kernel,
+            bandwidth=bandwidth,
+            circular=circular,
+            method=method,
+            bins=bins,
+        ),
+        with_grad=True,
+    )
+    assert gradient is not None
+    return float(value), gradient
