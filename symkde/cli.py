@@ -56,7 +56,10 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
         print("\nnumeric cross-check against the mpmath reference", file=out, flush=True)
         ok &= run_numeric_checks(out, quick=not args.full)
     seconds = time.perf_counter() - start
-    print(f"\n{'ALL VERDICTS AS EXPECTED' if ok else 'SOME VERDICTS FAILED'} ({seconds:.1f} s)", file=out)
+    print(
+        f"\n{'ALL VERDICTS AS EXPECTED' if ok else 'SOME VERDICTS FAILED'} ({seconds:.1f} s)",
+        file=out,
+    )
     return 0 if ok else 1
 
 

@@ -23,10 +23,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.codegen.cfunctions import expm1
 
-from symkde.nodes import LogI0e
+from symkde.nodes import LogI0e, LogSumExp
 
-__all__ = ["KERNELS", "Kernel", "density", "h", "kappa_of", "log_density", "u"]
+__all__ = [
+    "KERNELS",
+    "Kernel",
+    "density",
+    "h",
+    "kappa_of",
+    "log_density",
+    "u",
+    "wrapped_density",
+    "wrapped_log_density",
+]
 
 #: The kernel's argument ``u = t - x_j`` (real).
 u = sp.Symbol("u", real=True)
@@ -133,7 +144,9 @@ def _log_of_piece(expr: sp.Expr) -> sp.Expr:
     logged = sp.expand(logged.replace(sp.cos, lambda arg: 1 - 2 * sp.sin(arg / 2) ** 2))
     # log(I0(kappa)) = kappa + log(i0e(kappa)): the stable node keeps exp(kappa) out of floats.
     return logged.replace(
-        lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.besseli) and e.args[0].args[0] == 0,
+        lambda e: (
+            isinstance(e, sp.log) and isinstance(e.args[0], sp.besseli) and e.args[0].args[0] == 0
+        ),
         lambda e: e.args[0].args[1] + LogI0e(e.args[0].args[1]),
     )
 
@@ -151,3 +164,57 @@ def log_density(expr: sp.Expr) -> sp.Expr:
     if isinstance(expr, sp.Piecewise):
         return sp.Piecewise(*[(_log_of_piece(e), c) for e, c in expr.args])
     return _log_of_piece(expr)
+
+
+def wrapped_density(name: str, arg: sp.Expr = u, bw: sp.Expr = h) -> sp.Expr | None:
+    """Closed form of the wrapped kernel ``sum_k K_h(u + 2 pi k)``, or None if it has none.
+
+    laplace: ``cosh((pi - r)/h) / (2 h sinh(pi/h))`` with ``r = u mod 2 pi``; cauchy: the
+    wrapped Cauchy ``(1 - rho^2) / (2 pi (1 + rho^2 - 2 rho cos u))``, ``rho = exp(-h)``;
+    vonmises is periodic already.  gaussian, boxcar and triangle are image sums (no closed
+    form); the theorems of ``symkde.theorems.circle`` prove each closed form equals its sum.
+
+    >>> wrapped_density("laplace")
+    cosh((pi - Mod(u, 2*pi))/h)/(2*h*sinh(pi/h))
+    """
+    if name == "laplace":
+        r = sp.Mod(arg, 2 * sp.pi)
+        return sp.cosh((sp.pi - r) / bw) / (2 * bw * sp.sinh(sp.pi / bw))
+    if name == "cauchy":
+        rho = sp.exp(-bw)
+        return (1 - rho**2) / (2 * sp.pi * (1 + rho**2 - 2 * rho * sp.cos(arg)))
+    if name == "vonmises":
+        return density(name, arg, bw)
+    if name in KERNELS:
+        return None
+    raise ValueError(f"kernel: expected one of {sorted(KERNELS)}, got {name!r}")
+
+
+def wrapped_log_density(name: str, arg: sp.Expr = u, bw: sp.Expr = h) -> sp.Expr | None:
+    """``log`` of :func:`wrapped_density` in a form that neither overflows nor cancels.
+
+    laplace: ``LogSumExp(-r/h, (r - 2 pi)/h) - log(-expm1(-2 pi/h)) - log(2 h)``, the two
+    nearest images summed in log space (finite for h = 1e-3 where ``sinh(pi/h)`` overflows);
+    cauchy: ``1 + rho^2 - 2 rho cos u = expm1(-h)^2 + 4 rho sin(u/2)^2`` (no cancellation
+    for small h).  ``tests/test_kernels_circle.py`` proves each equals ``log`` of the closed
+    form.
+
+    >>> wrapped_log_density("cauchy")
+    -log(expm1(-h)**2 + 4*exp(-h)*sin(u/2)**2) + log(-expm1(-2*h)) - log(pi) - log(2)
+    """
+    if name == "laplace":
+        r = sp.Mod(arg, 2 * sp.pi)
+        return (
+            LogSumExp(-r / bw, (r - 2 * sp.pi) / bw)
+            - sp.log(-expm1(-2 * sp.pi / bw))
+            - sp.log(2 * bw)
+        )
+    if name == "cauchy":
+        rho = sp.exp(-bw)
+        denominator = expm1(-bw) ** 2 + 4 * rho * sp.sin(arg / 2) ** 2
+        return sp.log(-expm1(-2 * bw)) - sp.log(2) - sp.log(sp.pi) - sp.log(denominator)
+    if name == "vonmises":
+        return log_density(density(name, arg, bw))
+    if name in KERNELS:
+        return None
+    raise ValueError(f"kernel: expected one of {sorted(KERNELS)}, got {name!r}")

@@ -79,7 +79,8 @@ class LogI0e(sp.Function):
 class StableNumPyPrinter(NumPyPrinter):
     """NumPy printer that emits the stable forms of symkde's nodes.
 
-    ``LogSumExp`` prints as ``symkde._stable.logsumexp`` over the stacked terms, and
+    ``LogSumExp`` prints as ``numpy.logaddexp`` (two terms) or ``symkde._stable.logsumexp``
+    over the stacked terms, and
     ``LogI0e`` as ``numpy.log(scipy.special.i0e(k))``.
     """
 
@@ -93,6 +94,9 @@ class StableNumPyPrinter(NumPyPrinter):
         return out
 
     def _print_LogSumExp(self, expr: LogSumExp) -> str:
+        if len(expr.args) == 2:
+            fn = self._module_format("numpy.logaddexp")
+            return f"{fn}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
         fn = self._module_format("symkde._stable.logsumexp")
         terms = ", ".join(self._print(a) for a in expr.args)
         return f"{fn}(({terms},))"

@@ -34,7 +34,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symkde._generated.log_kernels import KERNEL_INFO, LOG_KERNEL_RATIOS, LOG_KERNELS
+from symkde._generated.log_kernels import (
+    KERNEL_INFO,
+    LOG_KERNEL_RATIOS,
+    LOG_KERNELS,
+    WRAPPED_LOG_KERNELS,
+)
 from symkde._validate import Problem, validate
 from symkde.errors import UncoveredTargetError
 
@@ -56,6 +61,9 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
 #: absolute for the gradient, both scaled by the panel's share of [a, b]).
 _QUAD_TOL = 1e-14
 _QUAD_MAX_LEVELS = 60
+_TWO_PI = 2.0 * math.pi
+#: Image sums on the circle drop a tail below this, relative to the kernel's value.
+_IMAGE_TAIL = 1e-17
 
 
 class QuadratureError(RuntimeError):
@@ -72,6 +80,7 @@ class _Mixture:
     weights_full: FloatArray  # S = softmax(z) for all n points (0 where masked)
     kernel: str
     h: float
+    circular: bool = False
 
     @property
     def log_w_spread(self) -> float:
@@ -87,8 +96,85 @@ def _mixture(problem: Problem) -> _Mixture:
     weights_full[finite] = np.exp(log_w)
     index = np.flatnonzero(finite)
     return _Mixture(
-        log_w, problem.x[finite], index, weights_full, problem.kernel, problem.bandwidth
+        log_w,
+        problem.x[finite],
+        index,
+        weights_full,
+        problem.kernel,
+        problem.bandwidth,
+        problem.circular,
     )
+
+
+def image_count(kernel: str, h: float) -> int:
+    """Images ``k = -K..K`` of ``sum_k K_h(r + 2 pi k)``, ``|r| <= pi``, that matter.
+
+    Compact kernels: every image that can reach (exact).  Laplace and Gaussian: the smallest
+    ``K`` whose dropped tail is below ``1e-17`` of the ``k = 0`` term, from the bound
+    ``sum_{|k|>K} a_k <= 2 a_{K+1} / (1 - q)`` with ``a_k`` the largest possible value of the
+    ``k``-th image (``|r + 2 pi k| >= (2|k| - 1) pi``) and ``q`` the ratio of its successors.
+
+    >>> image_count("boxcar", 1.0), image_count("gaussian", 1.0), image_count("laplace", 1.0)
+    (1, 2, 7)
+    """
+    if KERNEL_INFO[kernel]["compact"]:
+        return math.ceil((h + math.pi) / _TWO_PI)
+    log_tail_bound = math.log(_IMAGE_TAIL)
+    for count in range(1, 1 << 20):
+        nearest = (2 * count + 1) * math.pi  # distance of image count + 1, at worst
+        if kernel == "gaussian":
+            log_a = -(nearest**2 - math.pi**2) / (2 * h * h)  # relative to the k = 0 term
+            log_q = -8 * (count + 1) * math.pi**2 / (2 * h * h)
+        else:  # laplace
+            log_a = -(nearest - math.pi) / h
+            log_q = -_TWO_PI / h
+        if math.log(2) + log_a - math.log(-math.expm1(log_q)) < log_tail_bound:
+            return count
+    raise ValueError(f"bandwidth: {h!r} needs more than 2**20 images on the circle")
+
+
+def _wrap(angle: FloatArray) -> FloatArray:
+    """``angle`` reduced to [-pi, pi] (the nearest image)."""
+    return angle - _TWO_PI * np.round(angle / _TWO_PI)
+
+
+def _log_kernel_values(mix: _Mixture, tb: FloatArray) -> FloatArray:
+    """``log K_h(t - x_j)`` for a block of nodes, wrapped on the circle."""
+    diff = np.subtract.outer(tb, mix.x)
+    if not mix.circular:
+        return LOG_KERNELS[mix.kernel](diff, mix.h)
+    if mix.kernel in WRAPPED_LOG_KERNELS:
+        return WRAPPED_LOG_KERNELS[mix.kernel](diff, mix.h)
+    r = _wrap(diff)
+    log_kernel = LOG_KERNELS[mix.kernel]
+    total = log_kernel(r, mix.h)
+    for k in range(1, image_count(mix.kernel, mix.h) + 1):
+        np.logaddexp(total, log_kernel(r + k * _TWO_PI, mix.h), out=total)
+        np.logaddexp(total, log_kernel(r - k * _TWO_PI, mix.h), out=total)
+    return total
+
+
+def _careful_logits(mix: _Mixture, tb: FloatArray, ref: NDArray[np.intp]) -> FloatArray:
+    """``log w_j + log K(t - x_j) - (log w_ref + log K(t - x_ref))`` without cancellation.
+
+    From the generated ratios ``log K(t - x) - log K(t - y)`` (``d = x - y``, ``s = x + y``
+    formed first).  On the circle each point is moved to its nearest image and the image sum
+    ``log sum_k K(t - x - 2 pi k)`` is taken over ratios, so nothing large is subtracted.
+    """
+    ratio = LOG_KERNEL_RATIOS[mix.kernel]
+    t_col = tb[:, None]
+    log_w_diff = mix.log_w - mix.log_w[ref][:, None]
+    if not mix.circular or mix.kernel not in ("laplace", "gaussian"):
+        return ratio(t_col, mix.x, mix.x[ref][:, None], mix.h) + log_w_diff
+    x_near = t_col - _wrap(np.subtract.outer(tb, mix.x))  # nearest image of each point
+    y_near = x_near[np.arange(tb.size), ref][:, None]
+    num = ratio(t_col, x_near, y_near, mix.h)
+    den = np.zeros_like(y_near)
+    for k in range(1, image_count(mix.kernel, mix.h) + 1):
+        for shift in (k * _TWO_PI, -k * _TWO_PI):
+            np.logaddexp(num, ratio(t_col, x_near + shift, y_near, mix.h), out=num)
+            np.logaddexp(den, ratio(t_col, y_near + shift, y_near, mix.h), out=den)
+    return num - den + log_w_diff
 
 
 def _blocks(mix: _Mixture, t: FloatArray, rows_multiple: int = 1) -> Iterator[tuple[slice, Any]]:
@@ -98,7 +184,6 @@ def _blocks(mix: _Mixture, t: FloatArray, rows_multiple: int = 1) -> Iterator[tu
     ``R[m, j] = E[m, j] / esum[m]``.  Rows where ``p = 0`` (a compact kernel that does not
     reach ``t_m``) have ``lse = -inf``, ``E = 0`` and ``esum = 0``.
     """
-    log_kernel = LOG_KERNELS[mix.kernel]
     info = KERNEL_INFO[mix.kernel]
     k = mix.x.shape[0]
     rows_per_block = max(
@@ -109,7 +194,7 @@ def _blocks(mix: _Mixture, t: FloatArray, rows_multiple: int = 1) -> Iterator[tu
         rows = slice(start, min(start + rows_per_block, t.shape[0]))
         tb = t[rows]
         with np.errstate(invalid="ignore", divide="ignore"):
-            log_k = log_kernel(np.subtract.outer(tb, mix.x), mix.h)
+            log_k = _log_kernel_values(mix, tb)
         logits = np.add(log_k, mix.log_w, out=log_k if log_k.flags.writeable else None)
         ref = np.argmax(logits, axis=1)
         top = logits[np.arange(tb.shape[0]), ref]
@@ -119,10 +204,8 @@ def _blocks(mix: _Mixture, t: FloatArray, rows_multiple: int = 1) -> Iterator[tu
             dominant_log_k = np.abs(top - mix.log_w[ref])
             careful = np.flatnonzero(covered & (dominant_log_k + spread > _CAREFUL_LOG_KERNEL))
             if careful.size:
-                x_ref = mix.x[ref[careful]][:, None]
                 with np.errstate(invalid="ignore"):
-                    ratio = LOG_KERNEL_RATIOS[mix.kernel](tb[careful][:, None], mix.x, x_ref, mix.h)
-                logits[careful] = ratio + (mix.log_w - mix.log_w[ref[careful]][:, None])
+                    logits[careful] = _careful_logits(mix, tb[careful], ref[careful])
         np.exp(logits, out=logits)
         esum = logits.sum(axis=1)
         with np.errstate(divide="ignore"):
@@ -130,12 +213,27 @@ def _blocks(mix: _Mixture, t: FloatArray, rows_multiple: int = 1) -> Iterator[tu
         yield rows, (lse, logits, esum)
 
 
+def _images(mix: _Mixture, lo: float, hi: float) -> FloatArray:
+    """Every position the points take that can matter on [lo, hi]: ``x_j`` on the line,
+    ``x_j + 2 pi k`` for the ``k`` that reach [lo, hi] on the circle."""
+    if not mix.circular:
+        return mix.x
+    k_lo = np.floor((lo - mix.x) / _TWO_PI)
+    k_hi = np.ceil((hi - mix.x) / _TWO_PI)
+    counts = (k_hi - k_lo + 1).astype(np.intp)
+    base = np.repeat(mix.x + k_lo * _TWO_PI, counts)
+    steps = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return base + steps * _TWO_PI
+
+
 def _uncovered(mix: _Mixture, a: float, b: float) -> tuple[float, float] | None:
     """The first sub-interval of [a, b] of positive length where a compact kernel gives p = 0."""
     if not KERNEL_INFO[mix.kernel]["compact"]:
         return None
-    order = np.argsort(mix.x)
-    lo, hi = mix.x[order] - mix.h, mix.x[order] + mix.h
+    if mix.circular and mix.h >= math.pi:
+        return None  # every point's support is the whole circle
+    centres = np.sort(_images(mix, a - mix.h, b + mix.h))
+    lo, hi = centres - mix.h, centres + mix.h
     reach = np.maximum.accumulate(hi)  # right end of the union of supports so far
     if lo[0] > a:
         return (a, min(float(lo[0]), b))
@@ -187,9 +285,10 @@ def _breakpoints(mix: _Mixture, a: float, b: float) -> FloatArray:
     """a, b, every kink of the integrand inside, and the dominance switches between neighbours."""
     info = KERNEL_INFO[mix.kernel]
     cand = [np.array([a, b])]
+    centres = _images(mix, a - mix.h, b + mix.h)
     for offset in info["kinks"]:
-        cand.append(mix.x + offset * mix.h)
-    if mix.kernel in ("laplace", "gaussian") and mix.x.size > 1:
+        cand.append(centres + offset * mix.h)
+    if mix.kernel in ("laplace", "gaussian") and mix.x.size > 1 and not mix.circular:
         order = np.argsort(mix.x)
         x1, x2 = mix.x[order][:-1], mix.x[order][1:]
         w1, w2 = mix.log_w[order][:-1], mix.log_w[order][1:]
@@ -294,8 +393,6 @@ def _has_exact(kernel: str, circular: bool) -> bool:
 
 
 def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
-    if problem.circular:
-        raise NotImplementedError("circular=True: the circle is issue 5 and not built yet")
     mix = _mixture(problem)
     method = problem.method
     if method == "auto":

@@ -49,7 +49,10 @@ def _cases(quick: bool) -> Iterator[tuple[str, dict]]:
         z = rng.normal(0, 1, n)
         yield "inside", dict(z=z, x=rng.uniform(a, b, n), a=a, b=b, bandwidth=h)
         yield "edges", dict(z=z, x=np.array([a, b, 0.25, a, b, b][:n]), a=a, b=b, bandwidth=h)
-        yield "far-one-side", dict(z=z, x=b + 3000 * h + rng.uniform(0, 2 * h, n), a=a, b=b, bandwidth=h)
+        yield (
+            "far-one-side",
+            dict(z=z, x=b + 3000 * h + rng.uniform(0, 2 * h, n), a=a, b=b, bandwidth=h),
+        )
         x_both = np.where(np.arange(n) % 2 == 0, a - 2000 * h, b + 2500 * h) + rng.uniform(0, h, n)
         yield "far-both-sides", dict(z=z, x=x_both, a=a, b=b, bandwidth=h)
         z700 = np.array([700.0, -700.0, 0.5, -699.0, 701.0, 3.0][:n])
@@ -79,13 +82,26 @@ def numeric_checks(quick: bool = True) -> Iterator[Check]:
                 kw["bandwidth"] = 2.0  # wide enough to cover [a, b]
             for method, bins in _methods(kernel):
                 got_l, got_g = symkde.loss_and_grad(
-                    kw["z"], kw["x"], kw["a"], kw["b"], kernel=kernel,
-                    bandwidth=kw["bandwidth"], method=method, bins=bins,
+                    kw["z"],
+                    kw["x"],
+                    kw["a"],
+                    kw["b"],
+                    kernel=kernel,
+                    bandwidth=kw["bandwidth"],
+                    method=method,
+                    bins=bins,
                 )
                 ref_method = "bins" if method == "bins" else "integral"
                 ref_l, ref_g = reference.loss_and_grad(
-                    kw["z"], kw["x"], kw["a"], kw["b"], kernel=kernel, bandwidth=kw["bandwidth"],
-                    method=ref_method, bins=bins, dps=REF_DPS,
+                    kw["z"],
+                    kw["x"],
+                    kw["a"],
+                    kw["b"],
+                    kernel=kernel,
+                    bandwidth=kw["bandwidth"],
+                    method=ref_method,
+                    bins=bins,
+                    dps=REF_DPS,
                 )
                 loss_err = abs(got_l - float(ref_l)) / max(1.0, abs(float(ref_l)))
                 grad_err = max(abs(g - float(r)) for g, r in zip(got_g, ref_g, strict=True))
@@ -125,4 +141,8 @@ def run_numeric_checks(out: TextIO, quick: bool = True) -> bool:
         f"gradient {GRAD_ATOL} absolute",
         file=out,
     )
-    return ok_all and count > 0 and not math.isnan(sum(c.grad_err for cs in worst.values() for c in cs))
+    return (
+        ok_all
+        and count > 0
+        and not math.isnan(sum(c.grad_err for cs in worst.values() for c in cs))
+    )

@@ -8,7 +8,7 @@ import scipy
 import sympy
 
 
-def pytest_report_header(config):  # noqa: ARG001 - pytest hook signature
+def pytest_report_header(config):
     return (
         f"symkde versions: sympy {sympy.__version__}, mpmath {mpmath.__version__}, "
         f"numpy {numpy.__version__}, scipy {scipy.__version__}"

@@ -27,7 +27,9 @@ def assert_close(got, ref, *, atol=0.0, rtol=0.0, ref_dps: int, what: str = "val
     """
     assert ref_dps >= 30, f"reference precision {ref_dps} digits is too low to judge float64"
     got_a = np.atleast_1d(np.asarray(got, dtype=np.float64))
-    ref_a = np.atleast_1d(np.array([float(r) for r in np.atleast_1d(np.asarray(ref, dtype=object))]))
+    ref_a = np.atleast_1d(
+        np.array([float(r) for r in np.atleast_1d(np.asarray(ref, dtype=object))])
+    )
     assert got_a.shape == ref_a.shape, f"{what}: shape {got_a.shape} != reference {ref_a.shape}"
     both_inf = np.isinf(got_a) & np.isinf(ref_a) & (np.sign(got_a) == np.sign(ref_a))
     err = np.where(both_inf, 0.0, np.abs(got_a - ref_a))
@@ -40,14 +42,19 @@ def assert_close(got, ref, *, atol=0.0, rtol=0.0, ref_dps: int, what: str = "val
             f" max abs err {err.max():.3e}, max rel err {(err / scale).max():.3e}"
             f" = {(err / scale).max() / EPS:.1f} eps; bound atol={atol} rtol={rtol}"
         ]
-        lines += [f"  [{i}] got {got_a[i]!r} ref {ref_a[i]!r} err {err[i]:.3e}" for i in np.flatnonzero(bad)[:20]]
+        lines += [
+            f"  [{i}] got {got_a[i]!r} ref {ref_a[i]!r} err {err[i]:.3e}"
+            for i in np.flatnonzero(bad)[:20]
+        ]
         raise AssertionError("\n".join(lines))
 
 
 def ulps(got, ref) -> np.ndarray:
     """Error in units of float64 epsilon, relative to max(1, |ref|)."""
     got_a = np.atleast_1d(np.asarray(got, dtype=np.float64))
-    ref_a = np.atleast_1d(np.array([float(r) for r in np.atleast_1d(np.asarray(ref, dtype=object))]))
+    ref_a = np.atleast_1d(
+        np.array([float(r) for r in np.atleast_1d(np.asarray(ref, dtype=object))])
+    )
     return np.abs(got_a - ref_a) / np.maximum(1.0, np.abs(ref_a)) / EPS
 
 
@@ -85,7 +92,9 @@ def argument_grid(seed: int = 20261126, *, quick: bool = False) -> Iterator[Case
         x_edge = rng.choice([a, b], n) + rng.choice([0.0, 1e-9, -1e-9], n)
         yield Case("edges", rng.normal(0, 1, n), x_edge, a, b, h, smooth)
         far = 3000 * h
-        yield Case("far-one-side", rng.normal(0, 3, n), b + far + rng.uniform(0, 5 * h, n), a, b, h, smooth)
+        yield Case(
+            "far-one-side", rng.normal(0, 3, n), b + far + rng.uniform(0, 5 * h, n), a, b, h, smooth
+        )
         sides = rng.choice([-1.0, 1.0], n)
         x_both = np.where(sides > 0, b + far, a - far) + rng.uniform(0, 3 * h, n) * sides
         yield Case("far-both-sides", rng.normal(0, 3, n), x_both, a, b, h, smooth)
@@ -97,4 +106,12 @@ def argument_grid(seed: int = 20261126, *, quick: bool = False) -> Iterator[Case
             yield Case("masked", z_mask, rng.uniform(a, b, n), a, b, h, smooth)
         # compact kernels where the supports cover [a, b]
         hc = max(h, 2.5)
-        yield Case("compact-cover", rng.normal(0, 1, n), rng.uniform(a, b, n), a, b, hc, ("boxcar", "triangle", "laplace"))
+        yield Case(
+            "compact-cover",
+            rng.normal(0, 1, n),
+            rng.uniform(a, b, n),
+            a,
+            b,
+            hc,
+            ("boxcar", "triangle", "laplace"),
+        )

@@ -145,7 +145,9 @@ def test_bins_converge_at_second_order_for_smooth_kernels(kernel):
 def test_quadrature_raises_instead_of_returning_unconverged(monkeypatch):
     monkeypatch.setattr(numeric, "_QUAD_MAX_LEVELS", 1)
     with pytest.raises(numeric.QuadratureError, match="did not converge"):
-        symkde.loss([0.0, 0.0], [0.2, 0.9], 0.0, 1.0, kernel="cauchy", bandwidth=1e-3, method="quadrature")
+        symkde.loss(
+            [0.0, 0.0], [0.2, 0.9], 0.0, 1.0, kernel="cauchy", bandwidth=1e-3, method="quadrature"
+        )
 
 
 def test_memory_blocks_bound_the_dense_array(monkeypatch):
@@ -159,5 +161,7 @@ def test_memory_blocks_bound_the_dense_array(monkeypatch):
             yield rows, parts
 
     monkeypatch.setattr(numeric, "_blocks", spy)
-    symkde.loss_and_grad(np.zeros(5000), np.linspace(0, 1, 5000), 0.0, 1.0, method="bins", bins=4096)
+    symkde.loss_and_grad(
+        np.zeros(5000), np.linspace(0, 1, 5000), 0.0, 1.0, method="bins", bins=4096
+    )
     assert max(seen) <= numeric._BLOCK_ELEMENTS

@@ -79,7 +79,7 @@ def test_full_circle_forgives_four_ulps():
     from symkde._validate import validate
 
     assert validate([0.0], [0.0], 0.0, b_ok, circular=True).b == b_ok
-    with pytest.raises(ValueError, match="^a, b:"):
+    with pytest.raises(ValueError, match=r"^a, b:"):
         validate([0.0], [0.0], 0.0, two_pi + 5 * math.ulp(two_pi), circular=True)
 
 

@@ -17,6 +17,11 @@ def log_kernel_ratio_laplace(t, x, y, h):
     return numpy.select([numpy.logical_and(numpy.greater_equal(t, x), numpy.greater_equal(t, y)),numpy.logical_and(numpy.greater_equal(t, x), numpy.less(t, y)),numpy.logical_and(numpy.greater_equal(t, y), numpy.less(t, x)),numpy.logical_and(numpy.less(t, x), numpy.less(t, y))], [d/h,(s - 2*t)/h,-(s - 2*t)/h,-d/h], default=numpy.nan)
 
 
+def log_kernel_circ_laplace(u, h):
+    """log of the wrapped laplace kernel sum_k K_h(u + 2 pi k): LogSumExp(-Mod(u, 2*pi)/h, (Mod(u, 2*pi) - 2*pi)/h) - log(2*h) - log(-expm1(-2*pi/h))."""
+    return numpy.logaddexp(-(numpy.mod(u, 2*numpy.pi))/h, (numpy.mod(u, 2*numpy.pi) - 2*numpy.pi)/h) - numpy.log(2*h) - numpy.log(-numpy.expm1(-2*numpy.pi/h))
+
+
 def log_kernel_gaussian(u, h):
     """log K_h(u) for the gaussian kernel: -log(h) - log(pi)/2 - log(2)/2 - u**2/(2*h**2)."""
     return -numpy.log(h) - 1/2*numpy.log(numpy.pi) - 1/2*numpy.log(2) - 1/2*u**2/h**2
@@ -59,6 +64,11 @@ def log_kernel_ratio_cauchy(t, x, y, h):
     return -numpy.log(h**2 + (t - x)**2) + numpy.log(h**2 + (t - y)**2)
 
 
+def log_kernel_circ_cauchy(u, h):
+    """log of the wrapped cauchy kernel sum_k K_h(u + 2 pi k): -log(expm1(-h)**2 + 4*exp(-h)*sin(u/2)**2) + log(-expm1(-2*h)) - log(pi) - log(2)."""
+    return -numpy.log(numpy.expm1(-h)**2 + 4*numpy.exp(-h)*numpy.sin((1/2)*u)**2) + numpy.log(-numpy.expm1(-2*h)) - numpy.log(numpy.pi) - numpy.log(2)
+
+
 def log_kernel_vonmises(u, h):
     """log K_h(u) for the vonmises kernel: -LogI0e(h**(-2)) - log(pi) - log(2) - 2*sin(u/2)**2/h**2."""
     return -numpy.log(scipy.special.i0e(h**(-2.0))) - numpy.log(numpy.pi) - numpy.log(2) - 2*numpy.sin((1/2)*u)**2/h**2
@@ -71,14 +81,19 @@ def log_kernel_ratio_vonmises(t, x, y, h):
     return -2*numpy.sin((1/2)*d)*numpy.sin((1/2)*s - t)/h**2
 
 
+def log_kernel_circ_vonmises(u, h):
+    """log of the wrapped vonmises kernel sum_k K_h(u + 2 pi k): -LogI0e(h**(-2)) - log(pi) - log(2) - 2*sin(u/2)**2/h**2."""
+    return -numpy.log(scipy.special.i0e(h**(-2.0))) - numpy.log(numpy.pi) - numpy.log(2) - 2*numpy.sin((1/2)*u)**2/h**2
+
+
 #: Facts about each kernel the numerics need (from symkde.kernels.KERNELS).
 KERNEL_INFO = {
-    "laplace": {'compact': False, 'kinks': (0,), 'circular_only': False, 'stable_ratio': True},
-    "gaussian": {'compact': False, 'kinks': (), 'circular_only': False, 'stable_ratio': True},
-    "boxcar": {'compact': True, 'kinks': (-1, 1), 'circular_only': False, 'stable_ratio': False},
-    "triangle": {'compact': True, 'kinks': (-1, 0, 1), 'circular_only': False, 'stable_ratio': False},
-    "cauchy": {'compact': False, 'kinks': (), 'circular_only': False, 'stable_ratio': False},
-    "vonmises": {'compact': False, 'kinks': (), 'circular_only': True, 'stable_ratio': True},
+    "laplace": {'compact': False, 'kinks': (0,), 'circular_only': False, 'stable_ratio': True, 'wrapped_closed_form': True},
+    "gaussian": {'compact': False, 'kinks': (), 'circular_only': False, 'stable_ratio': True, 'wrapped_closed_form': False},
+    "boxcar": {'compact': True, 'kinks': (-1, 1), 'circular_only': False, 'stable_ratio': False, 'wrapped_closed_form': False},
+    "triangle": {'compact': True, 'kinks': (-1, 0, 1), 'circular_only': False, 'stable_ratio': False, 'wrapped_closed_form': False},
+    "cauchy": {'compact': False, 'kinks': (), 'circular_only': False, 'stable_ratio': False, 'wrapped_closed_form': True},
+    "vonmises": {'compact': False, 'kinks': (), 'circular_only': True, 'stable_ratio': True, 'wrapped_closed_form': True},
 }
 
 LOG_KERNELS = {
@@ -96,4 +111,9 @@ LOG_KERNEL_RATIOS = {
     "triangle": log_kernel_ratio_triangle,
     "cauchy": log_kernel_ratio_cauchy,
     "vonmises": log_kernel_ratio_vonmises,
+}
+WRAPPED_LOG_KERNELS = {
+    "laplace": log_kernel_circ_laplace,
+    "cauchy": log_kernel_circ_cauchy,
+    "vonmises": log_kernel_circ_vonmises,
 }

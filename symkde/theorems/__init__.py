@@ -24,7 +24,7 @@ _MODULES = (
 )
 
 
-def all() -> list[Theorem]:  # noqa: A001 - the public contract names it ``all``
+def all() -> list[Theorem]:
     """Every theorem, in a stable order."""
     found: list[Theorem] = []
     for module_name in _MODULES:
