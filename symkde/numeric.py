@@ -328,34 +328,27 @@ def _quadrature(
         radii = np.stack([half, 0.5 * half, 0.5 * half], axis=1)
         t = (centres[:, :, None] + radii[:, :, None] * _GL_X).reshape(-1)
         wt = ((radii[:, :, None] * _GL_W) / (b - a)).reshape(-1)
-        n_panels = lo.size
-        whole_l = np.empty(n_panels)
-        halves_l = np.empty(n_panels)
-        grad_err = np.zeros(n_panels)
-        halves_r = np.zeros((n_panels, k)) if with_grad else None
+        share = (hi - lo) / (b - a)
+        done = np.zeros(lo.size, dtype=bool)
+        # Each block holds whole panels, so a panel is judged, and if accepted summed, in its
+        # own block: nothing of size (panels x points) is ever stored.
         for rows, (lse, e, esum) in _blocks(mix, t, rows_multiple=per_panel):
             panels = slice(rows.start // per_panel, rows.stop // per_panel)
             if not np.isfinite(lse).all():
                 raise QuadratureError(f"log p is not finite at a node in [{a}, {b}]")
             weighted = (wt[rows] * lse).reshape(-1, 3, _GL_ORDER).sum(axis=2)
-            whole_l[panels] = weighted[:, 0]
-            halves_l[panels] = weighted[:, 1] + weighted[:, 2]
+            whole_l, halves_l = weighted[:, 0], weighted[:, 1] + weighted[:, 2]
+            tol_l = _QUAD_TOL * np.maximum(share[panels], np.abs(halves_l))
+            ok = np.abs(whole_l - halves_l) <= tol_l
             if with_grad:
-                scale = (wt[rows] / esum).reshape(-1, 3 * _GL_ORDER)
-                r = e.reshape(-1, 3 * _GL_ORDER, k)
+                scale = (wt[rows] / esum).reshape(-1, per_panel)
+                r = e.reshape(-1, per_panel, k)
                 whole = np.einsum("pq,pqk->pk", scale[:, :_GL_ORDER], r[:, :_GL_ORDER])
                 halves = np.einsum("pq,pqk->pk", scale[:, _GL_ORDER:], r[:, _GL_ORDER:])
-                grad_err[panels] = np.abs(whole - halves).max(axis=1)
-                assert halves_r is not None
-                halves_r[panels] = halves
-        share = (hi - lo) / (b - a)
-        loss_ok = np.abs(whole_l - halves_l) <= _QUAD_TOL * np.maximum(share, np.abs(halves_l))
-        grad_ok = grad_err <= _QUAD_TOL * share
-        done = loss_ok & grad_ok
-        neg_loss_parts.extend(halves_l[done].tolist())
-        if with_grad:
-            assert halves_r is not None
-            mean_r += halves_r[done].sum(axis=0)
+                ok &= np.abs(whole - halves).max(axis=1) <= _QUAD_TOL * share[panels]
+                mean_r += halves[ok].sum(axis=0)
+            neg_loss_parts.extend(halves_l[ok].tolist())
+            done[panels] = ok
         if done.all():
             neg_loss = math.fsum(neg_loss_parts)
             if not with_grad:
