@@ -281,25 +281,108 @@ def _bins(mix: _Mixture, problem: Problem, with_grad: bool) -> tuple[float, Floa
     return _finish(mix, neg_loss, mean_r)
 
 
+def _upper_envelope_breaks(slopes: FloatArray, intercepts: FloatArray) -> FloatArray:
+    """Abscissae where the argmax of the lines ``intercepts + slopes * t`` changes."""
+    order = np.lexsort((intercepts, slopes))
+    hull_s: list[float] = []
+    hull_c: list[float] = []
+    for s_j, c_j in zip(slopes[order].tolist(), intercepts[order].tolist(), strict=True):
+        if hull_s and hull_s[-1] == s_j:
+            hull_s.pop()  # same slope: the later one has the larger intercept
+            hull_c.pop()
+        while len(hull_s) >= 2:
+            # the middle line is never on top if the outer two meet above it
+            s1, c1, s2, c2 = hull_s[-2], hull_c[-2], hull_s[-1], hull_c[-1]
+            if (c1 - c_j) * (s2 - s1) <= (c1 - c2) * (s_j - s1):
+                hull_s.pop()
+                hull_c.pop()
+            else:
+                break
+        hull_s.append(s_j)
+        hull_c.append(c_j)
+    s_arr, c_arr = np.array(hull_s), np.array(hull_c)
+    return (c_arr[:-1] - c_arr[1:]) / (s_arr[1:] - s_arr[:-1])
+
+
+def _dominance_switches(mix: _Mixture, a: float, b: float) -> tuple[FloatArray, FloatArray]:
+    """Where the dominant term of the mixture changes inside [a, b], and how sharply.
+
+    Returns ``(points, widths)``: the responsibilities switch over about ``width`` around each
+    point.  Gaussian: ``log w_j - (t - x_j)^2 / 2h^2`` is, up to a term common to all ``j``,
+    a line in ``t``; the switches are the breaks of the upper envelope of those lines, and
+    two points ``x_i, x_j`` trade places within ``h^2 / |x_i - x_j|``.  Laplace: between
+    consecutive points the best left and best right terms meet once, over a width ``h``.
+    """
+    empty = np.empty(0)
+    if mix.circular or mix.x.size < 2 or mix.kernel not in ("laplace", "gaussian"):
+        return empty, empty
+    centre = 0.5 * (a + b)
+    xc = mix.x - centre  # centred, so intercepts stay small where it matters
+    if mix.kernel == "gaussian":
+        inv = 1.0 / mix.h**2
+        breaks = _upper_envelope_breaks(xc * inv, mix.log_w - 0.5 * xc * xc * inv)
+        order = np.argsort(xc)
+        gaps = np.diff(xc[order])
+        spacing = gaps[gaps > 0].min() if (gaps > 0).any() else 1.0
+        # the sharpest possible switch is between the two closest distinct points' images
+        widths = np.full(breaks.shape, mix.h**2 / max(np.abs(xc).max() * 2, spacing))
+        points = breaks + centre
+    else:
+        order = np.argsort(xc)
+        xs, ws = xc[order], mix.log_w[order]
+        left_best = np.maximum.accumulate(ws + xs / mix.h)[:-1]
+        right_best = np.maximum.accumulate((ws - xs / mix.h)[::-1])[::-1][1:]
+        t_star = 0.5 * mix.h * (left_best - right_best)
+        inside = (t_star > xs[:-1]) & (t_star < xs[1:])
+        points = t_star[inside] + centre
+        widths = np.full(points.shape, mix.h)
+    keep = (points > a) & (points < b)
+    return points[keep], widths[keep]
+
+
 def _breakpoints(mix: _Mixture, a: float, b: float) -> FloatArray:
-    """a, b, every kink of the integrand inside, and the dominance switches between neighbours."""
+    """Panel edges for the quadrature: kinks, peaks and switches, with a graded mesh.
+
+    Every kink of the integrand (``x_j + offset * h``), every peak ``x_j`` and every
+    dominance switch is an edge; around each, edges are added at distances
+    ``w, 4w, 16w, ...`` (``w`` the feature's width) up to the next feature.  A whole-vs-halves
+    error estimate cannot see a feature narrower than the node spacing near a panel's end;
+    the graded mesh makes every panel no wider than a few times the distance to its nearest
+    feature, where the integrand is smooth on the panel's own scale.
+    """
     info = KERNEL_INFO[mix.kernel]
-    cand = [np.array([a, b])]
     centres = _images(mix, a - mix.h, b + mix.h)
+    feats = [centres]
+    widths = [np.full(centres.shape, mix.h)]
     for offset in info["kinks"]:
-        cand.append(centres + offset * mix.h)
-    if mix.kernel in ("laplace", "gaussian") and mix.x.size > 1 and not mix.circular:
-        order = np.argsort(mix.x)
-        x1, x2 = mix.x[order][:-1], mix.x[order][1:]
-        w1, w2 = mix.log_w[order][:-1], mix.log_w[order][1:]
-        apart = x2 > x1
-        if mix.kernel == "laplace":
-            switch = (x1 + x2) / 2 + mix.h * (w1 - w2) / 2
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                switch = (x1 + x2) / 2 + mix.h**2 * (w1 - w2) / (x2 - x1)
-        cand.append(switch[apart])
-    pts = np.concatenate(cand)
+        if offset != 0:
+            feats.append(centres + offset * mix.h)
+            widths.append(np.full(centres.shape, mix.h))
+    switch, switch_w = _dominance_switches(mix, a, b)
+    feats.append(switch)
+    widths.append(switch_w)
+    feat = np.concatenate(feats)
+    width = np.concatenate(widths)
+    order = np.argsort(feat, kind="stable")
+    feat, width = feat[order], width[order]
+    fence = np.concatenate(([a], feat[(feat > a) & (feat < b)], [b]))
+    edges = [fence]
+    # distance from each feature to its neighbours (other features, a and b)
+    everything = np.unique(np.concatenate((feat, [a, b])))
+    pos = np.searchsorted(everything, feat)
+    left_gap = feat - everything[np.maximum(pos - 1, 0)]
+    right_gap = everything[np.minimum(pos + 1, everything.size - 1)] - feat
+    left_gap = np.where(left_gap > 0, left_gap, np.inf)
+    right_gap = np.where(right_gap > 0, right_gap, np.inf)
+    step = width.copy()
+    for _ in range(48):
+        left_ok, right_ok = step < left_gap, step < right_gap
+        if not (left_ok.any() or right_ok.any()):
+            break
+        edges.append((feat - step)[left_ok])
+        edges.append((feat + step)[right_ok])
+        step *= 4.0
+    pts = np.concatenate(edges)
     pts = pts[np.isfinite(pts) & (pts >= a) & (pts <= b)]
     return np.unique(pts)
 
