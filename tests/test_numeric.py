@@ -143,7 +143,9 @@ def test_bins_converge_at_second_order_for_smooth_kernels(kernel):
 
 
 def test_quadrature_raises_instead_of_returning_unconverged(monkeypatch):
+    # one level and no graded mesh: the whole-vs-halves estimate must refuse the panel
     monkeypatch.setattr(numeric, "_QUAD_MAX_LEVELS", 1)
+    monkeypatch.setattr(numeric, "_breakpoints", lambda mix, a, b: np.array([a, b]))
     with pytest.raises(numeric.QuadratureError, match="did not converge"):
         symkde.loss(
             [0.0, 0.0], [0.2, 0.9], 0.0, 1.0, kernel="cauchy", bandwidth=1e-3, method="quadrature"
