@@ -1,0 +1,145 @@
+"""The far field: every point recedes from the bin together (offsets fixed, distance D -> oo).
+
+Theorems (issue 2, section 3, item 11), each by ``sympy.limit`` for n = 3, bin ``t = 0``,
+points at ``x_j = D + o_j`` with offsets ``o = (0, 1/2, 3/2)`` (point 1 nearest):
+
+* ``far_field_gaussian`` -- the responsibilities become one-hot on the nearest point: the
+  gradient tends to ``S_i - delta_i1``, the ordinary cross-entropy of ``one_hot``.
+* ``far_field_laplace`` -- the gradient does not depend on ``D`` at all (any offsets).
+* ``far_field_cauchy`` -- the gradient tends to 0: far points stop learning.
+
+This answers the seed's question of which kernels let far points learn less: heavy tails
+(Cauchy) do, the Laplace kernel does not change anything, and the Gaussian turns the loss
+into a hard nearest-point cross-entropy.  Walk-through: ``derivations/far_field.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import sympy as sp
+
+from symkde.kernels import KERNELS, h, u
+from symkde.model import bin_loss_concrete, symbols_for
+from symkde.model import i as index_i
+from symkde.model import z as logits_base
+from symkde.theorems._core import Step, Theorem, equal, numeric_witness
+from symkde.theorems.gradient import _ONE_HOT_STATEMENT, concretize, l_index
+
+__all__ = ["THEOREMS", "distance", "far_gradient", "offsets"]
+
+REFERENCE = "derivations/far_field.py"
+
+#: The common distance of the points from the bin.
+distance = sp.Symbol("D", positive=True)
+#: Fixed offsets of the three points (point 1 nearest).
+offsets = (sp.Integer(0), sp.Rational(1, 2), sp.Rational(3, 2))
+logits = symbols_for("z", 3, real=True)
+
+
+def far_gradient(kernel_name: str, shifts: tuple[sp.Expr, ...] = offsets) -> sp.Matrix:
+    """The per-bin gradient at ``t = 0`` with points at ``D + o_j``, derived by SymPy.
+
+    >>> far_gradient("laplace")[0].has(distance)
+    True
+    """
+    density = KERNELS[kernel_name].density
+    values = [density.subs(u, -(distance + o)) for o in shifts]
+    loss_value = bin_loss_concrete(logits, values)
+    return sp.Matrix([loss_value.diff(v) for v in logits])
+
+
+def _limit_statement(kernel_name: str, rhs: sp.Matrix) -> sp.Basic:
+    gradient = far_gradient(kernel_name)
+    return sp.And(
+        *[sp.Eq(sp.Limit(g, distance, sp.oo), r) for g, r in zip(gradient, rhs, strict=True)]
+    )
+
+
+def _limits(kernel_name: str) -> sp.Matrix:
+    return far_gradient(kernel_name).applyfunc(lambda g: sp.limit(g, distance, sp.oo))
+
+
+_one_hot_rhs = sp.Matrix(
+    [
+        concretize(_ONE_HOT_STATEMENT.rhs.subs({l_index: 1, index_i: m}), 3).subs(
+            {logits_base[q + 1]: logits[q] for q in range(3)}
+        )
+        for m in range(1, 4)
+    ]
+)
+_STATEMENTS = {
+    "gaussian": _limit_statement("gaussian", _one_hot_rhs),
+    "laplace": _limit_statement("laplace", far_gradient("laplace").subs(distance, 0)),
+    "cauchy": _limit_statement("cauchy", sp.zeros(3, 1)),
+}
+
+
+def _witness(kernel_name: str, far: sp.Expr, expected: sp.Matrix) -> Step:
+    point = {
+        logits[0]: sp.Rational(2, 3),
+        logits[1]: sp.Rational(-1, 4),
+        logits[2]: 1,
+        h: sp.Rational(3, 2),
+        distance: far,
+    }
+    weights = sp.Matrix([1, 10, 100])  # one number from three components
+    return numeric_witness(
+        f"{kernel_name}: the gradient at D = {far} is the limit to 40 digits",
+        (weights.T * far_gradient(kernel_name))[0],
+        (weights.T * expected)[0],
+        point,
+    )
+
+
+def _prover(kernel_name: str) -> Callable[[], Iterator[Step]]:
+    def prove() -> Iterator[Step]:
+        limits = _limits(kernel_name)
+        if kernel_name == "gaussian":
+            yield equal(
+                "limit D -> oo: S_i - delta_i1, one-hot on the nearest point", limits, _one_hot_rhs
+            )
+            yield _witness(kernel_name, sp.Integer(10**4), limits)
+        elif kernel_name == "laplace":
+            yield equal(
+                "limit D -> oo equals the gradient at D = 0",
+                limits,
+                far_gradient(kernel_name).subs(distance, 0),
+            )
+            free = sp.symbols("o1:4", nonnegative=True)
+            yield equal(
+                "for any offsets o_j >= 0 the gradient does not depend on D",
+                far_gradient(kernel_name, free).diff(distance),
+                sp.zeros(3, 1),
+            )
+            yield _witness(kernel_name, sp.Rational(7, 2), limits)
+        else:
+            yield equal(
+                "limit D -> oo: 0, every responsibility tends to S_i", limits, sp.zeros(3, 1)
+            )
+            yield _witness(kernel_name, sp.Integer(10) ** 60, limits)
+
+    return prove
+
+
+_EXPLANATIONS = {
+    "gaussian": "Far away the nearest point takes all the responsibility: the loss becomes "
+    "the hard cross-entropy of one_hot, and the other points are pushed down.",
+    "laplace": "Kernel ratios exp(-(o_i - o_j)/h) do not depend on D: far points learn exactly "
+    "as near ones.",
+    "cauchy": "Kernel ratios tend to 1, responsibilities to the weights S_i, the gradient to "
+    "0: far points learn less and less.",
+}
+
+THEOREMS: list[Theorem] = [
+    Theorem(
+        name=f"far_field_{name}",
+        title=f"far field, {name} kernel (sympy.limit, n = 3)",
+        statement=_STATEMENTS[name],
+        hypotheses=(sp.Q.positive(distance), sp.Q.positive(h)),
+        prover=_prover(name),
+        explanation=_EXPLANATIONS[name],
+        reference=REFERENCE,
+    )
+    for name in ("gaussian", "laplace", "cauchy")
+]

@@ -1,0 +1,366 @@
+"""The Laplace kernel: contraction invariance per bin and on the interval, and the seed's claim.
+
+Theorems (issue 2, section 3, items 7, 8 and 9):
+
+* ``laplace_contraction_bin`` -- moving every point toward the bin ``t`` by the same
+  ``0 <= d <= min_j |t - x_j|`` leaves the per-bin gradient unchanged (points on both sides).
+* ``laplace_contraction_interval`` -- if no point lies inside ``[a, b]``, moving every point
+  toward ``[a, b]`` by ``d`` (at most the closest point's distance to ``[a, b]``) leaves the
+  integrated and every binned gradient unchanged; with all points on one side the per-bin
+  gradient does not depend on ``t``.  It does *not* hold once a point enters ``[a, b]``: for
+  ``t`` between two points that move toward each other, ``|t - x_j|`` no longer drops by ``d``.
+* ``center_claim_bin`` (true) and ``center_claim_interval`` (false, with its counterexample).
+
+Walk-through: ``derivations/laplace_shift.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+
+import mpmath
+import sympy as sp
+
+from symkde.kernels import KERNELS, h, u
+from symkde.model import (
+    a,
+    b,
+    bin_loss,
+    i,
+    j,
+    loss,
+    n,
+    responsibilities_concrete,
+    softmax_concrete,
+    substitute_indexed,
+    t,
+    x,
+    z,
+)
+from symkde.theorems._core import (
+    Step,
+    Theorem,
+    counterexample,
+    equal,
+    holds_true,
+    numeric_witness,
+)
+from symkde.theorems.gradient import (
+    derive_bin_gradient,
+    derive_integrated_gradient,
+    equal_after,
+    merge_integrals,
+)
+
+__all__ = [
+    "THEOREMS",
+    "exact_integrated_gradient",
+    "move_toward",
+    "prove_contraction_invariance",
+]
+
+REFERENCE = "derivations/laplace_shift.py"
+LAPLACE = KERNELS["laplace"].density
+
+#: The common move ``d > 0`` (``d = 0`` is trivial).
+d = sp.Symbol("d", positive=True)
+#: ``sigma_j``: point ``j`` lies left of the bin for even ``sigma_j``, right for odd.
+sigma = sp.IndexedBase("sigma", integer=True)
+#: ``e_j = |t - x_j| - d >= 0``: how much farther than ``d`` point ``j`` is.
+excess = sp.IndexedBase("e", nonnegative=True)
+#: The target's centre and the closest point's distance to it.
+center = (a + b) / 2
+closest = sp.Symbol("D", positive=True)
+
+
+def move_toward(expr: sp.Expr, target: sp.Expr, step: sp.Expr = d) -> sp.Expr:
+    """Every position moved toward ``target`` by ``step``: ``x_j + step sign(target - x_j)``.
+
+    >>> move_toward(x[1], 0)
+    -d*sign(x[1]) + x[1]
+    """
+    return substitute_indexed(expr, x, lambda m: x[m] + step * sp.sign(target - x[m]))
+
+
+def _place(expr: sp.Expr, target: sp.Expr, step: sp.Expr) -> sp.Expr:
+    return substitute_indexed(expr, x, lambda m: target - (-1) ** sigma[m] * (step + excess[m]))
+
+
+def prove_contraction_invariance(
+    kernel: sp.Expr, point: sp.Expr = t, step: sp.Expr = d
+) -> Iterator[Step]:
+    """Steps showing (or failing to show) that the per-bin gradient at ``point`` is unchanged
+    when every point moves toward it by ``step``, for general n and points on both sides.
+
+    Used with the Laplace kernel by the theorems below, and with the Gaussian kernel by the
+    tests, where the last step must fail.
+    """
+    plain = derive_bin_gradient(kernel, point)
+    moved = move_toward(plain, point, step)
+    yield holds_true(
+        "each point lands step closer: |t - x_j'| = |t - x_j| - step",
+        sp.Eq(
+            sp.Abs(_place(point - move_toward(x[j], point, step), point, step)),
+            sp.Abs(_place(point - x[j], point, step)) - step,
+        ),
+    )
+    yield equal_after(
+        "the derived per-bin gradient at the moved points equals the original (general n)",
+        _place(moved, point, step),
+        _place(plain, point, step),
+    )
+
+
+def _prove_contraction_bin() -> Iterator[Step]:
+    yield from prove_contraction_invariance(LAPLACE)
+    one_side = {sigma[j]: 0}
+    yield equal(
+        "all points left of t (sigma_j = 0): the move is the translation x_j -> x_j + d",
+        _place(move_toward(x[j], t), t, d).subs(one_side) - _place(x[j], t, d).subs(one_side),
+        d,
+    )
+    values = {
+        z[1]: sp.Rational(1, 3),
+        z[2]: sp.Rational(-1, 2),
+        z[3]: 2,
+        x[1]: sp.Rational(-5, 2),
+        x[2]: sp.Rational(7, 3),
+        x[3]: 4,
+        t: sp.Rational(1, 4),
+        h: sp.Rational(3, 4),
+        d: sp.Rational(6, 5),
+    }
+    g = derive_bin_gradient(LAPLACE).subs(n, 3).doit().subs(i, 2)
+    yield numeric_witness(
+        "n = 3, points on both sides, d = 6/5: gradient before and after",
+        move_toward(g, t).subs(values),
+        g.subs(values),
+        {},
+    )
+
+
+def _integrated(
+    positions: Sequence[sp.Expr],
+    lo: sp.Expr,
+    hi: sp.Expr,
+    component: int = 0,
+    logits: Sequence[sp.Expr] | None = None,
+    bandwidth: sp.Expr = 1,
+) -> sp.Expr:
+    return exact_integrated_gradient(
+        logits or [0] * len(positions), positions, lo, hi, component, bandwidth
+    )
+
+
+def exact_integrated_gradient(
+    logits: Sequence[sp.Expr],
+    positions: Sequence[sp.Expr],
+    lower: sp.Expr,
+    upper: sp.Expr,
+    component: int = 0,
+    bandwidth: sp.Expr = 1,
+) -> sp.Expr:
+    """``S_i - (1/(b-a)) Integral(R_i)`` for the Laplace kernel at numbers, integrated by SymPy.
+
+    The interval is split at every point inside it; on each piece every ``|t - x_j|`` has a
+    fixed sign (read off at the piece's midpoint), so SymPy integrates a smooth expression.
+
+    >>> sp.N(exact_integrated_gradient([0, 0], [3, 5], -1, 1), 8)
+    -0.38079708
+    """
+    kinks = sorted({p for p in positions if lower < p < upper})
+    edges = [lower, *kinks, upper]
+    values = [LAPLACE.subs({u: t - p, h: bandwidth}) for p in positions]
+    resp = responsibilities_concrete(logits, values)[component]
+    total = sp.Integer(0)
+    for lo, hi in itertools.pairwise(edges):
+        mid = (lo + hi) / 2
+
+        def resolve(e: sp.Abs, mid: sp.Expr = mid) -> sp.Expr:
+            return e.args[0] if e.args[0].subs(t, mid) > 0 else -e.args[0]
+
+        smooth = resp.replace(lambda e: isinstance(e, sp.Abs), resolve)
+        total += sp.integrate(sp.simplify(smooth), (t, lo, hi))
+    return softmax_concrete(logits)[component] - total / (upper - lower)
+
+
+def _quadrature(logits: Sequence[int], positions: Sequence[int], lo: int, hi: int) -> mpmath.mpf:
+    """The same gradient component by mpmath tanh-sinh, split at the kinks (independent check)."""
+    with mpmath.workdps(60):
+        weights = [mpmath.exp(v) for v in logits]
+        total_w = mpmath.fsum(weights)
+
+        def resp(s: mpmath.mpf) -> mpmath.mpf:
+            kern = [w * mpmath.exp(-abs(s - p)) for w, p in zip(weights, positions, strict=True)]
+            return kern[0] / mpmath.fsum(kern)
+
+        edges = [lo, *sorted({p for p in positions if lo < p < hi}), hi]
+        return weights[0] / total_w - mpmath.quad(resp, edges) / (hi - lo)
+
+
+def _prove_contraction_interval() -> Iterator[Step]:
+    q, r, w = sp.symbols("q r w", nonnegative=True)
+    gap = excess[1]
+    # Left of [a, b]: x = a - d - e; any bin t = a + q in [a, b]; centre - x > 0.
+    left = {"x": a - d - gap, "t": a + q}
+    right = {"x": b + d + gap, "t": b - r}
+    for side, place in (("left", left), ("right", right)):
+        toward_interval = sp.sign((center - place["x"]).subs(b, a + w))
+        toward_bin = sp.sign(place["t"] - place["x"])
+        yield holds_true(
+            f"a point {side} of [a, b]: moving toward [a, b] is moving toward every "
+            "bin t in [a, b]",
+            sp.Eq(toward_bin, toward_interval),
+        )
+        yield holds_true(
+            f"and d <= |t - x| for that point ({side})", sp.Ge(sp.Abs(place["t"] - place["x"]), d)
+        )
+    yield from prove_contraction_invariance(LAPLACE)
+    moved = move_toward(derive_integrated_gradient(LAPLACE), center)
+    plain = derive_integrated_gradient(LAPLACE)
+
+    def pointwise(e: sp.Expr) -> sp.Expr:
+        # At each bin t in [a, b] the points sit at t -/+ (d + e_j(t)) and move toward t.
+        toward_t = e.replace(
+            lambda q_: isinstance(q_, sp.sign) and q_.args[0].has(x),
+            lambda q_: sp.sign(q_.args[0].subs(center, t)),
+        )
+        return merge_integrals(_place(toward_t, t, d))
+
+    yield equal_after(
+        "so the integrand of dL/dz_i is unchanged at every t in [a, b], and with it "
+        "the integrated gradient (and any binned mean of per-bin gradients)",
+        moved,
+        plain,
+        pointwise,
+    )
+    offsets = sp.IndexedBase("g", positive=True)
+    one_sided = substitute_indexed(derive_bin_gradient(LAPLACE), x, lambda m: b + offsets[m])
+    one_sided = one_sided.subs(t, b - r)
+    yield equal_after(
+        "all points right of [a, b]: the per-bin gradient does not depend on t",
+        one_sided.diff(r),
+        0,
+    )
+    before = _integrated([3, 5], -1, 1)
+    after = _integrated([2, 4], -1, 1)
+    yield equal(
+        "example h = 1, [-1, 1], x = (3, 5) -> (2, 4): exact integrated gradients agree",
+        before,
+        after,
+    )
+
+
+def _prove_center_bin() -> Iterator[Step]:
+    yield from prove_contraction_invariance(LAPLACE, center, closest)
+    bin_gradient = derive_bin_gradient(LAPLACE, 0).subs(n, 2).doit().subs(i, 1)
+    example = {z[1]: 0, z[2]: 0, h: 1}
+    before = bin_gradient.subs({**example, x[1]: 3, x[2]: 5})
+    after = bin_gradient.subs({**example, x[1]: 0, x[2]: 2})
+    yield equal(
+        "example h = 1, bin t = 0, x = (3, 5) -> (0, 2): exact per-bin gradients agree",
+        before,
+        after,
+    )
+
+
+def _prove_center_interval() -> Iterator[Step]:
+    yield from _center_interval_steps()
+
+
+def _center_interval_steps() -> Iterator[Step]:
+    before = exact_integrated_gradient([0, 0], [3, 5], -1, 1)
+    after = exact_integrated_gradient([0, 0], [0, 2], -1, 1)
+    yield numeric_witness(
+        "mpmath quadrature confirms the exact value before the move",
+        before,
+        sp.Float(_quadrature([0, 0], [3, 5], -1, 1), 55),
+        {},
+        tol_digits=40,
+    )
+    yield numeric_witness(
+        "mpmath quadrature confirms the exact value after the move",
+        after,
+        sp.Float(_quadrature([0, 0], [0, 2], -1, 1), 55),
+        {},
+        tol_digits=40,
+    )
+    yield holds_true(
+        "the issue's figures: about -0.38080 before and -0.29884 after",
+        sp.And(
+            sp.Abs(sp.N(before, 30) + sp.Rational(38080, 10**5)) < 10**-5,
+            sp.Abs(sp.N(after, 30) + sp.Rational(29884, 10**5)) < 10**-5,
+        ),
+    )
+    yield counterexample(
+        "h = 1, [a, b] = [-1, 1], z = (0, 0), x = (3, 5) shifted by D = 3 to (0, 2): the first "
+        "integrated gradient component changes",
+        after,
+        before,
+        {},
+    )
+
+
+_BIN_STATEMENT = sp.Eq(
+    move_toward(sp.Derivative(bin_loss(LAPLACE), z[i]), t),
+    sp.Derivative(bin_loss(LAPLACE), z[i]),
+)
+_INTERVAL_STATEMENT = sp.Eq(
+    move_toward(sp.Derivative(loss(LAPLACE), z[i]), center),
+    sp.Derivative(loss(LAPLACE), z[i]),
+)
+
+
+THEOREMS: list[Theorem] = [
+    Theorem(
+        name="laplace_contraction_bin",
+        title="Laplace: moving all points toward the bin by d keeps the per-bin gradient",
+        statement=_BIN_STATEMENT,
+        hypotheses=(sp.Ge(d, 0), sp.Le(d, sp.Abs(t - x[j]))),
+        prover=_prove_contraction_bin,
+        explanation=(
+            "Every |t - x_j| drops by d, so every Laplace kernel value is multiplied by "
+            "exp(d/h); by scale invariance the gradient is unchanged.  Points may lie on both "
+            "sides of t.  With all points on one side the move is a translation."
+        ),
+        reference=REFERENCE,
+    ),
+    Theorem(
+        name="laplace_contraction_interval",
+        title="Laplace: no point in [a, b] -> moving toward [a, b] keeps the integrated gradient",
+        statement=_INTERVAL_STATEMENT,
+        hypotheses=(sp.Lt(a, b), sp.Ge(d, 0), sp.Le(d, sp.Symbol("distance_to_[a,b]_min"))),
+        prover=_prove_contraction_interval,
+        explanation=(
+            "Holds when no point lies inside [a, b] and d is at most the closest point's "
+            "distance to [a, b]: then every bin t in [a, b] sees every point move toward it by "
+            "d.  Fails in general once a point is inside [a, b] (see center_claim_interval)."
+        ),
+        reference=REFERENCE,
+    ),
+    Theorem(
+        name="center_claim_bin",
+        title="seed's claim, single bin at the centre: true",
+        statement=_BIN_STATEMENT.subs({t: center, d: closest}),
+        hypotheses=(sp.Eq(closest, sp.Symbol("min_j |c - x_j|")),),
+        prover=_prove_center_bin,
+        explanation="For the bin at the centre this is laplace_contraction_bin with d = D.",
+        reference=REFERENCE,
+    ),
+    Theorem(
+        name="center_claim_interval",
+        title="seed's claim, loss over [a, b]: false once a point passes the interval's edge",
+        statement=_INTERVAL_STATEMENT.subs(d, closest),
+        hypotheses=(sp.Eq(closest, sp.Symbol("min_j |c - x_j|")),),
+        prover=_prove_center_interval,
+        expected=False,
+        explanation=(
+            "Shifting by the centre distance moves the closest point to the centre, inside "
+            "[a, b]; bins between the points no longer see a uniform contraction, and the "
+            "integrated gradient changes (h = 1, [-1, 1], x = (3, 5) -> (0, 2): -0.38080 -> "
+            "-0.29884)."
+        ),
+        reference=REFERENCE,
+    ),
+]
