@@ -43,6 +43,22 @@ def _latex(obj: Any) -> str:
     return sp.latex(obj) if isinstance(obj, sp.Basic) else str(obj)
 
 
+def _counterexample_lines(info: dict[str, Any]) -> list[str]:
+    """A counterexample as Markdown bullets: the point, then both sides to 20 digits."""
+    lines = []
+    for key, value in info.items():
+        if isinstance(value, dict) and not value:
+            continue
+        if isinstance(value, dict):
+            shown = ", ".join(f"{k} = {_text(v)}" for k, v in value.items())
+        elif isinstance(value, sp.Basic) and value.is_number:
+            shown = sp.sstr(sp.N(value, 20))
+        else:
+            shown = _text(value)
+        lines.append(f"- {key}: {shown}")
+    return lines
+
+
 def _step_text(number: int, step: Step) -> list[str]:
     mark = "ok" if step.holds else ("counterexample" if step.counterexample else "FAILED")
     body = _text(step.lhs) if step.rhs is sp.true else f"{_text(step.lhs)} = {_text(step.rhs)}"
@@ -89,6 +105,7 @@ def render_derivation(theorem: Theorem, proof: Proof, style: str = "text") -> st
         f"### `{theorem.name}` — {theorem.title}",
         "",
         f"**Statement** $${_latex(theorem.statement)}$$",
+        "",
         f"**Hypotheses** ${hyps_tex}$",
         "",
     ]
@@ -98,6 +115,6 @@ def render_derivation(theorem: Theorem, proof: Proof, style: str = "text") -> st
         mark = "✓" if step.holds else ("✗ counterexample" if step.counterexample else "✗")
         lines += [f"{number}. {step.description} ({mark})", "", f"   $${step.latex()}$$", ""]
     if proof.counterexample:
-        lines += [f"**Counterexample:** `{proof.counterexample}`", ""]
+        lines += ["**Counterexample:**", "", *_counterexample_lines(proof.counterexample), ""]
     lines.append(f"**Verdict:** {verdict(theorem, proof)} ({proof.seconds:.2f} s)")
     return "\n".join(lines) + "\n"
