@@ -1,0 +1,640 @@
+"""Exact loss and gradient on the line for the laplace, boxcar and triangle kernels.
+
+No bins and no quadrature: ``[a, b]`` is cut at the kernel's breakpoints (the points, and
+``x_j +- h`` for compact kernels) and each segment's integral is a closed form proved in
+:mod:`symkde.theorems.closed_forms` (SymPy differentiates each antiderivative back to its
+integrand; ``tests/test_exact.py`` checks every per-segment function below against those
+SymPy expressions at 50 digits).  Cost: one sort plus ``O(n)`` vectorized work per scan,
+``O(n log n)`` time and ``O(n)`` memory, no Python loop over points or segments.
+
+Everything is in log space.  Sums of the form ``sum_j w_j exp(-|t - x_j| / h)`` come from
+associative scans (:func:`_prefix_scan`) whose combine step uses the *exact* distance
+between the two groups' reference points, so a point ``10**4`` bandwidths away costs a
+log-weight of ``-10**4`` (never an overflow) and rounding grows with that distance only,
+not with ``|x| / h``.  Window sums (boxcar, triangle: the points whose support covers a
+segment) are formed without subtraction by the van Herk / Gil-Werman split into a block
+suffix and a block prefix (:func:`_window_reduce`).
+
+Laplace segment (``s = (t - lo) / h``, ``d = (hi - lo) / h``; theorem
+``laplace_segment_density``)::
+
+    2 h p(t) = exp(lB - s) + exp(lA - (d - s))
+
+with ``lB = log sum_{x_j <= lo} w_j e^{-(lo - x_j)/h}`` and
+``lA = log sum_{x_j >= hi} w_j e^{-(x_j - hi)/h}``.  Its log integral is the broken line
+``max(lB - s, lA - d + s)`` plus ``H(s*) + H(d - s*)`` with the dilogarithm
+``H(w) = sign(w) (Li2(-e^{-2|w|}) + pi^2/12) / 2`` (``Li2(-y) = spence(1 + y)``, evaluated
+only on ``y`` in ``[0, 1]``), ``s* = (lB - lA + d) / 2`` where the two exponentials cross.
+
+The circle (issue 5) reuses the per-segment functions unchanged: on each arc between
+neighbouring points the wrapped Laplace density is again ``exp(lB - s) + exp(lA - (d - s))``;
+only the coefficients ``lB, lA`` (geometric image sums) and the segment list differ.  The
+``circular`` keyword is the hook and raises ``NotImplementedError`` until then.
+
+>>> import numpy as np
+>>> L, g = exact_loss_grad("laplace", np.array([0.0]), np.array([0.5]), 0.0, 1.0, 1.0)
+>>> round(L, 15), g  # log 2 + 1/4, one point: zero gradient
+(0.943147180559945, array([0.]))
+>>> exact_loss_grad("boxcar", np.array([0.0]), np.array([5.0]), 0.0, 1.0, 1.0, with_grad=False)
+(inf, None)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import spence
+
+from symkde.errors import UncoveredTargetError
+
+__all__ = ["EXACT_KERNELS", "exact_loss_grad"]
+
+FloatArray = NDArray[np.float64]
+State = tuple[FloatArray, ...]
+Combine = Callable[[State, State], State]
+
+#: Kernels with a closed-form segment integral (on the line; the circle is issue 5).
+EXACT_KERNELS = frozenset({"laplace", "boxcar", "triangle"})
+
+_LOG2 = float(np.log(2.0))
+_PI2_12 = float(np.pi**2 / 12)
+#: Below this ``D`` the reciprocal-linear integrals use their power series in ``q = 1 - e^{-D}``
+#: (the closed forms cancel like ``2 / D``); 26 terms reach ``q**26 < 1e-17`` at ``D = 0.25``.
+_SERIES_D = 0.25
+_SERIES_TERMS = 26
+
+
+def exact_loss_grad(
+    kernel: str,
+    log_w: FloatArray,
+    x: FloatArray,
+    a: float,
+    b: float,
+    h: float,
+    *,
+    with_grad: bool = True,
+    circular: bool = False,
+) -> tuple[float, FloatArray | None]:
+    """Exact ``(L, dL/dz)`` for weights ``exp(log_w)`` at points ``x`` on the target ``[a, b]``.
+
+    Args:
+        kernel: one of :data:`EXACT_KERNELS`.
+        log_w: log-softmax weights, finite or ``-inf`` (masked: gradient exactly 0).
+        x: finite point positions, any order.
+        a, b: the target, ``a < b``.
+        h: the bandwidth, ``h > 0``.
+        with_grad: also return the gradient with respect to the logits.
+        circular: the hook for issue 5 (wrapped kernels); not implemented yet.
+
+    Returns:
+        ``(L, grad)``; ``grad`` is None when ``with_grad`` is False.  A compact kernel that
+        leaves part of ``[a, b]`` uncovered gives ``(inf, None)`` without the gradient and
+        raises :class:`~symkde.errors.UncoveredTargetError` with it.
+
+    >>> exact_loss_grad("triangle", np.array([0.0]), np.array([0.0]), -1.0, 1.0, 1.0)[0]
+    1.0
+    """
+    if circular:
+        raise NotImplementedError("circular: the wrapped closed forms are issue 5")
+    if kernel not in EXACT_KERNELS:
+        raise ValueError(
+            f"kernel: no closed form for {kernel!r}; expected one of {sorted(EXACT_KERNELS)}"
+        )
+    log_w = np.asarray(log_w, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    a, b, h = float(a), float(b), float(h)
+    live = np.flatnonzero(np.isfinite(log_w))
+    order = live[np.argsort(x[live], kind="stable")]
+    xs, lws = x[order], log_w[order]
+    with np.errstate(all="ignore"):
+        if kernel == "laplace":
+            value, log_resp = _laplace(lws, xs, a, b, h, with_grad)
+        elif kernel == "boxcar":
+            value, log_resp = _boxcar(lws, xs - a, b - a, h, with_grad)
+        else:
+            value, log_resp = _triangle(lws, xs - a, b - a, h, with_grad)
+    if isinstance(value, tuple):  # an uncovered sub-interval, in coordinates shifted by a
+        if not with_grad:
+            return float("inf"), None
+        raise UncoveredTargetError((value[0] + a, value[1] + a))
+    if not with_grad:
+        return value, None
+    assert log_resp is not None
+    # dL/dz_i = w_i - (1/(b-a)) int R_i;  log_resp = log int R_i.
+    gradient = np.zeros_like(x)
+    gradient[order] = np.exp(lws) - np.exp(log_resp - np.log(b - a))
+    return value, gradient
+
+
+# --------------------------------------------------------------------------------------------
+# Stable elementary pieces (float64, vectorized; -inf/inf handled by the callers' masks).
+
+
+def _logaddexp(p: FloatArray, q: FloatArray) -> FloatArray:
+    """``log(e^p + e^q)``; exact at +-inf (about 3x faster than ``np.logaddexp``)."""
+    top = np.maximum(p, q)
+    out = top + np.log1p(np.exp(-np.abs(p - q)))
+    return np.where(np.isinf(top), top, out)
+
+
+def _softplus(v: FloatArray) -> FloatArray:
+    """``log(1 + e^v)``."""
+    return np.maximum(v, 0.0) + np.log1p(np.exp(-np.abs(v)))
+
+
+def _log_softplus(v: FloatArray) -> FloatArray:
+    """``log(log(1 + e^v))``, finite for ``v`` far below 0 (where it is ``v - e^v / 2``)."""
+    return np.where(v < -30.0, v - 0.5 * np.exp(v), np.log(_softplus(v)))
+
+
+def _log_expm1(v: FloatArray) -> FloatArray:
+    """``log(e^v - 1)`` for ``v > 0``."""
+    return np.where(v < 1.0, np.log(np.expm1(v)), v + np.log1p(-np.exp(-v)))
+
+
+def _half_dilog(w: FloatArray) -> FloatArray:
+    """``H(w) = int_0^w log(1 + e^{-2|v|}) dv = sign(w) (Li2(-e^{-2|w|}) + pi^2/12) / 2``.
+
+    ``Li2(-y) = spence(1 + y)`` with ``y = e^{-2|w|}`` in ``[0, 1]`` (theorem
+    ``laplace_log_correction``); odd in ``w``, ``H(+-inf) = +-pi^2/24``.
+    """
+    v = np.abs(w)
+    far = 0.5 * (spence(1.0 + np.exp(-2.0 * v)) + _PI2_12)
+    # |w| < 0.1: the two terms above cancel to about eps absolute; integrate the series
+    # log(1 + e^{-2v}) = log 2 - v + log cosh v instead (relative accuracy, theorem
+    # laplace_log_correction checks the coefficients).
+    v2 = v * v
+    near = v * (
+        _LOG2
+        + v
+        * (
+            -0.5
+            + v
+            * (
+                1.0 / 6
+                + v2 * (-1.0 / 60 + v2 * (1.0 / 315 + v2 * (-17.0 / 22680 + v2 * 31.0 / 155925)))
+            )
+        )
+    )
+    return np.sign(w) * np.where(v < 0.1, near, far)
+
+
+def _quiet(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``func`` under ``np.errstate(all="ignore")``: infinities are handled by masks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+# --------------------------------------------------------------------------------------------
+# Per-segment closed forms (each checked term by term against closed_forms.py at 50 digits).
+
+
+@_quiet
+def laplace_segment_log_integral(
+    lB: FloatArray, lA: FloatArray, d: FloatArray, s_cross: FloatArray | None = None
+) -> FloatArray:
+    """``int_0^d log(exp(lB - s) + exp(lA - (d - s))) ds`` (theorem ``laplace_log_segment``).
+
+    ``s_cross = (lB - lA + d) / 2`` (where the two terms cross) may be passed when the caller
+    has it more accurately.  One-sided segments (``lA`` or ``lB`` is ``-inf``) reduce to the
+    polynomial ``d (lB - d/2)`` (theorem ``laplace_one_sided``).
+    """
+    if s_cross is None:
+        s_cross = 0.5 * (lB - lA + d)
+    sc = np.clip(s_cross, 0.0, d)
+    left = np.where(sc > 0, sc * (lB - 0.5 * sc), 0.0)
+    right_len = d - sc
+    right = np.where(right_len > 0, right_len * (lA - 0.5 * right_len), 0.0)
+    corr = _log_correction(s_cross, d)
+    return left + right + corr
+
+
+@_quiet
+def _log_correction(s_cross: FloatArray, d: FloatArray) -> FloatArray:
+    """``int_0^d log(1 + e^{-2|s - s*|}) ds`` (0 for a one-sided segment).
+
+    ``s*`` inside the segment: ``H(s*) + H(d - s*)``.  Outside, the integrand ``g`` is smooth
+    and the pi^2/12 constants of two H values would cancel: for ``d <= 0.01`` the midpoint rule
+    with two Euler-Maclaurin corrections (``g2 = sech^2``, ``g4 = 2 sech^2 (2 - 3 sech^2)``;
+    the next term is ``d^7 g6 / 322560``), otherwise ``(Li2(-y_far) - Li2(-y_near)) / 2``
+    without the constant (cancellation at most ``1 / (1 - e^{-0.02})``, about 50).
+    """
+    finite = np.isfinite(s_cross)
+    star = np.where(finite, s_cross, 0.0)
+    inside = (star > 0) & (star < d)
+    both = _half_dilog(star) + _half_dilog(d - star)
+    near = np.where(star <= 0, -star, star - d)  # distance from s* to the segment
+    far = near + d
+    mid = near + 0.5 * d
+    sech2 = 1.0 / np.cosh(np.minimum(mid, 350.0)) ** 2
+    d2 = d * d
+    midpoint = d * (
+        np.log1p(np.exp(-2.0 * mid))
+        + d2 / 24.0 * (sech2 + d2 / 80.0 * 2.0 * sech2 * (2.0 - 3.0 * sech2))
+    )
+    dilog = 0.5 * (spence(1.0 + np.exp(-2.0 * far)) - spence(1.0 + np.exp(-2.0 * near)))
+    outside = np.where(d <= 0.01, midpoint, dilog)
+    return np.where(finite, np.where(inside, both, outside), 0.0)
+
+
+@_quiet
+def laplace_segment_log_resp(
+    lB: FloatArray, lA: FloatArray, d: FloatArray, s_cross: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """``log int_0^d e^{-s}/f ds`` and ``log int_0^d e^{s-d}/f ds``, ``f = e^{lB-s} + e^{lA-d+s}``.
+
+    Theorem ``laplace_resp_integral``: ``int_0^d e^{-s}/f = e^{-lB} (softplus(2s*) -
+    softplus(2s* - 2d)) / 2`` and the difference of softplus values is
+    ``log1p(sigmoid(y) expm1(2d))``, ``y = 2(s* - d)`` (theorem ``softplus_difference``),
+    evaluated here as ``softplus(log sigmoid(y) + log expm1(2d))`` so nothing overflows.
+    A side without points (``-inf``) gets ``-inf``.  Both results scale as ``e^{-lB}``,
+    ``e^{-lA}``: shifting ``lB`` by ``c`` shifts the first by ``-c`` (the caller references
+    ``lB``, ``lA`` at the nearest points and passes ``s_cross`` separately).
+    """
+    if s_cross is None:
+        s_cross = 0.5 * (lB - lA + d)
+    log_em1 = _log_expm1(2.0 * d)
+
+    def log_diff(y: FloatArray) -> FloatArray:
+        return _log_softplus(log_em1 - _softplus(-y))
+
+    log_left = np.where(lB == -np.inf, -np.inf, -_LOG2 - lB + log_diff(2.0 * (s_cross - d)))
+    log_right = np.where(lA == -np.inf, -np.inf, -_LOG2 - lA + log_diff(-2.0 * s_cross))
+    return log_left, log_right
+
+
+@_quiet
+def log_linear_mean(l0: FloatArray, l1: FloatArray) -> FloatArray:
+    """``int_0^1 log((1 - s) e^{l0} + s e^{l1}) ds = max - 1 + D / expm1(D)``, ``D = |l1 - l0|``.
+
+    Theorem ``triangle_log_segment`` (the ``u log u`` form).  ``D = 0`` gives ``l0``;
+    an endpoint with ``p = 0`` (``D = inf``) gives ``max - 1``.
+    """
+    top = np.maximum(l0, l1)
+    gap = np.abs(l1 - l0)
+    ratio = np.where(gap == 0, 1.0, np.where(np.isinf(gap), 0.0, gap / np.expm1(gap)))
+    return top - 1.0 + ratio
+
+
+def _q_series(q: FloatArray, coeff: Callable[[int], float]) -> FloatArray:
+    """``sum_{k < _SERIES_TERMS} coeff(k) q^k`` by Horner."""
+    total = np.full_like(q, coeff(_SERIES_TERMS - 1))
+    for k in range(_SERIES_TERMS - 2, -1, -1):
+        total = total * q + coeff(k)
+    return total
+
+
+@_quiet
+def reciprocal_linear_integrals(
+    l0: FloatArray, l1: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Logs of ``int_0^1 ds / P``, ``int_0^1 s ds / P``, ``int_0^1 (1-s) ds / P``.
+
+    ``P(s) = (1 - s) e^{l0} + s e^{l1}`` (theorem ``triangle_resp_integrals``).  With
+    ``D = |l1 - l0|``, ``q = 1 - e^{-D}``: ``int 1/P = e^{-max} D/q``; measured from the
+    small end, ``int s/P = e^{-max} f1``, ``f1 = (q - (1-q) D)/q^2 = sum q^k/((k+1)(k+2))``;
+    from the large end ``f2 = (D - q)/q^2 = sum q^k/(k+2)``.
+    """
+    top = np.maximum(l0, l1)
+    gap = np.abs(l1 - l0)
+    q = -np.expm1(-gap)
+    small = gap < _SERIES_D
+    qs = np.where(small, q, 0.0)
+    f1 = np.where(
+        small, _q_series(qs, lambda k: 1.0 / ((k + 1) * (k + 2))), (q - (1.0 - q) * gap) / (q * q)
+    )
+    f2 = np.where(small, _q_series(qs, lambda k: 1.0 / (k + 2)), (gap - q) / (q * q))
+    f2 = np.where(np.isinf(gap), np.inf, f2)
+    f1 = np.where(np.isinf(gap), 1.0, f1)
+    log_psi = np.where(gap == 0, 0.0, np.log(gap) - np.log(q))
+    log_j0 = log_psi - top
+    rising = l1 >= l0
+    log_js = np.log(np.where(rising, f1, f2)) - top
+    log_j1ms = np.log(np.where(rising, f2, f1)) - top
+    return log_j0, log_js, log_j1ms
+
+
+# --------------------------------------------------------------------------------------------
+# Associative scans in log space.
+
+
+def _prefix_scan(state: State, combine: Combine, block: NDArray[np.int64] | None = None) -> State:
+    """Inclusive prefix scan ``out_k = item_0 (+) ... (+) item_k`` by recursive pairing.
+
+    ``2n`` combine evaluations in ``log2 n`` vectorized rounds.  With ``block``, the scan
+    restarts wherever the (non-decreasing) block id changes.
+    """
+    n = state[0].shape[0]
+    if n <= 1:
+        return state
+    m = n // 2
+    left = tuple(s[0 : 2 * m : 2] for s in state)
+    right = tuple(s[1 : 2 * m : 2] for s in state)
+    pairs = combine(left, right)
+    pair_block = None
+    if block is not None:
+        same = block[0 : 2 * m : 2] == block[1 : 2 * m : 2]
+        pairs = tuple(np.where(same, p, r) for p, r in zip(pairs, right, strict=True))
+        pair_block = block[1 : 2 * m : 2]
+    pair_prefix = _prefix_scan(pairs, combine, pair_block)
+    out = tuple(np.empty_like(s) for s in state)
+    for o, s, pp in zip(out, state, pair_prefix, strict=True):
+        o[1 : 2 * m : 2] = pp
+        o[0] = s[0]
+    k = (n - 1) // 2  # even indices 2, 4, ... below n
+    if k:
+        prev = tuple(pp[:k] for pp in pair_prefix)
+        cur = tuple(s[2:n:2] for s in state)
+        joined = combine(prev, cur)
+        if block is not None:
+            same = block[1 : 2 * k : 2] == block[2:n:2]
+            joined = tuple(np.where(same, j, c) for j, c in zip(joined, cur, strict=True))
+        for o, j in zip(out, joined, strict=True):
+            o[2:n:2] = j
+    return out
+
+
+def _suffix_scan(state: State, combine: Combine, block: NDArray[np.int64] | None = None) -> State:
+    """Inclusive suffix scan ``out_k = item_k (+) ... (+) item_{n-1}`` (same combine order)."""
+    flipped = tuple(s[::-1] for s in state)
+    rev_block = None if block is None else -block[::-1]
+    scanned = _prefix_scan(flipped, lambda later, earlier: combine(earlier, later), rev_block)
+    return tuple(s[::-1] for s in scanned)
+
+
+def _decay_right(inv_h: float) -> Combine:
+    """Laplace sums referenced at the right end: ``(v, q)``, ``v = log sum w e^{-(q - x)/h}``."""
+
+    def combine(left: State, right: State) -> State:
+        (vl, ql), (vr, qr) = left, right
+        return _logaddexp(vl - (qr - ql) * inv_h, vr), qr
+
+    return combine
+
+
+def _decay_left(inv_h: float) -> Combine:
+    """Laplace sums referenced at the left end: ``v = log sum w e^{-(x - q)/h}``."""
+
+    def combine(left: State, right: State) -> State:
+        (vl, ql), (vr, qr) = left, right
+        return _logaddexp(vl, vr - (qr - ql) * inv_h), ql
+
+    return combine
+
+
+def _lse_combine(left: State, right: State) -> State:
+    return (_logaddexp(left[0], right[0]),)
+
+
+def _moment_right(left: State, right: State) -> State:
+    """``(log S, log M, q)``: ``S = sum v``, ``M = sum (m + v (q - pos)) >= 0``, q the right end."""
+    (sl, ml, ql), (sr, mr, qr) = left, right
+    return _logaddexp(sl, sr), _logaddexp(_logaddexp(ml, mr), sl + np.log(qr - ql)), qr
+
+
+def _moment_left(left: State, right: State) -> State:
+    """``(log S, log M, q)`` with ``M = sum (m + v (pos - q)) >= 0``, q the left end."""
+    (sl, ml, ql), (sr, mr, qr) = left, right
+    return _logaddexp(sl, sr), _logaddexp(_logaddexp(ml, mr), sr + np.log(qr - ql)), ql
+
+
+def _window_reduce(
+    state: State,
+    pos: FloatArray,
+    lo_index: NDArray[np.intp],
+    hi_index: NDArray[np.intp],
+    centre: FloatArray,
+    width: float,
+    combine: Combine,
+) -> tuple[State, NDArray[np.bool_]]:
+    """Reduce items ``[lo_index, hi_index)`` for every query, without subtraction.
+
+    Items are sorted by ``pos``; each query's items lie within ``centre +- width/2`` (up to
+    rounding).  Van Herk / Gil-Werman: cut the line into blocks of length ``width``; a window
+    then is a block suffix followed by the next block's prefix.  Two block grids offset by
+    ``width/2`` are kept and each query uses the one with a cut nearest its centre (within
+    ``width/4``), so rounding at the window ends can never push items past a block.
+    Returns the reduced state and a mask of empty windows.
+    """
+    origin = min(float(pos[0]) if pos.size else 0.0, float(centre.min()) if centre.size else 0.0)
+    t = (centre - origin) / width
+    cut0 = np.rint(t)
+    cut1 = np.rint(t - 0.5)
+    use1 = np.abs(t - 0.5 - cut1) < np.abs(t - cut0)
+    empty = hi_index <= lo_index
+    out = tuple(np.full(centre.shape, -np.inf) for _ in state)
+    item_t = (pos - origin) / width
+    for grid, cut in ((0.0, cut0), (0.5, cut1)):
+        queries = np.flatnonzero((use1 if grid else ~use1) & ~empty)
+        if not queries.size:
+            continue
+        block = np.floor(item_t - grid).astype(np.int64)
+        suffix = _suffix_scan(state, combine, block)
+        prefix = _prefix_scan(state, combine, block)
+        lo, hi, kb = lo_index[queries], hi_index[queries], cut[queries].astype(np.int64)
+        split = np.clip(np.searchsorted(block, kb, side="left"), lo, hi)
+        has_a, has_b = split > lo, hi > split
+        ia, ib = np.minimum(lo, pos.size - 1), np.maximum(hi - 1, 0)
+        if np.any(has_a & (block[ia] != kb - 1)) or np.any(has_b & (block[ib] != kb)):
+            raise RuntimeError("internal: a window is wider than its block (please report)")
+        part_a = tuple(s[ia] for s in suffix)
+        part_b = tuple(s[ib] for s in prefix)
+        joined = combine(part_a, part_b)
+        for o, ja, jb, jj in zip(out, part_a, part_b, joined, strict=True):
+            o[queries] = np.where(has_a & has_b, jj, np.where(has_a, ja, jb))
+    return out, empty
+
+
+# --------------------------------------------------------------------------------------------
+# The three kernels.  Each returns (loss, log int R_i per sorted point) or ((lo, hi), None)
+# for an uncovered sub-interval.
+
+
+def _knots(inside: FloatArray, a: float, b: float) -> FloatArray:
+    """``a``, the distinct breakpoints strictly inside ``(a, b)``, ``b``."""
+    inside = np.sort(inside[(inside > a) & (inside < b)])
+    if inside.size:
+        inside = inside[np.concatenate(([True], inside[1:] != inside[:-1]))]
+    return np.concatenate(([a], inside, [b]))
+
+
+def _two_sum(p: FloatArray, q: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``p + q = total + error`` exactly (Knuth's TwoSum)."""
+    total = p + q
+    back = total - p
+    return total, (p - (total - back)) + (q - back)
+
+
+def _laplace(
+    lws: FloatArray, xs: FloatArray, a: float, b: float, h: float, with_grad: bool
+) -> tuple[float, FloatArray | None]:
+    """Segments between ``a``, the points inside, and ``b``.
+
+    Each side's sum is referenced at its nearest point (``x_L <= lo``, ``x_R >= hi``), so a
+    cluster ``10**4`` bandwidths away enters only through ``(x_L + x_R - 2 lo) / h``, formed
+    with TwoSum: the crossing ``s*`` and every point's share of its side carry no rounding
+    of order ``eps * distance / h``.
+    """
+    n = xs.size
+    inv_h = 1.0 / h
+    prefix = _prefix_scan((lws, xs), _decay_right(inv_h))[0]  # log sum_{j<=k} w_j e^{-(x_k-x_j)/h}
+    suffix = _suffix_scan((lws, xs), _decay_left(inv_h))[0]  # log sum_{j>=k} w_j e^{-(x_j-x_k)/h}
+    knots = _knots(xs, a, b)
+    lo, hi = knots[:-1], knots[1:]
+    n_left = np.searchsorted(xs, lo, side="right")  # points <= lo
+    first_right = np.searchsorted(xs, hi, side="left")  # first point >= hi
+    has_left, has_right = n_left > 0, first_right < n
+    il, ir = np.maximum(n_left - 1, 0), np.minimum(first_right, n - 1)
+    x_left = np.where(has_left, xs[il], lo)
+    x_right = np.where(has_right, xs[ir], hi)
+    log_left = np.where(has_left, prefix[il], -np.inf)  # referenced at x_left
+    log_right = np.where(has_right, suffix[ir], -np.inf)  # referenced at x_right
+    lB = log_left - (lo - x_left) * inv_h
+    lA = log_right - (x_right - hi) * inv_h
+    d = (hi - lo) * inv_h
+    # s* = (lB - lA + d)/2 = (log_left - log_right + (x_left + x_right - 2 lo)/h) / 2
+    total, err = _two_sum(x_left, x_right)
+    total, err2 = _two_sum(total, -2.0 * lo)
+    s_cross = 0.5 * (log_left - log_right + (total + (err + err2)) * inv_h)
+    # int_a^b log p = h * sum_k int_0^{d_k} log(2h p) ds - (b - a) log(2h)
+    log_int = h * laplace_segment_log_integral(lB, lA, d, s_cross)
+    value = float(np.log(2.0 * h) - np.sum(log_int) / (b - a))
+    if not with_grad:
+        return value, None
+    log_il, log_ir = laplace_segment_log_resp(log_left, log_right, d, s_cross)
+    log_h = np.log(h)
+    # A point i left of segment k sees w_i e^{-(x_left_k - x_i)/h} * h e^{log_il_k}:
+    # a suffix over segments referenced at x_left, a prefix referenced at x_right.
+    from_right_segs = _suffix_scan((log_il + log_h, x_left), _decay_left(inv_h))[0]
+    from_left_segs = _prefix_scan((log_ir + log_h, x_right), _decay_right(inv_h))[0]
+    k_first = np.searchsorted(lo, xs, side="left")  # first segment with lo >= x_i
+    k_last = np.searchsorted(hi, xs, side="right") - 1  # last segment with hi <= x_i
+    kf, kl = np.minimum(k_first, lo.size - 1), np.maximum(k_last, 0)
+    part_r = np.where(k_first < lo.size, from_right_segs[kf] - (x_left[kf] - xs) * inv_h, -np.inf)
+    part_l = np.where(k_last >= 0, from_left_segs[kl] - (xs - x_right[kl]) * inv_h, -np.inf)
+    return value, lws + _logaddexp(part_r, part_l)
+
+
+def _uncovered_run(lo: FloatArray, hi: FloatArray, bad: NDArray[np.bool_]) -> tuple[float, float]:
+    """The first maximal run of uncovered segments, as ``(lo, hi)``."""
+    first = int(np.argmax(bad))
+    stop = first + int(np.argmin(bad[first:])) if not bad[first:].all() else bad.size
+    return float(lo[first]), float(hi[stop - 1])
+
+
+def _boxcar(
+    lws: FloatArray, xs: FloatArray, b: float, h: float, with_grad: bool
+) -> tuple[float | tuple[float, float], FloatArray | None]:
+    """Coordinates shifted so that ``a = 0``; ``p`` is constant on each segment."""
+    xm, xp = xs - h, xs + h
+    knots = _knots(np.concatenate((xm, xp)), 0.0, b)
+    lo, hi = knots[:-1], knots[1:]
+    mid = 0.5 * (lo + hi)
+    first = np.searchsorted(xp, hi, side="left")  # x_j + h >= hi
+    stop = np.searchsorted(xm, lo, side="right")  # x_j - h <= lo
+    (log_mass,), _ = _window_reduce((lws,), xs, first, stop, mid, 2.0 * h, _lse_combine)
+    bad = log_mass == -np.inf
+    if bad.any():
+        return _uncovered_run(lo, hi, bad), None
+    length = hi - lo
+    value = float(np.log(2.0 * h) - np.sum(length * log_mass) / b)
+    if not with_grad:
+        return value, None
+    # int R_i = w_i sum_{segments k in supp(i)} len_k / mass_k
+    seg_first = np.searchsorted(lo, xm, side="left")
+    seg_stop = np.searchsorted(hi, xp, side="right")
+    (log_sum,), _ = _window_reduce(
+        (np.log(length) - log_mass,), mid, seg_first, seg_stop, xs, 2.0 * h, _lse_combine
+    )
+    return value, lws + log_sum
+
+
+def _triangle(
+    lws: FloatArray, xs: FloatArray, b: float, h: float, with_grad: bool
+) -> tuple[float | tuple[float, float], FloatArray | None]:
+    """Coordinates shifted so that ``a = 0``; ``h^2 p`` is linear on each segment.
+
+    Rising points (``x_j - h <= lo``, ``x_j >= hi``) contribute ``w_j (t - (x_j - h))``,
+    falling points (``x_j <= lo``, ``x_j + h >= hi``) ``w_j (x_j + h - t)``.
+    """
+    xm, xp = xs - h, xs + h
+    knots = _knots(np.concatenate((xm, xs, xp)), 0.0, b)
+    lo, hi = knots[:-1], knots[1:]
+    mid = 0.5 * (lo + hi)
+    none = np.full_like(lws, -np.inf)
+    rise, rise_empty = _window_reduce(
+        (lws, none, xm),
+        xm,
+        np.searchsorted(xs, hi, side="left"),
+        np.searchsorted(xm, lo, side="right"),
+        mid - 0.5 * h,
+        h,
+        _moment_right,
+    )
+    fall, fall_empty = _window_reduce(
+        (lws, none, xp),
+        xp,
+        np.searchsorted(xp, hi, side="left"),
+        np.searchsorted(xs, lo, side="right"),
+        mid + 0.5 * h,
+        h,
+        _moment_left,
+    )
+    bad = (rise_empty | (rise[0] == -np.inf)) & (fall_empty | (fall[0] == -np.inf))
+    if bad.any():
+        return _uncovered_run(lo, hi, bad), None
+
+    def log_h2p(t: FloatArray) -> FloatArray:
+        up = _logaddexp(rise[1], rise[0] + np.log(t - rise[2]))
+        down = _logaddexp(fall[1], fall[0] + np.log(fall[2] - t))
+        return _logaddexp(np.where(rise_empty, -np.inf, up), np.where(fall_empty, -np.inf, down))
+
+    l0, l1 = log_h2p(lo), log_h2p(hi)
+    length = hi - lo
+    value = float(2.0 * np.log(h) - np.sum(length * log_linear_mean(l0, l1)) / b)
+    if not with_grad:
+        return value, None
+    # Per segment: J0 = int dt/(h^2 p), J_lo = int (t - lo)/(h^2 p), J_hi = int (hi - t)/(h^2 p).
+    log_j0, log_js, log_j1ms = reciprocal_linear_integrals(l0, l1)
+    log_len = np.log(length)
+    log_j0 = log_j0 + log_len
+    log_jlo, log_jhi = log_js + 2 * log_len, log_j1ms + 2 * log_len
+    # Rising point i: sum over segments in [x_i - h, x_i] of J_lo + (lo - (x_i - h)) J0.
+    up, up_empty = _window_reduce(
+        (log_j0, log_jlo, lo),
+        lo,
+        np.searchsorted(lo, xm, side="left"),
+        np.searchsorted(hi, xs, side="right"),
+        xs - 0.5 * h,
+        h,
+        _moment_left,
+    )
+    shift_up = up[2] - xm
+    up_total = np.where(shift_up > 0, _logaddexp(up[1], up[0] + np.log(shift_up)), up[1])
+    # Falling point i: sum over segments in [x_i, x_i + h] of J_hi + ((x_i + h) - hi) J0.
+    down, down_empty = _window_reduce(
+        (log_j0, log_jhi, hi),
+        hi,
+        np.searchsorted(lo, xs, side="left"),
+        np.searchsorted(hi, xp, side="right"),
+        xs + 0.5 * h,
+        h,
+        _moment_right,
+    )
+    shift_down = xp - down[2]
+    down_total = np.where(
+        shift_down > 0, _logaddexp(down[1], down[0] + np.log(shift_down)), down[1]
+    )
+    total = _logaddexp(
+        np.where(up_empty, -np.inf, up_total), np.where(down_empty, -np.inf, down_total)
+    )
+    return value, lws + total

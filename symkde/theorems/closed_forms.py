@@ -1,0 +1,516 @@
+"""Closed forms behind ``symkde.exact``: each antiderivative differentiated back by SymPy.
+
+Per segment between breakpoints the density has a simple form derived from
+:mod:`symkde.kernels` (Laplace: ``exp(lB - s) + exp(lA - (d - s))``; boxcar: a constant;
+triangle: a linear function), and the loss and every responsibility integral have
+elementary or dilogarithm antiderivatives.  Each theorem differentiates its antiderivative
+back to the integrand and then checks the stable form that ``symkde/exact.py`` evaluates.
+``tests/test_exact.py`` evaluates the numeric functions against the expressions returned by
+:func:`antiderivatives` at 50 digits.
+
+Notation: ``s = (t - lo)/h`` on a segment of length ``d`` (in bandwidths), ``lB``, ``lA`` the
+log-masses of the points left and right (Laplace); ``s* = (lB - lA + d)/2`` where the two
+exponentials cross; ``P0 = e^{l0}``, ``P1 = e^{l1}`` the end values of a linear density.
+
+>>> [t.name for t in THEOREMS][:2]
+['laplace_segment_density', 'laplace_log_segment']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import sympy as sp
+
+from symkde.kernels import KERNELS, h, u
+from symkde.theorems._core import Step, Theorem, equal, holds_true, numeric_witness
+
+__all__ = ["THEOREMS", "antiderivatives"]
+
+s = sp.Symbol("s", real=True)
+lB, lA = sp.symbols("l_B l_A", real=True)
+d = sp.Symbol("d", positive=True)
+s_star = sp.Symbol("s_star", real=True)
+w = sp.Symbol("w", positive=True)
+l0, l1 = sp.symbols("l_0 l_1", real=True)
+D = sp.Symbol("D", positive=True)
+q = sp.Symbol("q", positive=True)
+#: positive offsets: a point ``delta`` (in t units) beyond a segment end; ``kappa`` places u
+#: strictly inside (``kappa/(1+kappa) < 1``) or outside (``1 + kappa > 1``) a compact support.
+delta, kappa = sp.symbols("delta kappa", positive=True)
+
+
+def _softplus(v: sp.Expr) -> sp.Expr:
+    return sp.log(1 + sp.exp(v))
+
+
+def _crossing() -> sp.Expr:
+    return (lB - lA + d) / 2
+
+
+def _segment_integrand() -> sp.Expr:
+    """``2 h p`` on a Laplace segment: ``e^{lB - s} + e^{lA - (d - s)}``."""
+    return sp.exp(lB - s) + sp.exp(lA - (d - s))
+
+
+def antiderivatives() -> dict[str, tuple[sp.Expr, tuple[sp.Symbol, ...]]]:
+    """Every antiderivative used, as ``name -> (expression, its free symbols in order)``.
+
+    ``laplace_log``: ``F(s)`` with ``F' = log(e^{lB-s} + e^{lA-d+s})`` (one dilogarithm
+    formula, valid for every real ``s``); ``laplace_resp_left``/``_right``: the
+    antiderivatives of ``e^{-s}/f`` and ``e^{s-d}/f``; ``linear_log``: of ``log P`` with
+    ``P = P0 + (P1 - P0) s``; ``linear_recip``, ``linear_s_recip``: of ``1/P`` and ``s/P``.
+
+    >>> sorted(antiderivatives())[:2]
+    ['laplace_log', 'laplace_resp_left']
+    """
+    star = _crossing()
+    p0, p1 = sp.exp(l0), sp.exp(l1)
+    dp = p1 - p0
+    lin = p0 + dp * s
+    return {
+        "laplace_log": (
+            lB * s - s**2 / 2 - sp.polylog(2, -sp.exp(2 * (s - star))) / 2,
+            (s, lB, lA, d),
+        ),
+        "laplace_resp_left": (-sp.exp(-lB) * _softplus(2 * (star - s)) / 2, (s, lB, lA, d)),
+        "laplace_resp_right": (sp.exp(-lA) * _softplus(2 * (s - star)) / 2, (s, lB, lA, d)),
+        "linear_log": ((lin * sp.log(lin) - dp * s) / dp, (s, l0, l1)),
+        "linear_recip": (sp.log(lin) / dp, (s, l0, l1)),
+        "linear_s_recip": (s / dp - p0 * sp.log(lin) / dp**2, (s, l0, l1)),
+    }
+
+
+def _derivative_steps(name: str, integrand: sp.Expr, via_exp: bool = False) -> Iterator[Step]:
+    expr, _ = antiderivatives()[name]
+    # expand_func: polylog(1, z) -> -log(1 - z), the derivative of Li2 in elementary form.
+    derivative = sp.expand_func(sp.diff(expr, s))
+    if via_exp:
+        # Both sides real: equal exponentials mean equal values (exp is injective on R).
+        yield equal(
+            f"d/ds of the {name} antiderivative, exponentiated, is the exponentiated integrand",
+            sp.expand(sp.powsimp(sp.expand(sp.exp(derivative)), force=True)),
+            sp.expand(sp.exp(integrand)),
+        )
+    else:
+        yield equal(f"d/ds of the {name} antiderivative is the integrand", derivative, integrand)
+
+
+# --- Laplace --------------------------------------------------------------------------------
+
+
+def _prove_laplace_density() -> Iterator[Step]:
+    kernel = KERNELS["laplace"].density
+    # A point delta left of lo, t = lo + h s (s >= 0): u = delta + h s > 0.
+    s_pos = sp.Symbol("s", positive=True)
+    left = kernel.subs(u, delta + h * s_pos)
+    yield equal(
+        "a point left of the segment contributes e^{-delta/h} e^{-s} / (2h)",
+        left,
+        sp.exp(-delta / h) * sp.exp(-s_pos) / (2 * h),
+    )
+    # A point delta right of hi = lo + h d, t = hi - h r (r >= 0): u = -(delta + h r).
+    r = sp.Symbol("r", positive=True)
+    right = kernel.subs(u, -(delta + h * r))
+    yield equal(
+        "a point right of the segment contributes e^{-delta/h} e^{s - d} / (2h), s = d - r",
+        right,
+        (sp.exp(-delta / h) * sp.exp((d - r) - d) / (2 * h)),
+    )
+    # Two points per side: the mixture is (B e^{-s} + A e^{s-d}) / (2h).
+    w1, w2, w3, w4 = sp.symbols("w1:5", positive=True)
+    e1, e2, e3, e4 = sp.symbols("delta1:5", positive=True)
+    mix = (
+        w1 * kernel.subs(u, e1 + h * s_pos)
+        + w2 * kernel.subs(u, e2 + h * s_pos)
+        + w3 * kernel.subs(u, -(e3 + h * r))
+        + w4 * kernel.subs(u, -(e4 + h * r))
+    )
+    mass_b = w1 * sp.exp(-e1 / h) + w2 * sp.exp(-e2 / h)
+    mass_a = w3 * sp.exp(-e3 / h) + w4 * sp.exp(-e4 / h)
+    yield equal(
+        "the mixture is (B e^{-s} + A e^{s-d})/(2h) with B, A the decayed masses of each side",
+        sp.expand(mix),
+        sp.expand((mass_b * sp.exp(-s_pos) + mass_a * sp.exp(-r)) / (2 * h)),
+    )
+
+
+def _dilog_inversion_steps() -> Iterator[Step]:
+    """Lemma: ``Li2(-e^x) + Li2(-e^{-x}) = -pi^2/6 - x^2/2`` (derivative 0, value at 0)."""
+    x = sp.Symbol("x", real=True)
+    lhs = sp.polylog(2, -sp.exp(x)) + sp.polylog(2, -sp.exp(-x)) + x**2 / 2
+    yield equal(
+        "inversion lemma: d/dx [Li2(-e^x) + Li2(-e^-x) + x^2/2] = 0",
+        sp.expand_func(sp.diff(lhs, x)),
+        0,
+    )
+    yield equal("inversion lemma at x = 0: 2 Li2(-1) = -pi^2/6", lhs.subs(x, 0), -(sp.pi**2) / 6)
+
+
+def _invert_dilogs(expr: sp.Expr) -> sp.Expr:
+    """Rewrite ``Li2(-e^A)``, ``A > 0``, by the inversion lemma: only ``Li2(-e^{-A})`` remains."""
+
+    def is_large(e: sp.Basic) -> bool:
+        if not (isinstance(e, sp.polylog) and e.args[0] == 2):
+            return False
+        arg = sp.powsimp(-e.args[1])
+        return isinstance(arg, sp.exp) and bool(arg.args[0].is_positive)
+
+    def invert(e: sp.Basic) -> sp.Expr:
+        big = sp.powsimp(-e.args[1]).args[0]
+        return -(sp.pi**2) / 6 - big**2 / 2 - sp.polylog(2, -sp.exp(-big))
+
+    return expr.replace(is_large, invert)
+
+
+def _prove_laplace_log_segment() -> Iterator[Step]:
+    yield from _derivative_steps("laplace_log", sp.log(_segment_integrand()), via_exp=True)
+    yield from _dilog_inversion_steps()
+    expr, _ = antiderivatives()["laplace_log"]
+
+    # The stable assembly used numerically: broken line + H(s*) + H(d - s*),
+    # H(w) = sign(w) (Li2(-e^{-2|w|}) + pi^2/12)/2.
+    def half_dilog(v: sp.Expr, sign: int) -> sp.Expr:
+        return sign * (sp.polylog(2, -sp.exp(-2 * v)) + sp.pi**2 / 12) / 2
+
+    definite = (expr.subs(s, d) - expr.subs(s, 0)).subs(lA, lB + d - 2 * s_star)
+    # 0 < s* < d: write d = s* + w.
+    inside = definite.subs(d, s_star + w)
+    stable_inside = (
+        s_star * (lB - s_star / 2)
+        + w * ((lB + w - s_star) - w / 2)
+        + half_dilog(s_star, 1)
+        + half_dilog(w, 1)
+    ).subs(s_star, sp.Symbol("s_star", positive=True))
+    inside = inside.subs(s_star, sp.Symbol("s_star", positive=True))
+    yield equal(
+        "0 < s* < d: F(d) - F(0) = broken line + H(s*) + H(d - s*) (by the inversion lemma)",
+        sp.expand(_invert_dilogs(sp.expand(inside))),
+        sp.expand(stable_inside),
+    )
+    # s* = -w <= 0: only the rising line; H(s*) = -H(w).
+    below = definite.subs(s_star, -w)
+    stable_below = d * ((lB + d + 2 * w) - d / 2) - half_dilog(w, 1) + half_dilog(d + w, 1)
+    yield equal(
+        "s* <= 0: F(d) - F(0) = d (lA - d/2) + H(s*) + H(d - s*) (by the inversion lemma)",
+        sp.expand(_invert_dilogs(sp.expand(below))),
+        sp.expand(stable_below),
+    )
+    # s* = d + w >= d: only the falling line; H(d - s*) = -H(w).
+    above = definite.subs(s_star, d + w)
+    stable_above = d * (lB - d / 2) + half_dilog(d + w, 1) - half_dilog(w, 1)
+    yield equal(
+        "s* >= d: F(d) - F(0) = d (lB - d/2) + H(s*) + H(d - s*)",
+        sp.expand(_invert_dilogs(sp.expand(above))),
+        sp.expand(stable_above),
+    )
+
+
+def _prove_laplace_correction() -> Iterator[Step]:
+    half = (sp.polylog(2, -sp.exp(-2 * w)) + sp.pi**2 / 12) / 2
+    yield equal(
+        "H'(w) = log(1 + e^{-2w}) for w > 0",
+        sp.expand_func(sp.diff(half, w)),
+        sp.log(1 + sp.exp(-2 * w)),
+    )
+    yield equal("H(0) = 0 (Li2(-1) = -pi^2/12)", half.subs(w, 0), 0)
+    yield equal("H(oo) = pi^2/24", sp.limit(half, w, sp.oo), sp.pi**2 / 24)
+    # The small-|w| branch of exact._half_dilog: H(w) = w log 2 - w^2/2 + int_0^w log cosh.
+    series = sp.integrate(sp.log(2) - w + sp.series(sp.log(sp.cosh(w)), w, 0, 12).removeO(), w)
+    coefficients = [
+        sp.log(2),
+        -sp.Rational(1, 2),
+        sp.Rational(1, 6),
+        0,
+        -sp.Rational(1, 60),
+        0,
+        sp.Rational(1, 315),
+        0,
+        -sp.Rational(17, 22680),
+        0,
+        sp.Rational(31, 155925),
+    ]
+    yield equal(
+        "small-w series of H used numerically (through w^11)",
+        sp.expand(series),
+        sum(c * w ** (k + 1) for k, c in enumerate(coefficients)),
+    )
+
+
+def _prove_laplace_one_sided() -> Iterator[Step]:
+    yield equal(
+        "no right points: int_0^d log(e^{lB - s}) ds = d (lB - d/2)",
+        sp.integrate(sp.expand_log(sp.log(sp.exp(lB - s)), force=True), (s, 0, d)),
+        d * (lB - d / 2),
+    )
+
+
+def _prove_laplace_resp() -> Iterator[Step]:
+    f = _segment_integrand()
+    left, _ = antiderivatives()["laplace_resp_left"]
+    right, _ = antiderivatives()["laplace_resp_right"]
+    yield equal("d/ds G_L = e^{-s} / f", sp.simplify(sp.diff(left, s) - sp.exp(-s) / f), 0)
+    yield equal("d/ds G_R = e^{s-d} / f", sp.simplify(sp.diff(right, s) - sp.exp(s - d) / f), 0)
+    star = _crossing()
+    yield equal(
+        "int_0^d e^{-s}/f = e^{-lB} (softplus(2 s*) - softplus(2 s* - 2 d)) / 2",
+        left.subs(s, d) - left.subs(s, 0),
+        sp.exp(-lB) * (_softplus(2 * star) - _softplus(2 * star - 2 * d)) / 2,
+    )
+    yield numeric_witness(
+        "the left responsibility integral at a point (quadrature)",
+        left.subs(s, d) - left.subs(s, 0),
+        sp.Integral(sp.exp(-s) / f, (s, 0, d)),
+        {lB: sp.Rational(-3, 2), lA: sp.Rational(1, 3), d: sp.Rational(5, 4)},
+    )
+
+
+def _prove_softplus_difference() -> Iterator[Step]:
+    y = sp.Symbol("y", real=True)
+    sigmoid = 1 / (1 + sp.exp(-y))
+    # exp of both sides: (1 + e^{y+2d}) / (1 + e^y) = 1 + sigmoid(y) (e^{2d} - 1).
+    yield equal(
+        "exp(softplus(y + 2d) - softplus(y)) = 1 + sigmoid(y) expm1(2d)",
+        sp.cancel(sp.expand((1 + sp.exp(y + 2 * d)) / (1 + sp.exp(y)))),
+        sp.cancel(sp.expand(1 + sigmoid * (sp.exp(2 * d) - 1))),
+    )
+    yield holds_true("sigmoid(y) > 0", sigmoid > 0)
+    yield equal(
+        "expm1(2d) = 2 e^d sinh(d)", sp.exp(2 * d) - 1, (2 * sp.exp(d) * sp.sinh(d)).rewrite(sp.exp)
+    )
+    yield holds_true(
+        "sinh(d) > 0 for d > 0: the log1p argument is a sum of positive terms", sp.sinh(d) > 0
+    )
+
+
+# --- boxcar and triangle ----------------------------------------------------------------------
+
+
+def _resolve(expr: sp.Expr) -> sp.Expr:
+    """Pick the Piecewise branch whose condition SymPy decides is true (sign of lhs - rhs).
+
+    A condition SymPy cannot decide leaves the Piecewise in place, so the step fails.
+    """
+
+    def decide(cond: sp.Basic) -> bool | None:
+        if cond is sp.true or cond is sp.false:
+            return bool(cond)
+        if isinstance(
+            cond, sp.GreaterThan | sp.LessThan | sp.StrictGreaterThan | sp.StrictLessThan
+        ):
+            gap = sp.factor(cond.gts - cond.lts)
+            strict = isinstance(cond, sp.StrictGreaterThan | sp.StrictLessThan)
+            return gap.is_positive if strict else gap.is_nonnegative
+        return None
+
+    def pick(pw: sp.Piecewise) -> sp.Expr:
+        for value, cond in pw.args:
+            verdict = decide(cond)
+            if verdict is None:
+                return pw
+            if verdict:
+                return value
+        return pw
+
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), pick)
+
+
+def _prove_boxcar_segment() -> Iterator[Step]:
+    kernel = KERNELS["boxcar"].density
+    inside = h * kappa / (1 + kappa)
+    yield equal(
+        "inside the support (|u| < h) K = 1/(2h)", _resolve(kernel.subs(u, inside)), 1 / (2 * h)
+    )
+    yield equal("inside the support, left side", _resolve(kernel.subs(u, -inside)), 1 / (2 * h))
+    yield equal("outside the support (|u| > h) K = 0", _resolve(kernel.subs(u, h * (1 + kappa))), 0)
+    mass = sp.Symbol("M", positive=True)
+    t, wi = sp.symbols("t w_i", positive=True)
+    yield equal(
+        "p = M/(2h) on a segment: d/dt [t (log M - log 2h)] = log p",
+        sp.diff(t * (sp.log(mass) - sp.log(2 * h)), t),
+        sp.expand_log(sp.log(mass / (2 * h)), force=True),
+    )
+    yield equal(
+        "responsibility on a segment: w_i K / p = w_i / M (the integral is len w_i / M)",
+        _resolve(wi * kernel.subs(u, inside) / (mass / (2 * h))),
+        wi / mass,
+    )
+
+
+def _prove_triangle_density() -> Iterator[Step]:
+    kernel = KERNELS["triangle"].density
+    t, xj = sp.symbols("t x_j", real=True)
+    inside = h * kappa / (1 + kappa)
+    # rising side: u = t - x_j = -inside  =>  K = (t - (x_j - h)) / h^2
+    yield equal(
+        "rising side (x_j - h < t < x_j): K = (t - (x_j - h))/h^2",
+        _resolve(kernel.subs(u, -inside)),
+        ((t - (xj - h)) / h**2).subs(t, xj - inside),
+    )
+    yield equal(
+        "falling side (x_j < t < x_j + h): K = ((x_j + h) - t)/h^2",
+        _resolve(kernel.subs(u, inside)),
+        (((xj + h) - t) / h**2).subs(t, xj + inside),
+    )
+    yield equal("outside the support K = 0", _resolve(kernel.subs(u, -h * (1 + kappa))), 0)
+
+
+def _prove_triangle_log_segment() -> Iterator[Step]:
+    p0, p1 = sp.exp(l0), sp.exp(l1)
+    yield from _derivative_steps("linear_log", sp.log(p0 + (p1 - p0) * s))
+    expr, _ = antiderivatives()["linear_log"]
+    definite = sp.expand_log(expr.subs(s, 1) - expr.subs(s, 0), force=True)
+    yield equal(
+        "int_0^1 log P = (P1 log P1 - P0 log P0)/(P1 - P0) - 1",
+        definite,
+        (p1 * l1 - p0 * l0) / (p1 - p0) - 1,
+    )
+    stable = l1 - 1 + D / (sp.exp(D) - 1)
+    yield equal(
+        "with l0 = l1 - D: = max - 1 + D/expm1(D)",
+        sp.simplify(definite.subs(l0, l1 - D) - stable),
+        0,
+    )
+
+
+def _prove_triangle_resp() -> Iterator[Step]:
+    p0, p1 = sp.exp(l0), sp.exp(l1)
+    lin = p0 + (p1 - p0) * s
+    yield from _derivative_steps("linear_recip", 1 / lin)
+    yield from _derivative_steps("linear_s_recip", s / lin)
+    # Normalised by the larger end: P = r + q s (increasing, r = 1 - q = e^{-D}) or 1 - q s.
+    r = 1 - q
+    big_d = -sp.log(1 - q)  # D = -log(1 - q), i.e. q = 1 - e^{-D}
+    anti_f1 = s / q - r * sp.log(r + q * s) / q**2
+    anti_f2 = -s / q - sp.log(1 - q * s) / q**2
+    yield equal(
+        "d/ds [s/q - r log(r + q s)/q^2] = s/(r + q s)", sp.diff(anti_f1, s), s / (r + q * s)
+    )
+    yield equal(
+        "d/ds [-s/q - log(1 - q s)/q^2] = s/(1 - q s)", sp.diff(anti_f2, s), s / (1 - q * s)
+    )
+    yield equal(
+        "f1 = int_0^1 s/(r + q s) = (q - (1-q) D)/q^2",
+        anti_f1.subs(s, 1) - anti_f1.subs(s, 0),
+        (q - r * big_d) / q**2,
+    )
+    yield equal(
+        "f2 = int_0^1 s/(1 - q s) = (D - q)/q^2",
+        anti_f2.subs(s, 1) - anti_f2.subs(s, 0),
+        (big_d - q) / q**2,
+    )
+    yield equal(
+        "f1 + f2 = int 1/P = D/q",
+        sp.simplify(((q - r * big_d) + (big_d - q)) / q**2 - big_d / q),
+        0,
+    )
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    series_f1 = sp.series((q - r * big_d) / q**2, q, 0, 8).removeO()
+    series_f2 = sp.series((big_d - q) / q**2, q, 0, 8).removeO()
+    yield equal(
+        "f1 = sum_k q^k / ((k+1)(k+2)) (first 8 terms)",
+        series_f1,
+        sp.summation(q**k / ((k + 1) * (k + 2)), (k, 0, 7)),
+    )
+    yield equal(
+        "f2 = sum_k q^k / (k+2) (first 8 terms)", series_f2, sp.summation(q**k / (k + 2), (k, 0, 7))
+    )
+
+
+THEOREMS: list[Theorem] = [
+    Theorem(
+        name="laplace_segment_density",
+        title="Laplace mixture on a segment is B e^{-s} + A e^{s-d} (over 2h)",
+        statement=sp.Eq(sp.Symbol("2h p"), _segment_integrand()),
+        hypotheses=(sp.Q.positive(h), sp.Q.positive(delta)),
+        prover=_prove_laplace_density,
+        explanation="Derived from `KERNELS['laplace'].density`: points left of a segment decay "
+        "as `e^{-s}`, points right as `e^{s-d}`; `lB`, `lA` are the logs of the decayed masses.",
+    ),
+    Theorem(
+        name="laplace_log_segment",
+        title="int log(e^{lB-s} + e^{lA-d+s}) ds via the dilogarithm, and its stable split",
+        statement=sp.Eq(
+            sp.Derivative(antiderivatives()["laplace_log"][0], s), sp.log(_segment_integrand())
+        ),
+        hypotheses=(sp.Q.real(lB), sp.Q.real(lA), sp.Q.positive(d)),
+        prover=_prove_laplace_log_segment,
+        explanation="`exact.laplace_segment_log_integral` evaluates the broken line "
+        "`max(lB - s, lA - d + s)` plus `H(s*) + H(d - s*)`; Li2 is only evaluated on [-1, 0].",
+    ),
+    Theorem(
+        name="laplace_log_correction",
+        title="H(w) = (Li2(-e^{-2w}) + pi^2/12)/2 integrates log(1 + e^{-2w})",
+        statement=sp.Eq(
+            sp.Derivative((sp.polylog(2, -sp.exp(-2 * w)) + sp.pi**2 / 12) / 2, w),
+            sp.log(1 + sp.exp(-2 * w)),
+        ),
+        hypotheses=(sp.Q.positive(w),),
+        prover=_prove_laplace_correction,
+    ),
+    Theorem(
+        name="laplace_one_sided",
+        title="one-sided Laplace segment: int (lB - s) ds = d (lB - d/2)",
+        statement=sp.Eq(sp.Integral(lB - s, (s, 0, d)), d * (lB - d / 2)),
+        hypotheses=(sp.Q.positive(d),),
+        prover=_prove_laplace_one_sided,
+    ),
+    Theorem(
+        name="laplace_resp_integral",
+        title="int e^{-+s}/(e^{lB-s} + e^{lA-d+s}) ds by softplus",
+        statement=sp.Eq(
+            sp.Derivative(antiderivatives()["laplace_resp_left"][0], s),
+            sp.exp(-s) / _segment_integrand(),
+        ),
+        hypotheses=(sp.Q.real(lB), sp.Q.real(lA), sp.Q.positive(d)),
+        prover=_prove_laplace_resp,
+        explanation="The gradient needs `int R_i`; for a point left of the segment it is its "
+        "decayed weight times `h int e^{-s}/f`.",
+    ),
+    Theorem(
+        name="softplus_difference",
+        title="softplus(y + 2d) - softplus(y) = log1p(sigmoid(y) expm1(2d))",
+        statement=sp.Eq(
+            _softplus(sp.Symbol("y") + 2 * d) - _softplus(sp.Symbol("y")),
+            sp.log(1 + (sp.exp(2 * d) - 1) / (1 + sp.exp(-sp.Symbol("y")))),
+        ),
+        hypotheses=(sp.Q.positive(d),),
+        prover=_prove_softplus_difference,
+        explanation="A sum of positive terms: no cancellation when both softplus values are large.",
+    ),
+    Theorem(
+        name="boxcar_segment",
+        title="boxcar: p constant per segment; loss len (log M - log 2h), responsibility w_i/M",
+        statement=sp.Eq(KERNELS["boxcar"].density.subs(u, h * kappa / (1 + kappa)), 1 / (2 * h)),
+        hypotheses=(sp.Q.positive(h), sp.Q.positive(kappa)),
+        prover=_prove_boxcar_segment,
+    ),
+    Theorem(
+        name="triangle_segment_density",
+        title="triangle: each kernel is linear on a segment (rising or falling side)",
+        statement=sp.Eq(
+            KERNELS["triangle"].density.subs(u, -h * kappa / (1 + kappa)), 1 / (h * (1 + kappa))
+        ),
+        hypotheses=(sp.Q.positive(h), sp.Q.positive(kappa)),
+        prover=_prove_triangle_density,
+    ),
+    Theorem(
+        name="triangle_log_segment",
+        title="int_0^1 log P (P linear) = max - 1 + D/expm1(D)  (the u log u form)",
+        statement=sp.Eq(
+            sp.Derivative(antiderivatives()["linear_log"][0], s),
+            sp.log(sp.exp(l0) + (sp.exp(l1) - sp.exp(l0)) * s),
+        ),
+        hypotheses=(sp.Q.real(l0), sp.Q.real(l1)),
+        prover=_prove_triangle_log_segment,
+    ),
+    Theorem(
+        name="triangle_resp_integrals",
+        title="int 1/P, int s/P for linear P: D/q, (q - (1-q)D)/q^2, (D - q)/q^2 and their series",
+        statement=sp.Eq(
+            sp.Integral(s / (1 - q + q * s), (s, 0, 1)), (q + (1 - q) * sp.log(1 - q)) / q**2
+        ),
+        hypotheses=(sp.Q.positive(q), sp.Q.lt(q, 1)),
+        prover=_prove_triangle_resp,
+    ),
+]
