@@ -71,7 +71,10 @@ def _real_scalar(value: Any, name: str) -> float:
             value = value.item()
         else:
             raise ArgumentTypeError(f"{name}: expected a real number, got {type(value).__name__}")
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:
+        raise ValueError(f"{name}: expected a finite real number, got {value!r:.40}") from None
     if not math.isfinite(result):
         raise ValueError(f"{name}: expected a finite real number, got {result!r}")
     return result
@@ -115,6 +118,10 @@ def validate(
     a_f, b_f = _real_scalar(a, "a"), _real_scalar(b, "b")
     if not a_f < b_f:
         raise ValueError(f"a, b: expected a < b, got a = {a_f!r}, b = {b_f!r}")
+    if not math.isfinite(b_f - a_f):
+        raise ValueError(
+            f"a, b: expected b - a to be finite in float64, got a = {a_f!r}, b = {b_f!r}"
+        )
     h = _real_scalar(bandwidth, "bandwidth")
     if h <= 0:
         raise ValueError(f"bandwidth: expected a positive number, got {h!r}")

@@ -35,6 +35,8 @@ BAD = [
     ({"a": math.nan}, "a", "finite"),
     ({"b": math.inf}, "b", "finite"),
     ({"a": "0"}, "a", "real number"),
+    ({"b": 10**400}, "b", "finite"),
+    ({"a": -1e308, "b": 1e308}, "a, b", "b - a to be finite"),
     ({"a": 1.0, "b": 1.0}, "a, b", "a < b"),
     ({"a": 2.0, "b": 1.0}, "a, b", "a < b"),
     ({"bandwidth": 0.0}, "bandwidth", "positive"),
