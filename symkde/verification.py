@@ -69,10 +69,67 @@ def _methods(kernel: str) -> list[tuple[str, int | None]]:
     return methods
 
 
+def _circle_cases(quick: bool) -> Iterator[tuple[str, dict]]:
+    rng = np.random.default_rng(20261127)
+    n = 3 if quick else 6
+    for h in (0.6,) if quick else (0.05, 0.6, 4.0):
+        z = rng.normal(0, 1, n)
+        x = rng.uniform(-np.pi, np.pi, n) + 2 * np.pi * rng.integers(-2, 3, n)
+        yield "circle-across-pi", dict(z=z, x=x, a=2.6, b=3.9, bandwidth=h)
+        yield "circle-full", dict(z=z, x=x, a=-np.pi, b=np.pi, bandwidth=h)
+
+
 def numeric_checks(quick: bool = True) -> Iterator[Check]:
-    """Yield one :class:`Check` per (case, kernel, method)."""
+    """Yield one :class:`Check` per (case, kernel, method), on the line and on the circle."""
+    yield from _line_checks(quick)
+    yield from _circle_checks(quick)
+
+
+def _compare(
+    kernel: str, method: str, bins: int | None, regime: str, kw: dict, circular: bool
+) -> Check:
     from symkde import reference
 
+    got_l, got_g = symkde.loss_and_grad(
+        kw["z"],
+        kw["x"],
+        kw["a"],
+        kw["b"],
+        kernel=kernel,
+        bandwidth=kw["bandwidth"],
+        circular=circular,
+        method=method,
+        bins=bins,
+    )
+    ref_method = "bins" if method == "bins" else "integral"
+    ref_l, ref_g = reference.loss_and_grad(
+        kw["z"],
+        kw["x"],
+        kw["a"],
+        kw["b"],
+        kernel=kernel,
+        bandwidth=kw["bandwidth"],
+        circular=circular,
+        method=ref_method,
+        bins=bins,
+        dps=REF_DPS,
+    )
+    loss_err = abs(got_l - float(ref_l)) / max(1.0, abs(float(ref_l)))
+    grad_err = max(abs(g - float(r)) for g, r in zip(got_g, ref_g, strict=True))
+    return Check(kernel, method, regime, loss_err, grad_err)
+
+
+def _circle_checks(quick: bool) -> Iterator[Check]:
+    for regime, case in _circle_cases(quick):
+        for kernel in ("laplace", "gaussian", "boxcar", "triangle", "cauchy", "vonmises"):
+            kw = dict(case)
+            if kernel in ("boxcar", "triangle"):
+                kw["bandwidth"] = 3.5  # wider than pi: every support wraps
+            for method, bins in (("quadrature", None), ("bins", 37)):
+                yield _compare(kernel, method, bins, regime, kw, circular=True)
+
+
+def _line_checks(quick: bool) -> Iterator[Check]:
     for regime, case in _cases(quick):
         for kernel in ("laplace", "gaussian", "boxcar", "triangle", "cauchy"):
             kw = dict(case)
@@ -81,31 +138,7 @@ def numeric_checks(quick: bool = True) -> Iterator[Check]:
                     continue  # uncovered by contract: tested separately (loss = inf)
                 kw["bandwidth"] = 2.0  # wide enough to cover [a, b]
             for method, bins in _methods(kernel):
-                got_l, got_g = symkde.loss_and_grad(
-                    kw["z"],
-                    kw["x"],
-                    kw["a"],
-                    kw["b"],
-                    kernel=kernel,
-                    bandwidth=kw["bandwidth"],
-                    method=method,
-                    bins=bins,
-                )
-                ref_method = "bins" if method == "bins" else "integral"
-                ref_l, ref_g = reference.loss_and_grad(
-                    kw["z"],
-                    kw["x"],
-                    kw["a"],
-                    kw["b"],
-                    kernel=kernel,
-                    bandwidth=kw["bandwidth"],
-                    method=ref_method,
-                    bins=bins,
-                    dps=REF_DPS,
-                )
-                loss_err = abs(got_l - float(ref_l)) / max(1.0, abs(float(ref_l)))
-                grad_err = max(abs(g - float(r)) for g, r in zip(got_g, ref_g, strict=True))
-                yield Check(kernel, method, regime, loss_err, grad_err)
+                yield _compare(kernel, method, bins, regime, kw, circular=False)
 
 
 def run_numeric_checks(out: TextIO, quick: bool = True) -> bool:
@@ -115,12 +148,13 @@ def run_numeric_checks(out: TextIO, quick: bool = True) -> bool:
     count = 0
     for check in numeric_checks(quick):
         count += 1
-        worst[(check.kernel, check.method)].append(check)
+        circ = check.regime.startswith("circle")
+        worst[(check.kernel + (" (circle)" if circ else ""), check.method)].append(check)
         if count % 20 == 0:
             print(f"  ... {count} comparisons", file=out, flush=True)
     ok_all = True
     print(
-        f"  {'kernel':<9} {'method':<11} {'cases':>5} {'loss max eps':>13} {'grad max eps':>13}"
+        f"  {'kernel':<18} {'method':<11} {'cases':>5} {'loss max eps':>13} {'grad max eps':>13}"
         f"  worst regime     ok",
         file=out,
     )
@@ -131,7 +165,7 @@ def run_numeric_checks(out: TextIO, quick: bool = True) -> bool:
         ok = all(c.ok for c in checks)
         ok_all &= ok
         print(
-            f"  {kernel:<9} {method:<11} {len(checks):>5} {lmax / EPS:>13.1f} {gmax / EPS:>13.1f}"
+            f"  {kernel:<18} {method:<11} {len(checks):>5} {lmax / EPS:>13.1f} {gmax / EPS:>13.1f}"
             f"  {bad.regime:<16} {'yes' if ok else 'NO'}",
             file=out,
         )
