@@ -78,6 +78,17 @@ def log_kernel_ratio(kernel: Kernel) -> sp.Expr:
         # compact kernels and cauchy: values are logs of moderate numbers, nothing cancels
         return naive
     to_ds = {x: (s + d) / 2, y: (s - d) / 2}
+    abs_x, abs_y = sp.Abs(t - x), sp.Abs(t - y)
+    if naive.has(abs_x) and naive.has(abs_y):
+        # alpha (|t - x| - |t - y|): multiply by the conjugate, so the difference of two
+        # large distances becomes d (s - 2t) / (|t - x| + |t - y|): no cancellation, no branch
+        a_sym, b_sym = sp.symbols("A B", nonnegative=True)
+        linear = sp.expand(naive.subs({abs_x: a_sym, abs_y: b_sym}))
+        alpha = linear.coeff(a_sym)
+        if sp.simplify(linear - alpha * (a_sym - b_sym)) == 0 and not alpha.has(a_sym, b_sym):
+            numerator = sp.factor(sp.expand(((t - x) ** 2 - (t - y) ** 2).subs(to_ds)))
+            total = abs_x + abs_y
+            return sp.Piecewise((alpha * numerator / total, total > 0), (0, True))
 
     def stable(case: sp.Expr) -> sp.Expr:
         case = sp.expand(case.subs(to_ds))

@@ -205,7 +205,8 @@ def _blocks(mix: _Mixture, t: FloatArray, rows_multiple: int = 1) -> Iterator[tu
             dominant_log_k = np.abs(top - mix.log_w[ref])
             careful = np.flatnonzero(covered & (dominant_log_k + spread > _CAREFUL_LOG_KERNEL))
             if careful.size:
-                with np.errstate(invalid="ignore"):
+                # numpy.select evaluates every branch: 0/0 in the unused one is harmless
+                with np.errstate(invalid="ignore", divide="ignore"):
                     logits[careful] = _careful_logits(mix, tb[careful], ref[careful])
         np.exp(logits, out=logits)
         esum = logits.sum(axis=1)

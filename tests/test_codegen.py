@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -41,28 +42,46 @@ def test_header_names_generator_and_sympy_version():
     assert "python -m symkde.codegen --update" in head[1]
 
 
-@pytest.mark.parametrize("name", sorted(KERNELS))
-def test_ratio_form_equals_the_naive_difference(name):
-    """Each stable ratio, rewritten back in x and y, is exactly log K(t-x) - log K(t-y)."""
+def ratio_equals_naive(name, ratio) -> bool:
+    """SymPy check that a ratio form, back in x and y, is log K(t - x) - log K(t - y).
+
+    Abs is resolved per sign case of t - x and t - y; a Piecewise form must agree in its
+    main branch (the fallback branch covers t = x = y, where both sides are 0).
+    """
     kernel = KERNELS[name]
-    ratio = codegen.log_kernel_ratio(kernel)
     back = ratio.subs({codegen.d: codegen.x - codegen.y, codegen.s: codegen.x + codegen.y})
     log_k = kernel.log_density
     naive = log_k.subs(u, codegen.t - codegen.x) - log_k.subs(u, codegen.t - codegen.y)
     if not ratio.has(codegen.d):
-        assert back == naive  # compact kernels and cauchy keep the naive difference
-        return
-    for case_value, case_cond in back.args if isinstance(back, sp.Piecewise) else [(back, True)]:
-        lhs = case_value
-        rhs = sp.piecewise_fold(naive)
-        if case_cond is not True:
-            # substitute the signs of the case into the naive Abs terms
-            signs = {}
-            for rel in sp.And.make_args(case_cond):
-                lhs_rel = rel.lhs - rel.rhs  # t - x or t - y
-                signs[sp.Abs(lhs_rel)] = lhs_rel if isinstance(rel, sp.GreaterThan) else -lhs_rel
-            rhs = rhs.subs(signs)
-        assert sp.simplify(sp.expand(sp.fu(lhs - rhs) if name == "vonmises" else lhs - rhs)) == 0
+        return back == naive  # compact kernels and cauchy keep the naive difference
+    main = back.args[0][0] if isinstance(back, sp.Piecewise) else back
+    t, x, y = codegen.t, codegen.x, codegen.y
+    for sx, sy in itertools.product((1, -1), repeat=2):
+        signs = {sp.Abs(t - x): sx * (t - x), sp.Abs(t - y): sy * (t - y)}
+        gap = sp.expand(main.subs(signs) - naive.subs(signs))
+        if name == "vonmises":
+            gap = sp.fu(gap)
+        if sp.simplify(sp.cancel(gap)) != 0:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_ratio_form_equals_the_naive_difference(name):
+    assert ratio_equals_naive(name, codegen.log_kernel_ratio(KERNELS[name]))
+
+
+def test_ratio_check_rejects_a_wrong_form():
+    right = codegen.log_kernel_ratio(KERNELS["laplace"])
+    wrong = right.subs(codegen.s, 2 * codegen.s)  # a typo'd s
+    assert not ratio_equals_naive("laplace", wrong)
+    assert not ratio_equals_naive("gaussian", codegen.log_kernel_ratio(KERNELS["gaussian"]) / 2)
+
+
+def test_laplace_ratio_is_finite_where_both_distances_vanish():
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = generated.log_kernel_ratio_laplace(np.float64(0.5), 0.5, 0.5, 1.0)
+    assert value == 0.0
 
 
 def test_ratio_is_stable_where_the_naive_difference_is_not():

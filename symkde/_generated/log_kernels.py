@@ -14,7 +14,7 @@ def log_kernel_ratio_laplace(t, x, y, h):
     """log K_h(t - x) - log K_h(t - y) for the laplace kernel, d = x - y, s = x + y."""
     d = x - y
     s = x + y
-    return numpy.select([numpy.logical_and(numpy.greater_equal(t, x), numpy.greater_equal(t, y)),numpy.logical_and(numpy.greater_equal(t, x), numpy.less(t, y)),numpy.logical_and(numpy.greater_equal(t, y), numpy.less(t, x)),numpy.logical_and(numpy.less(t, x), numpy.less(t, y))], [d/h,(s - 2*t)/h,-(s - 2*t)/h,-d/h], default=numpy.nan)
+    return numpy.select([numpy.greater(abs(t - x) + abs(t - y), 0),True], [-d*(s - 2*t)/(h*(abs(t - x) + abs(t - y))),0], default=numpy.nan)
 
 
 def log_kernel_circ_laplace(u, h):
