@@ -126,7 +126,10 @@ def render() -> str:
             body.append("d = x - y")
         if ratio.has(s):
             body.append("s = x + y")
-        body.append(f"return {printer.doprint(ratio)}")
+        # common subexpressions (|t - x| + |t - y| appears in the guard and the value) once
+        shared, (reduced,) = sp.cse(ratio, symbols=sp.numbered_symbols("common"))
+        body += [f"{sym} = {printer.doprint(value)}" for sym, value in shared]
+        body.append(f"return {printer.doprint(reduced)}")
         functions.append(
             _function(
                 f"log_kernel_ratio_{name}",

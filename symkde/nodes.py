@@ -93,6 +93,15 @@ class StableNumPyPrinter(NumPyPrinter):
             out = f"{fn}({out}, {self._print(arg)})"
         return out
 
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        # (value, cond), (fallback, True) -> numpy.where: NumPyPrinter's numpy.select builds a
+        # full array for the literal True and is several times slower on large blocks
+        if len(expr.args) == 2 and expr.args[1].cond == sp.true:
+            (value, cond), (fallback, _) = expr.args
+            fn = self._module_format("numpy.where")
+            return f"{fn}({self._print(cond)}, {self._print(value)}, {self._print(fallback)})"
+        return super()._print_Piecewise(expr)
+
     def _print_LogSumExp(self, expr: LogSumExp) -> str:
         if len(expr.args) == 2:
             fn = self._module_format("numpy.logaddexp")

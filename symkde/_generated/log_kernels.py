@@ -14,7 +14,8 @@ def log_kernel_ratio_laplace(t, x, y, h):
     """log K_h(t - x) - log K_h(t - y) for the laplace kernel, d = x - y, s = x + y."""
     d = x - y
     s = x + y
-    return numpy.select([numpy.greater(abs(t - x) + abs(t - y), 0),True], [-d*(s - 2*t)/(h*(abs(t - x) + abs(t - y))),0], default=numpy.nan)
+    common0 = abs(t - x) + abs(t - y)
+    return numpy.where(numpy.greater(common0, 0), -d*(s - 2*t)/(common0*h), 0)
 
 
 def log_kernel_circ_laplace(u, h):
@@ -36,22 +37,26 @@ def log_kernel_ratio_gaussian(t, x, y, h):
 
 def log_kernel_boxcar(u, h):
     """log K_h(u) for the boxcar kernel: Piecewise((-log(h) - log(2), h >= Abs(u)), (-oo, True))."""
-    return numpy.select([numpy.greater_equal(h, abs(u)),True], [-numpy.log(h) - numpy.log(2),-numpy.inf], default=numpy.nan)
+    return numpy.where(numpy.greater_equal(h, abs(u)), -numpy.log(h) - numpy.log(2), -numpy.inf)
 
 
 def log_kernel_ratio_boxcar(t, x, y, h):
     """log K_h(t - x) - log K_h(t - y) for the boxcar kernel, d = x - y, s = x + y."""
-    return numpy.select([numpy.greater_equal(h, abs(t - x)),True], [-numpy.log(h) - numpy.log(2),-numpy.inf], default=numpy.nan) - numpy.select([numpy.greater_equal(h, abs(t - y)),True], [-numpy.log(h) - numpy.log(2),-numpy.inf], default=numpy.nan)
+    common0 = -numpy.log(h) - numpy.log(2)
+    return numpy.where(numpy.greater_equal(h, abs(t - x)), common0, -numpy.inf) - numpy.where(numpy.greater_equal(h, abs(t - y)), common0, -numpy.inf)
 
 
 def log_kernel_triangle(u, h):
     """log K_h(u) for the triangle kernel: Piecewise((-2*log(h) + log(h - Abs(u)), h >= Abs(u)), (-oo, True))."""
-    return numpy.select([numpy.greater_equal(h, abs(u)),True], [-2*numpy.log(h) + numpy.log(h - abs(u)),-numpy.inf], default=numpy.nan)
+    return numpy.where(numpy.greater_equal(h, abs(u)), -2*numpy.log(h) + numpy.log(h - abs(u)), -numpy.inf)
 
 
 def log_kernel_ratio_triangle(t, x, y, h):
     """log K_h(t - x) - log K_h(t - y) for the triangle kernel, d = x - y, s = x + y."""
-    return numpy.select([numpy.greater_equal(h, abs(t - x)),True], [-2*numpy.log(h) + numpy.log(h - abs(t - x)),-numpy.inf], default=numpy.nan) - numpy.select([numpy.greater_equal(h, abs(t - y)),True], [-2*numpy.log(h) + numpy.log(h - abs(t - y)),-numpy.inf], default=numpy.nan)
+    common0 = 2*numpy.log(h)
+    common1 = abs(t - x)
+    common2 = abs(t - y)
+    return numpy.where(numpy.less_equal(common1, h), -common0 + numpy.log(-common1 + h), -numpy.inf) - numpy.where(numpy.less_equal(common2, h), -common0 + numpy.log(-common2 + h), -numpy.inf)
 
 
 def log_kernel_cauchy(u, h):
@@ -61,7 +66,8 @@ def log_kernel_cauchy(u, h):
 
 def log_kernel_ratio_cauchy(t, x, y, h):
     """log K_h(t - x) - log K_h(t - y) for the cauchy kernel, d = x - y, s = x + y."""
-    return -numpy.log(h**2 + (t - x)**2) + numpy.log(h**2 + (t - y)**2)
+    common0 = h**2
+    return -numpy.log(common0 + (t - x)**2) + numpy.log(common0 + (t - y)**2)
 
 
 def log_kernel_circ_cauchy(u, h):
