@@ -47,9 +47,9 @@ def _mp_function(name: str):
     return lambda *args: compiled(*(mpmath.mpf(v) for v in args))
 
 
-def _grid_laplace():
+def _grid_laplace(extra_ds=()):
     logs = (-1e4, -700.0, -30.0, -1.0, 0.0)
-    ds = (1e-12, 1e-3, 0.3, 3.0, 50.0, 1e3)
+    ds = (1e-12, 1e-3, 0.3, 3.0, 50.0, 1e3, *extra_ds)
     return [(b, a, d) for b in logs for a in logs for d in ds]
 
 
@@ -77,7 +77,8 @@ def _laplace_log_reference(grid):
 
 
 def test_laplace_log_segment_matches_dilog_antiderivative():
-    grid = _grid_laplace()
+    # 0.03 and 0.1: the Gauss-Legendre branch (d <= 0.1), both sides of its switch
+    grid = [*_grid_laplace((0.03, 0.1, 0.10000001)), (-1.0, -1.02, 0.1), (0.0, -0.05, 0.07)]
     lB, lA, d = (np.array(c) for c in zip(*grid, strict=True))
     # bound: 16 eps of the integral's natural size d * max(1, |lB|, |lA|, d), which is what the
     # loss (a length-weighted mean of these) is measured against.
@@ -238,11 +239,6 @@ def test_uncovered_target(kernel):
     assert (
         reference.loss([0.0, 0.0], x.tolist(), 0.0, 3.0, kernel=kernel, dps=REF_DPS) == mpmath.inf
     )
-
-
-def test_circle_hook_is_not_built_yet():
-    with pytest.raises(NotImplementedError, match="issue 5"):
-        exact_loss_grad("laplace", np.zeros(1), np.zeros(1), 0.0, 1.0, 1.0, circular=True)
 
 
 # --- (3) large n against a dense evaluation ------------------------------------------------------

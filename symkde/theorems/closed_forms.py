@@ -417,6 +417,49 @@ def _prove_triangle_resp() -> Iterator[Step]:
     )
 
 
+# --- circle -----------------------------------------------------------------------------------
+
+
+def _prove_wrapped_laplace_images() -> Iterator[Step]:
+    """The left images ``u - 2 pi k`` (``k >= 1``) of a point seen from ``t >= u - 2 pi``."""
+    k = sp.Symbol("k", integer=True, positive=True)
+    r = sp.Symbol("r", nonnegative=True)  # t - (u - 2 pi) >= 0: the first left image's distance
+    kernel = KERNELS["laplace"].density
+    image = kernel.subs(u, r + 2 * sp.pi * (k - 1))  # the k-th left image, |u| = r + 2 pi (k-1)
+    yield equal(
+        "the k-th left image (k >= 1) contributes e^{-r/h} e^{-2 pi (k-1)/h} / (2h)",
+        image,
+        sp.exp(-r / h) * sp.exp(-2 * sp.pi * (k - 1) / h) / (2 * h),
+    )
+    # Partial sums by induction (S_0 = 0, S_N - S_{N-1} = N-th term), then N -> oo.
+    n_terms = sp.Symbol("N", integer=True, positive=True)
+    term = sp.exp(-r / h) * sp.exp(-2 * sp.pi * (n_terms - 1) / h) / (2 * h)
+    partial = (
+        sp.exp(-r / h)
+        * (1 - sp.exp(-2 * sp.pi * n_terms / h))
+        / (2 * h * (1 - sp.exp(-2 * sp.pi / h)))
+    )
+    yield equal("partial sum S_N: S_0 = 0", partial.subs(n_terms, 0), 0)
+    yield equal(
+        "partial sum S_N: S_N - S_{N-1} is the N-th image",
+        partial - partial.subs(n_terms, n_terms - 1),
+        term,
+    )
+    closed = sp.exp(-r / h) / (2 * h * (1 - sp.exp(-2 * sp.pi / h)))
+    yield equal(
+        "N -> oo (h > 0): one image of weight w / (1 - e^{-2 pi/h}) at distance r",
+        sp.limit(partial, n_terms, sp.oo),
+        closed,
+    )
+    yield numeric_witness(
+        "the image sum at h = 7/3, r = 1/2 (400 terms against the closed form)",
+        sp.Sum(image, (k, 1, 400)).doit(),
+        closed,
+        {h: sp.Rational(7, 3), r: sp.Rational(1, 2)},
+        tol_digits=30,
+    )
+
+
 THEOREMS: list[Theorem] = [
     Theorem(
         name="laplace_segment_density",
@@ -512,5 +555,25 @@ THEOREMS: list[Theorem] = [
         ),
         hypotheses=(sp.Q.positive(q), sp.Q.lt(q, 1)),
         prover=_prove_triangle_resp,
+    ),
+    Theorem(
+        name="wrapped_laplace_image_sum",
+        title="circle: all left (right) images of a point act as one image of weight "
+        "w / (1 - e^{-2 pi/h})",
+        statement=sp.Eq(
+            sp.Sum(
+                KERNELS["laplace"].density.subs(
+                    u, delta + 2 * sp.pi * sp.Symbol("k", integer=True, nonnegative=True)
+                ),
+                (sp.Symbol("k", integer=True, nonnegative=True), 0, sp.oo),
+            ),
+            sp.exp(-delta / h) / (2 * h * (1 - sp.exp(-2 * sp.pi / h))),
+        ),
+        hypotheses=(sp.Q.positive(h), sp.Q.positive(delta)),
+        prover=_prove_wrapped_laplace_images,
+        explanation="On an arc of length at most 2 pi with the points' representatives in "
+        "[a, a + 2 pi), every image u - 2 pi k (k >= 1) lies left of the arc and every "
+        "u + 2 pi k right of it, so the wrapped Laplace density on the arc is the line density "
+        "of 3n points: the per-segment closed forms apply unchanged.",
     ),
 ]
