@@ -149,6 +149,7 @@ def _items(
     xs, lws = x[order], lw[order]
     if "floor_items" in floor:
         floor["floor_items"] = floor["floor_items"][order]
+    value: float | tuple[float, float]
     with np.errstate(all="ignore"):
         if kernel == "laplace":
             value, log_resp = _laplace(lws, xs, a, b, h, with_grad)
@@ -771,7 +772,7 @@ def _boxcar(
     (log_sum,), _ = _window_reduce(
         (np.log(length) - log_mass,), mid, seg_first, seg_stop, xs, 2.0 * h, _lse_combine
     )
-    if log_floor > -np.inf:  # the floor is part of every point's kernel: + w_i floor int 1/mass
+    if log_floor > -np.inf and floor_items is not None:  # + w_i floor int 1/mass
         everywhere = float(_logsumexp(np.log(length) - log_mass)) + log_floor
         log_sum = _logaddexp(log_sum, np.where(floor_items, everywhere, -np.inf))
     return value, lws + log_sum
@@ -869,7 +870,7 @@ def _triangle(
     total = _logaddexp(
         np.where(up_empty, -np.inf, up_total), np.where(down_empty, -np.inf, down_total)
     )
-    if log_floor > -np.inf:  # the floor is part of every point's kernel: + w_i floor int 1/P
+    if log_floor > -np.inf and floor_items is not None:  # + w_i floor int 1/P
         everywhere = float(_logsumexp(log_j0)) + log_floor
         total = _logaddexp(total, np.where(floor_items, everywhere, -np.inf))
     return value, lws + total

@@ -271,7 +271,7 @@ def _bins(mix: _Mixture, problem: Problem, with_grad: bool) -> tuple[float, Floa
     m = problem.bins
     assert m is not None
     a, b = problem.a, problem.b
-    t = a + (np.arange(m) + 0.5) * ((b - a) / m)
+    t: FloatArray = a + (np.arange(m, dtype=np.float64) + 0.5) * ((b - a) / m)
     parts = []
     mean_r = np.zeros_like(mix.log_w)
     for rows, (lse, e, esum) in _blocks(mix, t):
@@ -361,7 +361,8 @@ def _breakpoints(mix: _Mixture, a: float, b: float) -> FloatArray:
     centres = _images(mix, a - mix.h, b + mix.h)
     feats = [centres]
     widths = [np.full(centres.shape, mix.h)]
-    for offset in info["kinks"]:
+    kinks: tuple[int, ...] = info["kinks"]  # type: ignore[assignment]
+    for offset in kinks:
         if offset != 0:
             feats.append(centres + offset * mix.h)
             widths.append(np.full(centres.shape, mix.h))

@@ -746,12 +746,14 @@ def _integrate(
         # against the mean of the quarter points (they differ by ~f'' length^2 / 32 where f
         # is smooth, by O(1) across a jump); accepted when length * difference <= tol,
         # otherwise the panel is halved, so a jump ends up in a panel shorter than tol.
-        rows = [f(lo + length * q) for q in (mp.mpf(0.25), mp.mpf(0.5), mp.mpf(0.75))]
-        if all(row is not None for row in rows):
-            mean = [(p + q) / 2 for p, q in zip(rows[0], rows[2], strict=True)]
-            gap = max(abs(p - q) for p, q in zip(mean, rows[1], strict=True))
+        first, middle, last = (
+            f(lo + length * q) for q in (mp.mpf(0.25), mp.mpf(0.5), mp.mpf(0.75))
+        )
+        if first is not None and middle is not None and last is not None:
+            mean = [(p + q) / 2 for p, q in zip(first, last, strict=True)]
+            gap = max(abs(p - q) for p, q in zip(mean, middle, strict=True))
             if length * gap <= tol:
-                return [length * (2 * p + q) / 3 for p, q in zip(mean, rows[1], strict=True)]
+                return [length * (2 * p + q) / 3 for p, q in zip(mean, middle, strict=True)]
         if depth >= MAX_SPLIT_DEPTH + 200:
             raise ReferenceAccuracyError(
                 f"no convergence on the tiny panel [{mp.nstr(lo, 17)}, {mp.nstr(hi, 17)}]"

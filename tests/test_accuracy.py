@@ -75,13 +75,13 @@ def test_print_error_summary_in_eps(capsys):
     """Report max and mean errors in eps per kernel, method and regime (Boost style)."""
     if not ERRORS:
         pytest.fail("run with the grid tests: no errors were recorded")
-    lines = [
-        f"{'kernel':<9} {'method':<11} {'regime':<16} {'loss max/mean eps':>20} {'grad max/mean eps':>20}"
-    ]
+    header = f"{'kernel':<9} {'method':<11} {'regime':<16}"
+    lines = [f"{header} {'loss max/mean eps':>20} {'grad max/mean eps':>20}"]
     for (kernel, method, regime), errs in sorted(ERRORS.items()):
         arr = np.array(errs)
         lines.append(
-            f"{kernel:<9} {method:<11} {regime:<16} {arr[:, 0].max():>10.1f}/{arr[:, 0].mean():<9.1f}"
+            f"{kernel:<9} {method:<11} {regime:<16} "
+            f"{arr[:, 0].max():>10.1f}/{arr[:, 0].mean():<9.1f}"
             f" {arr[:, 1].max():>10.1f}/{arr[:, 1].mean():<9.1f}"
         )
     with capsys.disabled():

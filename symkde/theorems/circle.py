@@ -35,7 +35,8 @@ import numpy as np
 import sympy as sp
 
 import symkde
-from symkde.kernels import KERNELS, h, u, wrapped_density
+from symkde.kernels import KERNELS, h, u
+from symkde.kernels import wrapped_density as _wrapped_density
 from symkde.model import (
     K,
     a,
@@ -156,7 +157,15 @@ def _mpmath_image_sum(name: str, arg: sp.Rational, bandwidth: sp.Rational) -> sp
 # --------------------------------------------------------------------------- closed forms
 
 
-_LAPLACE_CLOSED = wrapped_density("laplace")
+def _closed_form(name: str) -> sp.Expr:
+    """The wrapped kernel's closed form (laplace, cauchy, vonmises all have one)."""
+    closed = _wrapped_density(name)
+    if closed is None:
+        raise ValueError(f"kernel: {name!r} has no wrapped closed form")
+    return closed
+
+
+_LAPLACE_CLOSED = _closed_form("laplace")
 _LAPLACE_STATEMENT = sp.Eq(image_sum(KERNELS["laplace"].density), _LAPLACE_CLOSED)
 
 
@@ -209,7 +218,7 @@ def _prove_laplace_closed_form() -> Iterator[Step]:
     )
 
 
-_CAUCHY_CLOSED = wrapped_density("cauchy")
+_CAUCHY_CLOSED = _closed_form("cauchy")
 _CAUCHY_STATEMENT = sp.Eq(image_sum(KERNELS["cauchy"].density), _CAUCHY_CLOSED)
 _frequency = sp.Symbol("m", integer=True, positive=True)
 
@@ -282,7 +291,7 @@ def _positive_periodic_instances() -> Iterator[Step]:
     kappa = sp.Symbol("kappa", positive=True)
     power = sp.Symbol("m", integer=True, nonnegative=True)
     for name in ("laplace", "cauchy", "vonmises"):
-        closed = wrapped_density(name)
+        closed = _closed_form(name)
         yield equal(f"{name}: K_circ(u + 2 pi) = K_circ(u)", closed.subs(u, u + TWO_PI), closed)
     yield holds_true("laplace: cosh(.)/(2 h sinh(pi/h)) > 0", sp.Gt(_LAPLACE_CLOSED, 0))
     # cauchy: 1 + rho^2 - 2 rho cos u = 2 rho (cosh h - cos u) = 4 rho (sinh(h/2)^2 + sin(u/2)^2)
@@ -324,7 +333,7 @@ def circular_gradient(
     >>> sp.simplify(sum(g))
     0
     """
-    closed = wrapped_density(name)
+    closed = _closed_form(name)
     values = [closed.subs(u, point - p) for p in positions]
     symbols = symbols_for("zeta", len(logits), real=True)
     loss_value = bin_loss_concrete(symbols, values)
@@ -355,7 +364,7 @@ def _prove_scale() -> Iterator[Step]:
     logits = [sp.Rational(1, 3), sp.Rational(-1, 2), 2]
     positions = [sp.Rational(3, 1), sp.Rational(-3, 1), sp.Rational(1, 2)]
     factor = sp.Rational(1, 10**6)
-    closed = wrapped_density("laplace")
+    closed = _closed_form("laplace")
     values = [closed.subs(u, sp.Rational(31, 10) - p) for p in positions]
     symbols = symbols_for("zeta", 3, real=True)
     at = {**dict(zip(symbols, logits, strict=True)), h: sp.Rational(3, 4)}
@@ -684,10 +693,19 @@ def _bound_witnesses() -> Iterator[Step]:
             f"{sp.N(bound, 4)} (exp(-2(pi - r_max)/h) = {sp.N(scale_, 4)})",
             sp.Le(gap, bound),
         )
-    kwargs = {"kernel": "laplace", "bandwidth": 1.0, "circular": True}
     logits_api = [0.0, 2.0]
-    before_api = symkde.grad(logits_api, [0.5, np.pi - 0.1], -0.05, 0.05, **kwargs)
-    after_api = symkde.grad(logits_api, [0.05, np.pi - 0.55], -0.05, 0.05, **kwargs)
+    before_api = symkde.grad(
+        logits_api, [0.5, np.pi - 0.1], -0.05, 0.05, kernel="laplace", bandwidth=1.0, circular=True
+    )
+    after_api = symkde.grad(
+        logits_api,
+        [0.05, np.pi - 0.55],
+        -0.05,
+        0.05,
+        kernel="laplace",
+        bandwidth=1.0,
+        circular=True,
+    )
     moved_by = abs(float(after_api[0] - before_api[0]))
     yield holds_true(
         "symkde.grad, h = 1, z = (0, 2), arc [-0.05, 0.05], points at 0.5 and pi - 0.1 moved "
@@ -702,7 +720,7 @@ def _bound_witnesses() -> Iterator[Step]:
 
 kappa = sp.Symbol("kappa", positive=True)
 far = sp.Symbol("D", positive=True)
-_VONMISES = wrapped_density("vonmises").subs(h, 1 / sp.sqrt(kappa))
+_VONMISES = _closed_form("vonmises").subs(h, 1 / sp.sqrt(kappa))
 _offsets = (sp.Integer(0), sp.Rational(1, 2), sp.Rational(3, 2))
 
 

@@ -408,12 +408,12 @@ def _prove_gradient() -> Iterator[Step]:
             sp.Matrix([concretize(claim.subs(i, m + 1), count).subs(rename) for m in range(count)]),
         )
     rng = random.Random(1)
-    values = _witness_values(rng, 3)
+    witness = _witness_values(rng, 3)
     yield numeric_witness(
         "n = 3, i = 2 at a random rational point (mpmath, 50 digits)",
         concretize(derived.subs(i, 2), 3),
         concretize(claim.subs(i, 2), 3),
-        values,
+        witness,
     )
 
 
