@@ -21,48 +21,13 @@
 # %%
 import sympy as sp
 
-from symkde import theorems
-
-try:  # rich output inside Jupyter, plain text as a script
-    from IPython import get_ipython
-    from IPython.display import Markdown, Math, display
-
-    RICH = get_ipython() is not None
-except ImportError:  # pragma: no cover - IPython is optional
-    RICH = False
-
-
-def say(text: str) -> None:
-    """Markdown in a notebook, plain text in a terminal."""
-    display(Markdown(text)) if RICH else print(text)
-
-
-def show(label: str, expr: object) -> None:
-    """One derivation line: LaTeX in a notebook, SymPy's string form in a terminal."""
-    if RICH:
-        display(Math(rf"\text{{{label}}}:\quad " + sp.latex(expr)))
-    else:
-        print(f"{label}: {sp.sstr(expr)}")
-
-
-def walk(name: str) -> theorems.Proof:
-    """Prove theorem ``name`` and show its statement and every checked step."""
-    theorem = theorems.get(name)
-    say(f"### {theorem.name}: {theorem.title}")
-    show("statement", theorem.statement)
-    proof = theorem.prove()
-    for step in proof.steps:
-        mark = "ok" if step.holds else ("counterexample" if step.counterexample else "FAILED")
-        say(f"- [{mark}] {step.description}")
-    return proof
-
+from symkde.display import say, show, walk  # noqa: F401 - used by later cells
 
 # %% [markdown]
 # ## The per-bin gradient, derived
-
 # %%
-from symkde.model import bin_loss, i, responsibility, softmax  # noqa: E402 - notebook cell
-from symkde.theorems.gradient import collapse, derive_bin_gradient  # noqa: E402 - notebook cell
+from symkde.model import bin_loss, i, responsibility, softmax
+from symkde.theorems.gradient import collapse, derive_bin_gradient
 
 show("loss", bin_loss())
 derived = derive_bin_gradient()

@@ -9,19 +9,9 @@
 # %%
 # %matplotlib inline
 import numpy as np
-from IPython.display import Markdown, display
 
-from symkde import figures, theorems
-from symkde.derive import render_derivation
-
-
-def show(name):
-    """Prove theorem `name`, render its derivation, and return the proof."""
-    theorem = theorems.get(name)
-    proof = theorem.prove()
-    display(Markdown(render_derivation(theorem, proof, "markdown")))
-    return proof
-
+from symkde import figures
+from symkde.display import show_theorem as show
 
 proofs = {"scale_invariance": show("scale_invariance")}
 
