@@ -90,30 +90,11 @@ def _compare(
 ) -> Check:
     from symkde import reference
 
-    got_l, got_g = symkde.loss_and_grad(
-        kw["z"],
-        kw["x"],
-        kw["a"],
-        kw["b"],
-        kernel=kernel,
-        bandwidth=kw["bandwidth"],
-        circular=circular,
-        method=method,
-        bins=bins,
-    )
+    args = (kw["z"], kw["x"], kw["a"], kw["b"])
+    shared = dict(kernel=kernel, bandwidth=kw["bandwidth"], circular=circular, bins=bins)
+    got_l, got_g = symkde.loss_and_grad(*args, method=method, **shared)
     ref_method = "bins" if method == "bins" else "integral"
-    ref_l, ref_g = reference.loss_and_grad(
-        kw["z"],
-        kw["x"],
-        kw["a"],
-        kw["b"],
-        kernel=kernel,
-        bandwidth=kw["bandwidth"],
-        circular=circular,
-        method=ref_method,
-        bins=bins,
-        dps=REF_DPS,
-    )
+    ref_l, ref_g = reference.loss_and_grad(*args, method=ref_method, dps=REF_DPS, **shared)
     loss_err = abs(got_l - float(ref_l)) / max(1.0, abs(float(ref_l)))
     grad_err = max(abs(g - float(r)) for g, r in zip(got_g, ref_g, strict=True))
     return Check(kernel, method, regime, loss_err, grad_err)
