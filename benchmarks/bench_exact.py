@@ -79,7 +79,7 @@ def torch_impls():
         k = torch.exp(-torch.abs(t[:, None] - xt[None, :]) / H) / (2 * H)
         loss = -torch.log(k @ s).mean()
         loss.backward()
-        return float(loss), zt.grad.numpy().copy()
+        return float(loss.detach()), zt.grad.numpy().copy()
 
     def logspace(z, x, m):
         zt, xt, t = prepare(z, x, m)
@@ -87,7 +87,7 @@ def torch_impls():
         logits = log_s[None, :] - torch.abs(t[:, None] - xt[None, :]) / H - np.log(2 * H)
         loss = -torch.logsumexp(logits, 1).mean()
         loss.backward()
-        return float(loss), zt.grad.numpy().copy()
+        return float(loss.detach()), zt.grad.numpy().copy()
 
     return {"PyTorch naive (linear space)": naive, "PyTorch log-space autograd": logspace}
 
