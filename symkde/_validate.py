@@ -24,6 +24,14 @@ from symkde.errors import ArgumentTypeError
 __all__ = ["METHODS", "TWO_PI", "Problem", "validate"]
 
 METHODS = ("auto", "exact", "quadrature", "bins")
+#: Float64 headroom: positions, bounds and bandwidths within 1e+-50 keep (u/h)**2 <= 4e200, so
+#: no kernel overflows or underflows into a wrong answer; outside it symkde refuses
+#: (ValueError naming the argument) rather than return something silently wrong.
+MAX_MAGNITUDE = 1e50
+MIN_BANDWIDTH, MAX_BANDWIDTH = 1e-50, 1e50
+MIN_LENGTH = 1e-50
+#: The midpoint rule's nodes are one float64 array: 2**26 bins = 512 MiB.
+MAX_BINS = 2**26
 TWO_PI = 2.0 * math.pi
 #: API.md: an arc up to 4 ulps longer than 2 pi is the full circle (rounding is forgiven).
 _FULL_CIRCLE_SLACK = 4 * math.ulp(TWO_PI)
@@ -115,16 +123,28 @@ def validate(
     if not np.isfinite(x_arr).all():
         bad = int(np.argmax(~np.isfinite(x_arr)))
         raise ValueError(f"x: expected finite positions, got {x_arr[bad]!r} at index {bad}")
+    if np.abs(x_arr).max() > MAX_MAGNITUDE:
+        bad = int(np.argmax(np.abs(x_arr)))
+        raise ValueError(
+            f"x: expected |x| <= {MAX_MAGNITUDE:g} (float64 headroom), got {x_arr[bad]!r} at "
+            f"index {bad}"
+        )
     a_f, b_f = _real_scalar(a, "a"), _real_scalar(b, "b")
     if not a_f < b_f:
         raise ValueError(f"a, b: expected a < b, got a = {a_f!r}, b = {b_f!r}")
-    if not math.isfinite(b_f - a_f):
-        raise ValueError(
-            f"a, b: expected b - a to be finite in float64, got a = {a_f!r}, b = {b_f!r}"
-        )
+    for name, value in (("a", a_f), ("b", b_f)):
+        if abs(value) > MAX_MAGNITUDE:
+            raise ValueError(f"{name}: expected |{name}| <= {MAX_MAGNITUDE:g}, got {value!r}")
+    if not b_f - a_f >= MIN_LENGTH:
+        raise ValueError(f"a, b: expected b - a >= {MIN_LENGTH:g}, got a = {a_f!r}, b = {b_f!r}")
     h = _real_scalar(bandwidth, "bandwidth")
     if h <= 0:
         raise ValueError(f"bandwidth: expected a positive number, got {h!r}")
+    if not MIN_BANDWIDTH <= h <= MAX_BANDWIDTH:
+        raise ValueError(
+            f"bandwidth: expected {MIN_BANDWIDTH:g} <= bandwidth <= {MAX_BANDWIDTH:g} (float64 "
+            f"headroom), got {h!r}"
+        )
     if not isinstance(kernel, str) or kernel not in KERNEL_INFO:
         raise ValueError(f"kernel: expected one of {sorted(KERNEL_INFO)}, got {kernel!r}")
     if not isinstance(circular, bool | np.bool_):
@@ -144,8 +164,8 @@ def validate(
             raise ValueError("bins: method='bins' needs bins=M, an integer >= 1")
         if isinstance(bins, bool | np.bool_) or not isinstance(bins, numbers.Integral):
             raise ValueError(f"bins: expected an integer >= 1, got {bins!r}")
-        if int(bins) < 1:
-            raise ValueError(f"bins: expected an integer >= 1, got {int(bins)}")
+        if not 1 <= int(bins) <= MAX_BINS:
+            raise ValueError(f"bins: expected an integer 1 <= bins <= 2**26, got {int(bins)}")
         m = int(bins)
     elif bins is not None:
         raise ValueError(f"bins: only used with method='bins', got bins={bins!r} for {method!r}")

