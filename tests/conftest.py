@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import os
+
 import mpmath
 import numpy
 import scipy
 import sympy
+from hypothesis import HealthCheck, settings
+
+# Hypothesis profiles: CI is seeded (derandomized, no example database); symkde-dev explores
+# 20x more examples at random (SYMKDE_HYPOTHESIS_PROFILE=symkde-dev python -m pytest ...).
+settings.register_profile(
+    "symkde-ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=20,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "symkde-dev",
+    derandomize=False,
+    deadline=None,
+    max_examples=400,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("SYMKDE_HYPOTHESIS_PROFILE", "symkde-ci"))
 
 
 def pytest_report_header(config):

@@ -35,31 +35,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symkde
 from symkde.errors import UncoveredTargetError
 
-settings.register_profile(
-    "symkde-ci",
-    derandomize=True,
-    database=None,
-    deadline=None,
-    max_examples=20,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "symkde-dev",
-    derandomize=False,
-    deadline=None,
-    max_examples=400,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-PROFILE = os.environ.get("SYMKDE_HYPOTHESIS_PROFILE", "symkde-ci")
-settings.load_profile(PROFILE)
+PROFILE = os.environ.get("SYMKDE_HYPOTHESIS_PROFILE", "symkde-ci")  # see tests/conftest.py
 _SCALE = 20 if PROFILE == "symkde-dev" else 1
 
 #: API.md: on the circle b - a may exceed 2 pi by 4 ulps at most.

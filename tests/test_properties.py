@@ -30,32 +30,14 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, find, given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 import symkde
 from symkde import reference
 from symkde.errors import UncoveredTargetError
 
-settings.register_profile(
-    "symkde-ci",
-    derandomize=True,
-    database=None,
-    deadline=None,
-    max_examples=20,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "symkde-dev",
-    derandomize=False,
-    deadline=None,
-    max_examples=400,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-PROFILE = os.environ.get("SYMKDE_HYPOTHESIS_PROFILE", "symkde-ci")
-settings.load_profile(PROFILE)
+PROFILE = os.environ.get("SYMKDE_HYPOTHESIS_PROFILE", "symkde-ci")  # see tests/conftest.py
 #: symkde-dev runs every property with 20x the CI example count.
 _SCALE = 20 if PROFILE == "symkde-dev" else 1
 
