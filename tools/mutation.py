@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NUMERIC_TESTS = (
     "tests/test_validation.py",
     "tests/test_numeric.py",
+    "tests/test_circle.py",
     "tests/test_exact.py",
     "tests/test_properties.py",
     "tests/test_fuzz.py",
