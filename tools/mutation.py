@@ -48,9 +48,11 @@ NUMERIC_TESTS = (
     "tests/test_validation.py",
     "tests/test_numeric.py",
     "tests/test_circle.py",
+    "tests/test_kernels_circle.py",
     "tests/test_exact.py",
     "tests/test_properties.py",
     "tests/test_fuzz.py",
+    "tests/test_accuracy.py",  # the mpmath grid: judges the quadrature mesh (slow, ~60 s)
 )
 #: Module -> the tests that judge its mutants (fast ones first: pytest -x stops at a failure).
 TARGETS: dict[str, tuple[str, ...]] = {
