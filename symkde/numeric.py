@@ -489,7 +489,9 @@ def _initial_panels(
 ) -> tuple[FloatArray, FloatArray, NDArray[np.int8]]:
     """Panels between edges, marked where p vanishes at an end (then split in two)."""
     lo, hi = edges[:-1], edges[1:]
-    keep = hi > lo
+    # Panels thinner than 1e-30 of [a, b] (a point a subnormal distance from a) contribute
+    # below 1e-30 * max|log p| and cannot be subdivided in float64: they are left out.
+    keep = hi - lo > 1e-30 * (edges[-1] - edges[0])
     lo, hi = lo[keep], hi[keep]
     kind = np.zeros(lo.size, dtype=np.int8)
     if not KERNEL_INFO[mix.kernel]["compact"] or lo.size == 0:

@@ -182,3 +182,12 @@ def test_quadrature_integrates_log_zeros_of_compact_kernels(x, h):
     quad = symkde.loss_and_grad(z, x, 0.0, 1.0, kernel="triangle", bandwidth=h, method="quadrature")
     assert quad[0] == pytest.approx(exact[0], rel=1e-14, abs=1e-14)
     np.testing.assert_allclose(quad[1], exact[1], atol=1e-14)
+
+
+def test_point_a_subnormal_distance_from_the_edge_does_not_stall_quadrature():
+    # found by the fuzz tests: a panel [0, 2.2e-311] cannot be subdivided in float64
+    args = ([0.0, 1.0], [2.225073858507e-311, 0.5], 0.0, 1.0)
+    quad = symkde.loss_and_grad(*args, method="quadrature")
+    exact = symkde.loss_and_grad(*args, method="exact")
+    assert quad[0] == pytest.approx(exact[0], rel=1e-14)
+    np.testing.assert_allclose(quad[1], exact[1], atol=1e-15)
