@@ -5,24 +5,38 @@ modules.  Each mutant is one small change -- a flipped comparison (``<`` -> ``<=
 arithmetic operator (``+`` -> ``-``), a changed constant (``n`` -> ``n + 1``), a dropped ``abs``
 or unary minus, ``and`` <-> ``or``, ``max`` <-> ``min``, ``any`` <-> ``all``, a deleted ``raise``,
 a negated ``if``.  Docstrings, f-strings (error messages), annotations and ``assert`` lines are
-not mutated.  A mutant is *killed* when the module's tests fail on it, *survives* when they pass,
-and *times out* (counted as killed, listed) when it runs past 3x the baseline.
+not mutated.  A mutant is *killed* when a test that passes on the real code fails on it,
+*survives* when they all pass, is *not covered* (counted as survived) when no test runs its
+line, and *times out* (counted as killed, listed) past 3x the expected time of its tests + 30 s.
 
-How it runs: the repository's ``symkde/``, ``tests/``, ``derivations/`` and ``pyproject.toml``
-are copied to a scratch directory; NumPy, SciPy, SymPy, mpmath, hypothesis and pytest are
-imported once; each mutant is written into the copy and a forked child runs
-``pytest -x`` on the module's tests (``TARGETS``; first the module's own doctests).  The
-baseline (no mutant) runs first: tests that already fail there are deselected and listed, so
-a mutant is only "killed" by a test that passes on the real code.
+What is measured is a commit, never the working tree: ``symkde/``, ``tests/``, ``derivations/``
+and ``pyproject.toml`` of ``--commit`` (default ``HEAD``) are unpacked with ``git archive`` into
+a scratch directory, so uncommitted edits (anyone's) cannot leak into a run.  The commit hash is
+printed and written to ``--json``; a run refuses to start if the imported ``symkde`` is not the
+unpacked copy.
 
-    python tools/mutation.py                          # every target (slow: see --budget)
-    python tools/mutation.py symkde/_validate.py      # one module
-    python tools/mutation.py --sample 40 --seed 1 symkde/theorems/laplace.py
+How it runs: NumPy, SciPy, SymPy, mpmath and pytest are imported once; forked children run
+pytest in the copy.  First the *baseline* (no mutant) runs every test of the module's list
+(``TARGETS``) under coverage.py with one context per test, which records which tests execute
+each line of the module; tests that fail on the real code are deselected and listed.  Then each
+mutant is written into the copy and a child runs ``pytest -x`` on the module's own doctests plus
+only the tests that executed the mutated statement.  A statement that runs only at import (a
+module constant, a default argument) is charged to the tests that execute the statements which
+read the names it binds (through other module-level statements), or to every test that touches
+the module if one of those names appears in another file.  ``--recheck`` runs every survivor
+again against the module's full test list, so a survivor is never an artefact of the selection.
+
+    python tools/mutation.py symkde/numeric.py --jobs 1 --json numeric.json   # full run
+    python tools/mutation.py --sample 120 --seed 7 symkde/numeric.py          # seeded sample
+    python tools/mutation.py --sample 120 --seed 7 --theorems                 # across theorems
     python tools/mutation.py --list symkde/numeric.py          # the mutants, no run
     python tools/mutation.py --show 17 symkde/numeric.py       # one mutant as a diff
-    python tools/mutation.py --jobs 2 --budget 3600 --json out.json
+    python tools/mutation.py --only 17,40 symkde/numeric.py    # just these mutants
 
-Exit status 0 iff every module reaches ``--target`` (default 0.90) killed.
+Scores: killed / (killed + survived + not covered), with a 95% Wilson interval when a sample
+was drawn.  ``tools/MUTATION.md`` records the runs, the survivors judged equivalent and the
+tests added.  Exit status 0 iff every module reaches ``--target`` (default 0.90) killed.
+Needs ``coverage`` (in the ``test`` extra).
 """
 
 from __future__ import annotations
@@ -31,22 +45,31 @@ import argparse
 import ast
 import copy
 import difflib
+import importlib
+import io
 import json
+import math
 import os
 import random
+import re
 import shutil
 import signal
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 NUMERIC_TESTS = (
     "tests/test_validation.py",
     "tests/test_numeric.py",
+    "tests/test_numeric_mutants.py",
     "tests/test_circle.py",
     "tests/test_kernels_circle.py",
     "tests/test_exact.py",
@@ -54,12 +77,17 @@ NUMERIC_TESTS = (
     "tests/test_fuzz.py",
     "tests/test_accuracy.py",  # the mpmath grid: judges the quadrature mesh (slow, ~60 s)
 )
-#: Module -> the tests that judge its mutants (fast ones first: pytest -x stops at a failure).
+#: Module -> the tests that may judge its mutants (fast files first: pytest -x stops at a
+#: failure).  Coverage then narrows each mutant to the tests that run its line.
 TARGETS: dict[str, tuple[str, ...]] = {
     "symkde/_validate.py": ("tests/test_validation.py", "tests/test_fuzz.py"),
     "symkde/numeric.py": NUMERIC_TESTS,
 }
-THEOREM_TESTS = ("tests/test_theorems.py",)
+THEOREM_TESTS = (
+    "tests/test_theorems.py",
+    "tests/test_theorems_circle.py",
+    "tests/test_theorems_mutants.py",
+)
 #: hypothesis imports libcst to print a patch for a failing example; libcst warns on import,
 #: and with warnings as errors the whole session aborts (INTERNALERROR) at the first failure.
 LIBCST_WARNING = "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning"
@@ -68,11 +96,18 @@ CHILD_MEMORY = 6 << 30
 COPIED = ("symkde", "tests", "derivations", "pyproject.toml")
 
 
+def theorem_modules() -> list[str]:
+    return sorted(
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "symkde" / "theorems").glob("*.py")
+        if path.name != "__init__.py"
+    )
+
+
 def default_targets() -> dict[str, tuple[str, ...]]:
     targets = dict(TARGETS)
-    for path in sorted((ROOT / "symkde" / "theorems").glob("*.py")):
-        if path.name != "__init__.py":
-            targets[str(path.relative_to(ROOT))] = THEOREM_TESTS
+    for module in theorem_modules():
+        targets[module] = THEOREM_TESTS
     return targets
 
 
@@ -97,11 +132,38 @@ CALL_SWAPS = {
 
 @dataclass(frozen=True)
 class Site:
-    """One mutant: its number in the module, the line it changes and what it does."""
+    """One mutant: its number, the line it changes, what it does, and where it sits.
+
+    ``span`` is the first and last line of the innermost statement holding the change (only
+    the header of an ``if``/``for``/``def``...): the lines whose coverage says which tests
+    run it.  ``top`` is the index of the enclosing top-level statement in the module body.
+    """
 
     index: int
     line: int
     description: str
+    span: tuple[int, int] = (0, 0)
+    top: int = -1
+
+
+def header_span(stmt: ast.stmt) -> tuple[int, int]:
+    """The lines of a statement that run when it starts: all of a simple statement, the
+    header of a compound one (decorators and signature of a ``def``)."""
+    start = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+    end: int | None
+    if isinstance(stmt, ast.If | ast.While):
+        end = stmt.test.end_lineno
+    elif isinstance(stmt, ast.For | ast.AsyncFor):
+        end = stmt.iter.end_lineno
+    elif isinstance(stmt, ast.With | ast.AsyncWith):
+        end = stmt.items[-1].context_expr.end_lineno
+    elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        end = stmt.body[0].lineno - 1
+    elif isinstance(stmt, ast.Try | ast.Match):
+        end = stmt.lineno
+    else:
+        end = stmt.end_lineno
+    return start, max(start, end or start)
 
 
 class Mutator(ast.NodeTransformer):
@@ -110,11 +172,28 @@ class Mutator(ast.NodeTransformer):
     def __init__(self, target: int = -1):
         self.target = target
         self.sites: list[Site] = []
+        self._statements: list[ast.stmt] = []  # innermost last
+        self._top = -1
+
+    def visit(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.Module):
+            for self._top, statement in enumerate(node.body):
+                node.body[self._top] = self.visit(statement)
+            return node
+        if not isinstance(node, ast.stmt):
+            return super().visit(node)
+        self._statements.append(node)
+        try:
+            return super().visit(node)
+        finally:
+            self._statements.pop()
 
     def _offer(self, node: ast.AST, description: str) -> bool:
         """Register a site; True if it is the one to apply."""
         index = len(self.sites)
-        self.sites.append(Site(index, getattr(node, "lineno", 0), description))
+        line = getattr(node, "lineno", 0)
+        span = header_span(self._statements[-1]) if self._statements else (line, line)
+        self.sites.append(Site(index, line, description, span, self._top))
         return index == self.target
 
     # regions that are never mutated
@@ -262,6 +341,42 @@ def mutated_source(source: str, index: int) -> str:
     return ast.unparse(tree)
 
 
+# --------------------------------------------------------------------------- the commit
+
+
+def git(*args: str) -> bytes:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, check=True).stdout
+
+
+def resolve_commit(rev: str) -> str:
+    return git("rev-parse", "--verify", f"{rev}^{{commit}}").decode().strip()
+
+
+def committed_text(commit: str, path: str) -> str:
+    return git("show", f"{commit}:{path}").decode()
+
+
+def uncommitted(commit: str) -> list[str]:
+    """Paths under COPIED that differ from ``commit`` in the working tree (they are ignored)."""
+    out = git("status", "--porcelain", "--untracked-files=no", "--", *COPIED).decode()
+    changed = {line[3:] for line in out.splitlines()}
+    if commit != resolve_commit("HEAD"):
+        changed |= set(git("diff", "--name-only", commit, "--", *COPIED).decode().split())
+    return sorted(changed)
+
+
+def make_sandbox(commit: str) -> Path:
+    """``COPIED`` as they are in ``commit`` (``git archive``), in a new scratch directory."""
+    sandbox = Path(tempfile.mkdtemp(prefix="symkde-mutation-"))
+    with tarfile.open(fileobj=io.BytesIO(git("archive", "--format=tar", commit, *COPIED))) as tar:
+        tar.extractall(sandbox, filter="data")
+    return sandbox
+
+
+def module_name(module: str) -> str:
+    return module.removesuffix(".py").replace("/", ".")
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -271,31 +386,58 @@ class Outcome:
     index: int
     line: int
     description: str
-    status: str  # killed | survived | timeout | equivalent-syntax | error
+    status: str  # killed | survived | not-covered | timeout | equivalent-syntax | error
     seconds: float
+    tests: int = 0  # how many tests were selected (doctests not counted)
+    selection: str = ""  # why those tests: line | import-time names | all | none
+    killed_by: str = ""  # the first failing test
+    recheck: str = ""  # survived | killed: the verdict of the full test list (--recheck)
 
 
 @dataclass
 class ModuleReport:
     module: str
+    commit: str
     tests: tuple[str, ...]
     total_sites: int
+    sampled: int = 0
     deselected: list[str] = field(default_factory=list)
     baseline_seconds: float = 0.0
+    baseline_tests: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
 
     def count(self, *statuses: str) -> int:
         return sum(o.status in statuses for o in self.outcomes)
 
+    @property
+    def killed(self) -> int:
+        return self.count("killed", "timeout")
+
+    @property
+    def judged(self) -> int:
+        return self.killed + self.count("survived", "not-covered")
+
+
+def wilson(killed: int, total: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion ``killed / total``."""
+    if total == 0:
+        return (0.0, 1.0)
+    p = killed / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
 
 def preload() -> None:
     """Import the heavy dependencies once, so each forked child starts warm.
 
-    Not hypothesis: pytest must import its plugin itself (to rewrite its asserts).
+    Not hypothesis: pytest must import its plugin itself (to rewrite its asserts).  Not
+    symkde: each child imports it from its own sandbox.
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sys.dont_write_bytecode = True
+    import coverage  # noqa: F401
     import mpmath  # noqa: F401
     import numpy  # noqa: F401
     import pytest  # noqa: F401
@@ -303,20 +445,48 @@ def preload() -> None:
     import sympy  # noqa: F401
 
 
-def make_sandbox() -> Path:
-    sandbox = Path(tempfile.mkdtemp(prefix="symkde-mutation-"))
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(
-                source, sandbox / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
-        elif source.exists():
-            shutil.copy2(source, sandbox / name)
-    return sandbox
+class _Session:
+    """pytest plugin of a child: keeps only the selected tests, records failures, durations
+    and (baseline) one coverage context per test."""
+
+    def __init__(self, module: str, selected: set[str] | None, cov: Any) -> None:
+        self.module = module
+        self.selected = selected
+        self.cov = cov
+        self.failed: list[str] = []
+        self.durations: dict[str, float] = {}
+        self.started = time.monotonic()
+        self.collect_seconds = 0.0
+
+    def pytest_collection_modifyitems(self, session: Any, config: Any, items: list[Any]) -> None:
+        self.collect_seconds = time.monotonic() - self.started
+        if self.selected is None:
+            return
+        doctests = f"{self.module}::"
+        keep = [i for i in items if i.nodeid.startswith(doctests) or i.nodeid in self.selected]
+        dropped = [i for i in items if i not in keep]
+        items[:] = keep
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+
+    def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> None:
+        if self.cov is not None:
+            self.cov.switch_context(item.nodeid)
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+        if report.failed and report.nodeid not in self.failed:
+            self.failed.append(report.nodeid)
 
 
-def _child(sandbox: Path, args: list[str], record: Path | None) -> None:
+def _child(
+    sandbox: Path,
+    module: str,
+    args: list[str],
+    selected: set[str] | None,
+    record: Path | None,
+    trace: bool,
+) -> None:
     """In the forked child: run pytest in the sandbox and exit with its status."""
     try:
         import resource
@@ -330,19 +500,53 @@ def _child(sandbox: Path, args: list[str], record: Path | None) -> None:
         os.dup2(devnull, 2)
         import pytest
 
-        class Recorder:
-            def __init__(self) -> None:
-                self.failed: list[str] = []
+        cov = None
+        if trace:
+            import coverage
 
-            def pytest_runtest_logreport(self, report):  # pytest hook
-                if report.failed:
-                    self.failed.append(report.nodeid)
-
-        recorder = Recorder()
+            cov = coverage.Coverage(
+                data_file=None, config_file=False, include=[str(sandbox / module)]
+            )
+            cov.start()
+        # Imported before pytest collects the module's doctests: with --import-mode=importlib
+        # that collection would otherwise load a second copy of the module, which the tests'
+        # monkeypatching then misses (two tests of test_numeric.py failed on the real code).
+        imported = importlib.import_module(module_name(module))
+        if Path(imported.__file__ or "").resolve() != (sandbox / module).resolve():
+            raise RuntimeError(f"{module_name(module)}: {imported.__file__} is not in {sandbox}")
+        session = _Session(module, selected, cov)
         options = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", LIBCST_WARNING]
-        status = pytest.main([*args, *options], plugins=[recorder])
+        status = pytest.main([*args, *options], plugins=[session])
+        if cov is not None:
+            cov.stop()
         if record is not None:
-            record.write_text(json.dumps(recorder.failed))
+            foreign = sorted(
+                f"{name}: {mod.__file__}"
+                for name, mod in list(sys.modules.items())
+                if (name == "symkde" or name.startswith(("symkde.", "tests.")))
+                and getattr(mod, "__file__", None)
+                and not Path(mod.__file__).resolve().is_relative_to(sandbox.resolve())
+            )
+            contexts: dict[int, list[str]] = {}
+            if cov is not None:
+                data = cov.get_data()
+                path = str((sandbox / module).resolve())
+                for measured in data.measured_files():
+                    if Path(measured).resolve() == Path(path):
+                        contexts = {
+                            int(k): sorted(v) for k, v in data.contexts_by_lineno(measured).items()
+                        }
+            record.write_text(
+                json.dumps(
+                    {
+                        "failed": session.failed,
+                        "durations": session.durations,
+                        "collect_seconds": session.collect_seconds,
+                        "contexts": contexts,
+                        "foreign": foreign,
+                    }
+                )
+            )
         os._exit(int(status))
     except BaseException:
         import traceback
@@ -351,86 +555,248 @@ def _child(sandbox: Path, args: list[str], record: Path | None) -> None:
         os._exit(99)
 
 
-def run_tests(
-    sandbox: Path, args: list[str], timeout: float, record: Path | None = None
-) -> tuple[str, float]:
-    start = time.monotonic()
+def start_child(
+    sandbox: Path,
+    module: str,
+    args: list[str],
+    selected: set[str] | None,
+    record: Path | None = None,
+    trace: bool = False,
+) -> int:
     pid = os.fork()
     if pid == 0:
-        _child(sandbox, args, record)
-    deadline = start + timeout
+        _child(sandbox, module, args, selected, record, trace)
+    return pid
+
+
+def wait_child(pid: int, deadline: float) -> str:
+    """The child's end: passed, failed, error (it crashed) or timeout (killed at ``deadline``)."""
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             code = os.waitstatus_to_exitcode(status)
-            return ("passed" if code == 0 else f"failed({code})"), time.monotonic() - start
+            return "passed" if code == 0 else "error" if code == 99 else "failed"
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            return "timeout", time.monotonic() - start
+            return "timeout"
         time.sleep(0.02)
 
 
-def test_args(module: str, tests: tuple[str, ...], deselected: list[str]) -> list[str]:
-    args = [module, *tests]
-    for nodeid in deselected:
-        args += ["--deselect", nodeid]
-    return args
+@dataclass
+class Baseline:
+    """What the unmutated tests did: failures, time per test, and who ran which line."""
+
+    failed: list[str]
+    durations: dict[str, float]
+    collect_seconds: float
+    tests_by_line: dict[int, set[str]]  # excluding the module's doctests and failing tests
+    import_lines: set[int]  # lines run outside any test (at import or collection)
+    seconds: float
+
+
+def run_baseline(sandbox: Path, module: str, tests: tuple[str, ...]) -> Baseline:
+    record = sandbox / "baseline.json"
+    start = time.monotonic()
+    pid = start_child(sandbox, module, [module, *tests], None, record, trace=True)
+    status = wait_child(pid, start + 3600)
+    seconds = time.monotonic() - start
+    crash = sandbox / "mutation-child-error.txt"
+    if status in ("error", "timeout") or not record.exists():
+        detail = crash.read_text() if crash.exists() else ""
+        raise RuntimeError(f"{module}: baseline {status}; cannot judge mutants\n{detail}")
+    data = json.loads(record.read_text())
+    if data["foreign"]:
+        raise RuntimeError(f"{module}: imported from outside the sandbox: {data['foreign']}")
+    failed = set(data["failed"])
+    doctests = f"{module}::"
+    tests_by_line: dict[int, set[str]] = {}
+    import_lines: set[int] = set()
+    for line, contexts in data["contexts"].items():
+        if "" in contexts:
+            import_lines.add(int(line))
+        chosen = {c for c in contexts if c and c not in failed and not c.startswith(doctests)}
+        if chosen:
+            tests_by_line[int(line)] = chosen
+    return Baseline(
+        data["failed"],
+        data["durations"],
+        data["collect_seconds"],
+        tests_by_line,
+        import_lines,
+        seconds,
+    )
+
+
+def bound_names(statement: ast.stmt) -> set[str]:
+    """Names a top-level statement binds (assignment targets, def and class names)."""
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {statement.name}
+    targets: list[ast.expr] = []
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, ast.AnnAssign | ast.AugAssign):
+        targets = [statement.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+class Selector:
+    """Which tests judge a mutant, from the baseline's coverage contexts."""
+
+    def __init__(self, source: str, baseline: Baseline, elsewhere: Callable[[str], bool]):
+        self.tree = ast.parse(source)
+        self.baseline = baseline
+        self.elsewhere = elsewhere
+        self.touching = set().union(*baseline.tests_by_line.values())
+        # name -> header spans of the statements that read it, and their top-level index
+        self.readers: dict[str, list[tuple[tuple[int, int], int]]] = {}
+        for top, statement in enumerate(self.tree.body):
+            self._collect_reads(statement, top, [statement])
+
+    def _collect_reads(self, node: ast.AST, top: int, stack: list[ast.stmt]) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = [*stack, child] if isinstance(child, ast.stmt) else stack
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+                self.readers.setdefault(child.id, []).append((header_span(stack[-1]), top))
+            self._collect_reads(child, top, inner)
+
+    def tests_on(self, span: tuple[int, int]) -> set[str]:
+        found: set[str] = set()
+        for line in range(span[0], span[1] + 1):
+            found |= self.baseline.tests_by_line.get(line, set())
+        return found
+
+    def ran_at_import(self, span: tuple[int, int]) -> bool:
+        return any(line in self.baseline.import_lines for line in range(span[0], span[1] + 1))
+
+    def select(self, site: Site) -> tuple[set[str], str]:
+        tests = self.tests_on(site.span)
+        if tests:
+            return tests, "line"
+        if not self.ran_at_import(site.span):
+            return set(), "none"
+        top = self.tree.body[site.top] if 0 <= site.top < len(self.tree.body) else None
+        if top is None:
+            return self.touching, "all"
+        if isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef):
+            # a default argument or decorator: judged by the tests that run the body
+            end = top.end_lineno or top.lineno
+            body = self.tests_on((top.body[0].lineno, end))
+            return (body, "body") if body else (set(), "none")
+        names, todo = set(), list(bound_names(top))
+        tests: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name in names:
+                continue
+            names.add(name)
+            if self.elsewhere(name):
+                return self.touching, f"all ({name} is used in another file)"
+            for span, reader_top in self.readers.get(name, []):
+                found = self.tests_on(span)
+                tests |= found
+                if not found and self.ran_at_import(span):  # read by another module constant
+                    todo.extend(bound_names(self.tree.body[reader_top]))
+        return tests, "names " + ",".join(sorted(names))
+
+
+def word_in_other_files(sandbox: Path, module: str) -> Callable[[str], bool]:
+    texts = [
+        p.read_text()
+        for folder in ("symkde", "tests")
+        for p in sorted((sandbox / folder).rglob("*.py"))
+        if p.resolve() != (sandbox / module).resolve()
+    ]
+    cache: dict[str, bool] = {}
+
+    def used(name: str) -> bool:
+        if name not in cache:
+            pattern = re.compile(rf"\b{re.escape(name)}\b")
+            cache[name] = any(pattern.search(t) for t in texts)
+        return cache[name]
+
+    return used
+
+
+def test_files(tests: Iterable[str], selected: set[str]) -> list[str]:
+    files = {nodeid.split("::")[0] for nodeid in selected}
+    return [t for t in tests if t in files]
 
 
 def run_module(
-    module: str, tests: tuple[str, ...], indices: list[int], jobs: int, stop_at: float, log
+    module: str,
+    tests: tuple[str, ...],
+    commit: str,
+    indices: list[int],
+    jobs: int,
+    stop_at: float,
+    recheck: bool,
+    log: Callable[[str], None],
 ) -> ModuleReport:
-    source = (ROOT / module).read_text()
-    sites = mutants(source)
-    report = ModuleReport(module, tests, len(sites))
-    sandboxes = [make_sandbox() for _ in range(jobs)]
+    sandboxes = [make_sandbox(commit) for _ in range(jobs)]
     try:
-        record = sandboxes[0] / "baseline-failures.json"
-        status, seconds = run_tests(sandboxes[0], test_args(module, tests, []), 1800, record)
-        report.deselected = json.loads(record.read_text()) if record.exists() else []
-        report.baseline_seconds = seconds
+        source = (sandboxes[0] / module).read_text()
+        sites = mutants(source)
+        tests = tuple(t for t in tests if (sandboxes[0] / t).exists())
+        report = ModuleReport(module, commit, tests, len(sites), len(indices))
+        baseline = run_baseline(sandboxes[0], module, tests)
+        report.deselected = baseline.failed
+        report.baseline_seconds = baseline.seconds
+        report.baseline_tests = len(baseline.durations)
         log(
-            f"{module}: {len(sites)} mutants, baseline {status} in {seconds:.1f} s, "
-            f"{len(report.deselected)} failing tests deselected"
+            f"{module} @ {commit[:12]}: {len(sites)} mutants, baseline {baseline.seconds:.1f} s "
+            f"under coverage ({len(baseline.durations)} tests), "
+            f"{len(baseline.failed)} failing tests deselected"
         )
-        if status == "timeout" or (status != "passed" and not report.deselected):
-            crash = sandboxes[0] / "mutation-child-error.txt"
-            detail = crash.read_text() if crash.exists() else ""
-            raise RuntimeError(f"{module}: baseline {status}; cannot judge mutants\n{detail}")
-        args = test_args(module, tests, report.deselected)
-        timeout = 3 * seconds + 30
+        selector = Selector(source, baseline, word_in_other_files(sandboxes[0], module))
         original = ast.unparse(ast.parse(source))
         queue = list(indices)
-        running: dict[int, tuple[int, int, float, Path]] = {}  # pid -> (index, slot, start, box)
+        # pid -> (index, slot, start, deadline, selected tests, how chosen)
+        running: dict[int, tuple[int, int, float, float, set[str], str]] = {}
         free = list(range(jobs))
+
+        def finish(site: Site, status: str, seconds: float, chosen: set[str], how: str) -> None:
+            report.outcomes.append(
+                Outcome(
+                    module, site.index, site.line, site.description, status, seconds,
+                    len(chosen), how,
+                )
+            )  # fmt: skip
+            log(
+                f"  [{len(report.outcomes)}/{len(indices)}] #{site.index} line {site.line} "
+                f"{site.description}: {status} ({seconds:.0f} s, {len(chosen)} tests, {how})"
+            )
+
         while queue or running:
             while queue and free and time.monotonic() < stop_at:
                 index = queue.pop(0)
                 site = sites[index]
                 text = mutated_source(source, index)
                 if text == original:
-                    report.outcomes.append(
-                        Outcome(
-                            module, index, site.line, site.description, "equivalent-syntax", 0.0
-                        )
-                    )
+                    finish(site, "equivalent-syntax", 0.0, set(), "")
+                    continue
+                chosen, how = selector.select(site)
+                if not chosen:
+                    finish(site, "not-covered", 0.0, chosen, how)
                     continue
                 slot = free.pop()
                 box = sandboxes[slot]
                 (box / module).write_text(text)
-                pid = os.fork()
-                if pid == 0:
-                    _child(box, args, None)
-                running[pid] = (index, slot, time.monotonic(), box)
+                expected = baseline.collect_seconds + sum(
+                    baseline.durations.get(t, 0.0) for t in chosen
+                )
+                args = [module, *test_files(tests, chosen), "-x"]
+                start = time.monotonic()
+                pid = start_child(box, module, args, chosen, box / "record.json")
+                running[pid] = (index, slot, start, start + 3 * expected + 30, chosen, how)
             if not running:
                 break
             time.sleep(0.02)
-            for pid, (index, slot, start, box) in list(running.items()):
+            for pid, (index, slot, start, deadline, chosen, how) in list(running.items()):
                 done, wait_status = os.waitpid(pid, os.WNOHANG)
-                elapsed = time.monotonic() - start
-                if not done and elapsed < timeout:
+                if not done and time.monotonic() < deadline:
                     continue
+                box = sandboxes[slot]
                 if not done:
                     os.kill(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
@@ -438,63 +804,109 @@ def run_module(
                 else:
                     code = os.waitstatus_to_exitcode(wait_status)
                     verdict = "survived" if code == 0 else "error" if code == 99 else "killed"
-                site = sites[index]
-                report.outcomes.append(
-                    Outcome(module, index, site.line, site.description, verdict, elapsed)
-                )
+                killer = ""
+                record = box / "record.json"
+                if verdict == "killed" and record.exists():
+                    failed = json.loads(record.read_text())["failed"]
+                    killer = failed[0] if failed else ""
+                record.unlink(missing_ok=True)
                 (box / module).write_text(source)
                 del running[pid]
                 free.append(slot)
-                done_count = len(report.outcomes)
-                log(
-                    f"  [{done_count}/{len(indices)}] #{index} line {site.line} "
-                    f"{site.description}: {verdict} ({elapsed:.0f} s)"
-                )
+                finish(sites[index], verdict, time.monotonic() - start, chosen, how)
+                report.outcomes[-1].killed_by = killer
+        if recheck:
+            rerun_survivors(report, sites, source, sandboxes[0], baseline, log)
     finally:
         for box in sandboxes:
             shutil.rmtree(box, ignore_errors=True)
     return report
 
 
+def rerun_survivors(
+    report: ModuleReport,
+    sites: list[Site],
+    source: str,
+    box: Path,
+    baseline: Baseline,
+    log: Callable[[str], None],
+) -> None:
+    """Run each survivor against every test of the module's list that passes on the real code."""
+    everything = set(baseline.durations) - set(baseline.failed)
+    expected = baseline.collect_seconds + sum(baseline.durations.values())
+    for outcome in report.outcomes:
+        if outcome.status not in ("survived", "not-covered"):
+            continue
+        (box / report.module).write_text(mutated_source(source, outcome.index))
+        start = time.monotonic()
+        args = [report.module, *report.tests, "-x"]
+        pid = start_child(box, report.module, args, everything, box / "record.json")
+        verdict = wait_child(pid, start + 3 * expected + 30)
+        outcome.recheck = {"passed": "survived", "failed": "killed"}.get(verdict, verdict)
+        record = box / "record.json"
+        if verdict == "failed" and record.exists():
+            failed = json.loads(record.read_text())["failed"]
+            outcome.killed_by = failed[0] if failed else ""
+        record.unlink(missing_ok=True)
+        (box / report.module).write_text(source)
+        log(f"  recheck #{outcome.index}: {outcome.recheck} {outcome.killed_by}")
+
+
 def summary_line(report: ModuleReport) -> str:
-    killed = report.count("killed", "timeout")
-    judged = killed + report.count("survived")
+    killed, judged = report.killed, report.judged
     score = killed / judged if judged else float("nan")
-    return (
+    text = (
         f"{report.module}: {killed}/{judged} killed ({score:.1%}); "
-        f"{report.count('timeout')} by timeout, {report.count('error')} errors, "
-        f"{report.count('equivalent-syntax')} no-op; {report.total_sites} sites"
+        f"{report.count('not-covered')} not covered, {report.count('timeout')} by timeout, "
+        f"{report.count('error')} errors, {report.count('equivalent-syntax')} no-op; "
+        f"{report.total_sites} sites"
     )
+    if report.sampled < report.total_sites:
+        lo, hi = wilson(killed, judged)
+        text += f", sample of {report.sampled}: 95% Wilson [{lo:.1%}, {hi:.1%}]"
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
+    assert __doc__ is not None
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="modules to mutate (default: all targets)")
+    parser.add_argument("--commit", default="HEAD", help="the commit to measure (default HEAD)")
+    parser.add_argument("--theorems", action="store_true", help="the theorem modules")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--show", type=int, metavar="N", help="print mutant N as a diff and exit")
+    parser.add_argument("--only", metavar="N,M,...", help="run just these mutant numbers")
     parser.add_argument(
-        "--sample", type=int, metavar="N", help="at most N mutants per module (seeded)"
+        "--sample",
+        type=int,
+        metavar="N",
+        help="N mutants drawn at random (seeded): per module, or across them with --theorems",
     )
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument(
         "--budget",
         type=float,
-        default=math_inf(),
+        default=math.inf,
         metavar="SECONDS",
         help="stop starting mutants after this much wall time",
+    )
+    parser.add_argument(
+        "--recheck", action="store_true", help="rerun survivors against the full test list"
     )
     parser.add_argument("--target", type=float, default=0.90)
     parser.add_argument("--json", type=Path, help="write every outcome here")
     args = parser.parse_args(argv)
+    commit = resolve_commit(args.commit)
     targets = default_targets()
-    chosen = args.modules or list(targets)
+    chosen = list(args.modules) + (theorem_modules() if args.theorems else [])
+    chosen = chosen or list(targets)
     for module in chosen:
-        if module not in targets:
-            targets[module] = NUMERIC_TESTS
+        targets.setdefault(module, NUMERIC_TESTS)
+    sources = {module: committed_text(commit, module) for module in chosen}
     if args.list or args.show is not None:
         for module in chosen:
-            source = (ROOT / module).read_text()
+            source = sources[module]
             if args.show is not None:
                 text = mutated_source(source, args.show)
                 diff = difflib.unified_diff(
@@ -509,45 +921,71 @@ def main(argv: list[str] | None = None) -> int:
                 for site in mutants(source):
                     print(f"{module}:{site.line}: #{site.index} {site.description}")
         return 0
+    counts = {module: len(mutants(sources[module])) for module in chosen}
+    picked = {module: list(range(n)) for module, n in counts.items()}
+    if args.only:
+        wanted = sorted({int(n) for n in args.only.split(",")})
+        picked = {m: [i for i in wanted if i < counts[m]] for m in chosen}
+    elif args.sample and args.theorems and not args.modules:
+        pool = [(m, i) for m in chosen for i in range(counts[m])]
+        draw = random.Random(f"{args.seed}:theorems").sample(pool, min(args.sample, len(pool)))
+        picked = {m: sorted(i for mm, i in draw if mm == m) for m in chosen}
+    elif args.sample:
+        picked = {
+            m: sorted(random.Random(f"{args.seed}:{m}").sample(range(n), min(args.sample, n)))
+            for m, n in counts.items()
+        }
+    ignored = uncommitted(commit)
+    print(f"measuring commit {commit}", flush=True)
+    if ignored:
+        print(f"  uncommitted changes not measured: {', '.join(ignored)}", flush=True)
     preload()
     stop_at = time.monotonic() + args.budget
     reports = []
     for module in chosen:
-        count = len(mutants((ROOT / module).read_text()))
-        indices = list(range(count))
-        if args.sample and args.sample < count:
-            indices = sorted(random.Random(f"{args.seed}:{module}").sample(indices, args.sample))
-        reports.append(
-            run_module(
-                module,
-                targets[module],
-                indices,
-                args.jobs,
-                stop_at,
-                lambda line: print(line, flush=True),
-            )
+        if not picked[module]:
+            continue
+        report = run_module(
+            module,
+            targets[module],
+            commit,
+            picked[module],
+            args.jobs,
+            stop_at,
+            args.recheck,
+            lambda line: print(line, flush=True),
         )
-        print(summary_line(reports[-1]), flush=True)
-    print("\nmutation score (killed = tests failed or timed out; no-op mutants excluded)")
+        report.total_sites = counts[module]
+        reports.append(report)
+        print(summary_line(report), flush=True)
+    print(f"\nmutation score at {commit} (killed = a passing test failed or timed out;")
+    print("survived includes not covered; no-op mutants excluded)")
     ok = True
     for report in reports:
         print("  " + summary_line(report))
-        killed = report.count("killed", "timeout")
-        judged = killed + report.count("survived")
-        ok &= judged > 0 and killed / judged >= args.target
+        ok &= report.judged > 0 and report.killed / report.judged >= args.target
         for outcome in report.outcomes:
-            if outcome.status == "survived":
+            if outcome.status in ("survived", "not-covered"):
                 where = f"{report.module}:{outcome.line} #{outcome.index}"
-                print(f"    survived {where}: {outcome.description}")
+                extra = f" [recheck: {outcome.recheck}]" if outcome.recheck else ""
+                print(f"    {outcome.status} {where}: {outcome.description}{extra}")
         for nodeid in report.deselected:
             print(f"    deselected (fails on the real code): {nodeid}")
+    if len(reports) > 1:
+        killed = sum(r.killed for r in reports)
+        judged = sum(r.judged for r in reports)
+        lo, hi = wilson(killed, judged)
+        score = killed / judged if judged else float("nan")
+        print(f"  all: {killed}/{judged} killed ({score:.1%}); 95% Wilson [{lo:.1%}, {hi:.1%}]")
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in reports], indent=1, default=str))
+        payload = {
+            "commit": commit,
+            "uncommitted_not_measured": ignored,
+            "argv": sys.argv[1:] if argv is None else argv,
+            "reports": [asdict(r) for r in reports],
+        }
+        args.json.write_text(json.dumps(payload, indent=1, default=str))
     return 0 if ok else 1
-
-
-def math_inf() -> float:
-    return float("inf")
 
 
 if __name__ == "__main__":
