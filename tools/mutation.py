@@ -20,11 +20,12 @@ pytest in the copy.  First the *baseline* (no mutant) runs every test of the mod
 (``TARGETS``) under coverage.py with one context per test, which records which tests execute
 each line of the module; tests that fail on the real code are deselected and listed.  Then each
 mutant is written into the copy and a child runs ``pytest -x`` on the module's own doctests plus
-only the tests that executed the mutated statement.  A statement that runs only at import (a
-module constant, a default argument) is charged to the tests that execute the statements which
-read the names it binds (through other module-level statements), or to every test that touches
-the module if one of those names appears in another file.  ``--recheck`` runs every survivor
-again against the module's full test list, so a survivor is never an artefact of the selection.
+only the tests that executed the mutated statement, fastest first (baseline time).  A statement
+that runs only at import (a module constant, a default argument) is charged to the tests that
+run the statements reading the names it binds (through other module-level statements), or to
+every test that touches the module if one of those names appears in another file.  With
+``--recheck`` every survivor runs again against the module's full test list, so that a survivor
+is not an artefact of the selection.
 
     python tools/mutation.py symkde/numeric.py --jobs 1 --json numeric.json   # full run
     python tools/mutation.py --sample 120 --seed 7 symkde/numeric.py          # seeded sample
@@ -449,9 +450,12 @@ class _Session:
     """pytest plugin of a child: keeps only the selected tests, records failures, durations
     and (baseline) one coverage context per test."""
 
-    def __init__(self, module: str, selected: set[str] | None, cov: Any) -> None:
+    def __init__(
+        self, module: str, selected: set[str] | None, cov: Any, order: dict[str, float]
+    ) -> None:
         self.module = module
         self.selected = selected
+        self.order = order
         self.cov = cov
         self.failed: list[str] = []
         self.durations: dict[str, float] = {}
@@ -464,6 +468,8 @@ class _Session:
             return
         doctests = f"{self.module}::"
         keep = [i for i in items if i.nodeid.startswith(doctests) or i.nodeid in self.selected]
+        # fastest first (by baseline time), so that -x stops early; the doctests lead
+        keep.sort(key=lambda i: self.order.get(i.nodeid, 0.0))
         dropped = [i for i in items if i not in keep]
         items[:] = keep
         if dropped:
@@ -486,6 +492,7 @@ def _child(
     selected: set[str] | None,
     record: Path | None,
     trace: bool,
+    order: dict[str, float],
 ) -> None:
     """In the forked child: run pytest in the sandbox and exit with its status."""
     try:
@@ -514,7 +521,7 @@ def _child(
         imported = importlib.import_module(module_name(module))
         if Path(imported.__file__ or "").resolve() != (sandbox / module).resolve():
             raise RuntimeError(f"{module_name(module)}: {imported.__file__} is not in {sandbox}")
-        session = _Session(module, selected, cov)
+        session = _Session(module, selected, cov, order)
         options = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", LIBCST_WARNING]
         status = pytest.main([*args, *options], plugins=[session])
         if cov is not None:
@@ -562,10 +569,11 @@ def start_child(
     selected: set[str] | None,
     record: Path | None = None,
     trace: bool = False,
+    order: dict[str, float] | None = None,
 ) -> int:
     pid = os.fork()
     if pid == 0:
-        _child(sandbox, module, args, selected, record, trace)
+        _child(sandbox, module, args, selected, record, trace, order or {})
     return pid
 
 
@@ -732,6 +740,7 @@ def run_module(
     stop_at: float,
     recheck: bool,
     log: Callable[[str], None],
+    save: Callable[[ModuleReport], None],
 ) -> ModuleReport:
     sandboxes = [make_sandbox(commit) for _ in range(jobs)]
     try:
@@ -755,13 +764,16 @@ def run_module(
         running: dict[int, tuple[int, int, float, float, set[str], str]] = {}
         free = list(range(jobs))
 
-        def finish(site: Site, status: str, seconds: float, chosen: set[str], how: str) -> None:
+        def finish(
+            site: Site, status: str, seconds: float, chosen: set[str], how: str, killer: str = ""
+        ) -> None:
             report.outcomes.append(
                 Outcome(
                     module, site.index, site.line, site.description, status, seconds,
-                    len(chosen), how,
+                    len(chosen), how, killer,
                 )
             )  # fmt: skip
+            save(report)
             log(
                 f"  [{len(report.outcomes)}/{len(indices)}] #{site.index} line {site.line} "
                 f"{site.description}: {status} ({seconds:.0f} s, {len(chosen)} tests, {how})"
@@ -787,7 +799,9 @@ def run_module(
                 )
                 args = [module, *test_files(tests, chosen), "-x"]
                 start = time.monotonic()
-                pid = start_child(box, module, args, chosen, box / "record.json")
+                pid = start_child(
+                    box, module, args, chosen, box / "record.json", order=baseline.durations
+                )
                 running[pid] = (index, slot, start, start + 3 * expected + 30, chosen, how)
             if not running:
                 break
@@ -813,10 +827,10 @@ def run_module(
                 (box / module).write_text(source)
                 del running[pid]
                 free.append(slot)
-                finish(sites[index], verdict, time.monotonic() - start, chosen, how)
-                report.outcomes[-1].killed_by = killer
+                finish(sites[index], verdict, time.monotonic() - start, chosen, how, killer)
         if recheck:
             rerun_survivors(report, sites, source, sandboxes[0], baseline, log)
+            save(report)
     finally:
         for box in sandboxes:
             shutil.rmtree(box, ignore_errors=True)
@@ -840,7 +854,9 @@ def rerun_survivors(
         (box / report.module).write_text(mutated_source(source, outcome.index))
         start = time.monotonic()
         args = [report.module, *report.tests, "-x"]
-        pid = start_child(box, report.module, args, everything, box / "record.json")
+        pid = start_child(
+            box, report.module, args, everything, box / "record.json", order=baseline.durations
+        )
         verdict = wait_child(pid, start + 3 * expected + 30)
         outcome.recheck = {"passed": "survived", "failed": "killed"}.get(verdict, verdict)
         record = box / "record.json"
@@ -941,7 +957,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  uncommitted changes not measured: {', '.join(ignored)}", flush=True)
     preload()
     stop_at = time.monotonic() + args.budget
-    reports = []
+    reports: list[ModuleReport] = []
+
+    def save(current: ModuleReport | None = None) -> None:
+        """Write the JSON (after every mutant: an interrupted run keeps what it measured)."""
+        if not args.json:
+            return
+        done = [*reports, *([current] if current is not None else [])]
+        payload = {
+            "commit": commit,
+            "uncommitted_not_measured": ignored,
+            "argv": sys.argv[1:] if argv is None else argv,
+            "reports": [asdict(r) for r in done],
+        }
+        args.json.write_text(json.dumps(payload, indent=1, default=str))
+
+    # SIGTERM unwinds like Ctrl-C, so the sandboxes are removed
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     for module in chosen:
         if not picked[module]:
             continue
@@ -954,6 +986,7 @@ def main(argv: list[str] | None = None) -> int:
             stop_at,
             args.recheck,
             lambda line: print(line, flush=True),
+            save,
         )
         report.total_sites = counts[module]
         reports.append(report)
@@ -977,14 +1010,7 @@ def main(argv: list[str] | None = None) -> int:
         lo, hi = wilson(killed, judged)
         score = killed / judged if judged else float("nan")
         print(f"  all: {killed}/{judged} killed ({score:.1%}); 95% Wilson [{lo:.1%}, {hi:.1%}]")
-    if args.json:
-        payload = {
-            "commit": commit,
-            "uncommitted_not_measured": ignored,
-            "argv": sys.argv[1:] if argv is None else argv,
-            "reports": [asdict(r) for r in reports],
-        }
-        args.json.write_text(json.dumps(payload, indent=1, default=str))
+    save()
     return 0 if ok else 1
 
 
