@@ -403,6 +403,7 @@ class ModuleReport:
     total_sites: int
     sampled: int = 0
     deselected: list[str] = field(default_factory=list)
+    always: list[str] = field(default_factory=list)
     baseline_seconds: float = 0.0
     baseline_tests: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
@@ -601,6 +602,9 @@ class Baseline:
     tests_by_line: dict[int, set[str]]  # excluding the module's doctests and failing tests
     import_lines: set[int]  # lines run outside any test (at import or collection)
     seconds: float
+    #: tests that failed under coverage but pass without it (a time box, e.g. test_fuzz.py's
+    #: 5 s per call): their coverage is cut short, so they judge every mutant
+    always: set[str] = field(default_factory=set)
 
 
 def run_baseline(sandbox: Path, module: str, tests: tuple[str, ...]) -> Baseline:
@@ -617,6 +621,15 @@ def run_baseline(sandbox: Path, module: str, tests: tuple[str, ...]) -> Baseline
     if data["foreign"]:
         raise RuntimeError(f"{module}: imported from outside the sandbox: {data['foreign']}")
     failed = set(data["failed"])
+    always: set[str] = set()
+    if failed:  # once more without coverage: which fail on the real code, which under tracing
+        again = sandbox / "baseline-again.json"
+        files = test_files(tests, failed)
+        pid = start_child(sandbox, module, [module, *files], failed, again)
+        wait_child(pid, time.monotonic() + 3 * seconds + 30)
+        still = set(json.loads(again.read_text())["failed"]) if again.exists() else failed
+        always = failed - still
+        failed = still
     doctests = f"{module}::"
     tests_by_line: dict[int, set[str]] = {}
     import_lines: set[int] = set()
@@ -626,13 +639,16 @@ def run_baseline(sandbox: Path, module: str, tests: tuple[str, ...]) -> Baseline
         chosen = {c for c in contexts if c and c not in failed and not c.startswith(doctests)}
         if chosen:
             tests_by_line[int(line)] = chosen
+    for chosen in tests_by_line.values():
+        chosen -= always
     return Baseline(
-        data["failed"],
+        sorted(failed),
         data["durations"],
         data["collect_seconds"],
-        tests_by_line,
+        {line: chosen for line, chosen in tests_by_line.items() if chosen},
         import_lines,
         seconds,
+        always,
     )
 
 
@@ -750,12 +766,14 @@ def run_module(
         report = ModuleReport(module, commit, tests, len(sites), len(indices))
         baseline = run_baseline(sandboxes[0], module, tests)
         report.deselected = baseline.failed
+        report.always = sorted(baseline.always)
         report.baseline_seconds = baseline.seconds
         report.baseline_tests = len(baseline.durations)
         log(
             f"{module} @ {commit[:12]}: {len(sites)} mutants, baseline {baseline.seconds:.1f} s "
             f"under coverage ({len(baseline.durations)} tests), "
-            f"{len(baseline.failed)} failing tests deselected"
+            f"{len(baseline.failed)} failing tests deselected, "
+            f"{len(baseline.always)} failing only under coverage (they judge every mutant)"
         )
         selector = Selector(source, baseline, word_in_other_files(sandboxes[0], module))
         original = ast.unparse(ast.parse(source))
@@ -791,6 +809,7 @@ def run_module(
                 if not chosen:
                     finish(site, "not-covered", 0.0, chosen, how)
                     continue
+                chosen = chosen | baseline.always
                 slot = free.pop()
                 box = sandboxes[slot]
                 (box / module).write_text(text)
