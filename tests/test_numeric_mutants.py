@@ -1,0 +1,210 @@
+"""Behaviour the mutation run (tools/mutation.py, tools/MUTATION.md) found untested in numeric.py.
+
+Each test states a documented property of the public API or of a documented internal function
+(the docstrings of ``_breakpoints``, ``_dominance_switches``, ``_upper_envelope_breaks``,
+``_uncovered`` and the block budget), checked by brute force where one exists.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symkde
+from symkde import numeric
+from symkde._validate import validate
+
+
+def mixture(z, x, *, kernel="gaussian", bandwidth=1.0, circular=False, a=0.0, b=1.0):
+    return numeric._mixture(
+        validate(z, x, a, b, kernel=kernel, bandwidth=bandwidth, circular=circular)
+    )
+
+
+# --------------------------------------------------------------------------- API defaults
+
+#: API.md's keyword defaults.
+DEFAULTS = dict(kernel="laplace", bandwidth=1.0, circular=False, method="auto", bins=None)
+PROBLEM = ([0.4, -0.3, 1.1], [0.1, 2.5, -1.2], 0.0, 1.5)  # bandwidth and kernel both matter
+
+
+def test_omitted_options_are_the_documented_defaults():
+    expected_loss, expected_grad = symkde.loss_and_grad(*PROBLEM, **DEFAULTS)
+    assert symkde.loss(*PROBLEM) == expected_loss
+    np.testing.assert_array_equal(symkde.grad(*PROBLEM), expected_grad)
+    got_loss, got_grad = symkde.loss_and_grad(*PROBLEM)
+    assert got_loss == expected_loss
+    np.testing.assert_array_equal(got_grad, expected_grad)
+    # and the defaults are not a no-op: another bandwidth changes the answer
+    assert symkde.loss(*PROBLEM, bandwidth=2.0) != expected_loss
+
+
+# --------------------------------------------------------------------------- block budget
+
+
+def block_sizes(monkeypatch, *args, **kwargs) -> list[int]:
+    seen: list[int] = []
+    original = numeric._blocks
+
+    def spy(mix, t, rows_multiple=1):
+        for rows, parts in original(mix, t, rows_multiple):
+            seen.append(parts[1].size)
+            yield rows, parts
+
+    monkeypatch.setattr(numeric, "_blocks", spy)
+    symkde.loss_and_grad(*args, **kwargs)
+    return seen
+
+
+def test_blocks_fill_the_budget(monkeypatch):
+    # _BLOCK_ELEMENTS: blocks are as large as the budget allows (one row of 5000 points each
+    # would be correct but make 4096 passes over tiny arrays)
+    n, bins = 5000, 4096
+    seen = block_sizes(
+        monkeypatch, np.zeros(n), np.linspace(0, 1, n), 0.0, 1.0, method="bins", bins=bins
+    )
+    assert max(seen) <= numeric._BLOCK_ELEMENTS
+    rows_per_block = numeric._BLOCK_ELEMENTS // n
+    assert len(seen) == -(-bins // rows_per_block)
+
+
+def test_one_row_per_block_when_a_row_nearly_fills_the_budget(monkeypatch):
+    # more than half the budget per node: one node per block keeps within it
+    n = numeric._BLOCK_ELEMENTS // 2 + 1000
+    seen = block_sizes(
+        monkeypatch,
+        np.zeros(n),
+        np.linspace(0, 1, n),
+        0.0,
+        1.0,
+        kernel="gaussian",
+        method="bins",
+        bins=3,
+    )
+    assert seen == [n, n, n]
+
+
+# --------------------------------------------------------------------------- panel edges
+
+
+def graded_edges(feature: float, width: float, left: float, right: float) -> list[float]:
+    """_breakpoints' rule: edges at ``feature -+ width * 4**k`` while closer than the neighbour."""
+    out, step = [], width
+    while step < max(feature - left, right - feature):
+        if step < feature - left:
+            out.append(feature - step)
+        if step < right - feature:
+            out.append(feature + step)
+        step *= 4.0
+    return out
+
+
+def test_breakpoints_are_the_kinks_and_a_graded_mesh_up_to_the_next_feature():
+    # boxcar: kinks at x -+ h, no dominance switches (compact); one point, h = 0.01
+    x, h, a, b = 0.3, 0.01, 0.0, 1.0
+    mix = mixture([0.0], [x], kernel="boxcar", bandwidth=h, a=a, b=b)
+    got = numeric._breakpoints(mix, a, b)
+    features = [x - h, x, x + h]
+    neighbours = [a, *features, b]
+    expected = {a, b, *features}
+    for i, feature in enumerate(features):
+        expected |= set(graded_edges(feature, h, neighbours[i], neighbours[i + 2]))
+    np.testing.assert_allclose(got, sorted(expected), rtol=0, atol=1e-15)
+
+
+def test_breakpoints_grade_towards_a_and_b_on_both_sides():
+    # gaussian, one point: the only feature is x; edges x -+ h 4**k up to a and to b
+    x, h, a, b = 0.25, 1e-3, 0.0, 1.0
+    mix = mixture([0.0], [x], kernel="gaussian", bandwidth=h, a=a, b=b)
+    got = numeric._breakpoints(mix, a, b)
+    expected = sorted({a, b, x, *graded_edges(x, h, a, b)})
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-15)
+
+
+# --------------------------------------------------------------------------- dominance switches
+
+
+def brute_force_switches(mix, a: float, b: float, score) -> np.ndarray:
+    t = np.linspace(a, b, 200_001)
+    best = np.argmax(score(t[:, None]), axis=1)
+    changes = np.flatnonzero(best[1:] != best[:-1])
+    return 0.5 * (t[changes] + t[changes + 1])
+
+
+def test_upper_envelope_breaks_match_brute_force():
+    rng = np.random.default_rng(20261126)
+    for _ in range(20):
+        slopes = rng.normal(0, 1, 7)
+        intercepts = rng.normal(0, 1, 7)
+        breaks = numeric._upper_envelope_breaks(slopes, intercepts)
+        t = np.linspace(-50, 50, 400_001)
+        best = np.argmax(intercepts + slopes * t[:, None], axis=1)
+        changes = np.flatnonzero(best[1:] != best[:-1])
+        brute = 0.5 * (t[changes] + t[changes + 1])
+        assert breaks.size == brute.size, (breaks, brute)
+        np.testing.assert_allclose(breaks, brute, atol=1e-3)
+
+
+def test_upper_envelope_breaks_equal_slopes_keep_the_higher_line():
+    # two parallel lines: only the higher one is on the envelope, so one break with the third
+    breaks = numeric._upper_envelope_breaks(np.array([1.0, 1.0, -1.0]), np.array([0.0, 2.0, 0.0]))
+    np.testing.assert_allclose(breaks, [-1.0])
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "laplace"])
+def test_dominance_switches_are_where_the_dominant_term_changes(kernel):
+    z = np.array([0.0, 1.5, -0.5, 0.7])
+    x = np.array([0.1, 0.45, 0.7, 0.93])
+    a, b, h = 0.0, 1.0, 0.05
+    mix = mixture(z, x, kernel=kernel, bandwidth=h, a=a, b=b)
+    points, widths = numeric._dominance_switches(mix, a, b)
+
+    def score(t):
+        distance = (t - mix.x) ** 2 / (2 * h * h) if kernel == "gaussian" else abs(t - mix.x) / h
+        return mix.log_w - distance
+
+    brute = brute_force_switches(mix, a, b, score)
+    if kernel == "laplace":
+        # Laplace also switches at the peaks x_j; the documented switches are the crossings
+        # strictly between consecutive points
+        brute = np.array([p for p in brute if np.abs(p - mix.x).min() > 1e-4])
+    assert points.size == brute.size and points.size >= 2, (points, brute)
+    np.testing.assert_allclose(points, brute, atol=1e-5)
+    if kernel == "laplace":
+        np.testing.assert_array_equal(widths, np.full(points.size, h))
+    else:
+        xc = mix.x - 0.5 * (a + b)
+        spacing = np.diff(np.sort(xc)).min()
+        np.testing.assert_allclose(widths, h**2 / max(2 * np.abs(xc).max(), spacing))
+
+
+def test_dominance_switches_only_inside_a_b():
+    # the same points seen through a window that excludes every crossing
+    mix = mixture([0.0, 0.0], [0.0, 1.0], kernel="gaussian", bandwidth=0.1, a=0.0, b=0.4)
+    points, widths = numeric._dominance_switches(mix, 0.0, 0.4)
+    assert points.size == 0 and widths.size == 0
+    points, _ = numeric._dominance_switches(mix, 0.4, 0.6)
+    np.testing.assert_allclose(points, [0.5])
+
+
+# --------------------------------------------------------------------------- coverage gaps
+
+
+@pytest.mark.parametrize(
+    ("x", "h", "expected"),
+    [
+        ([0.6], 0.5, (0.0, 0.1)),  # support [0.1, 1.1]: [0, 0.1) uncovered
+        ([0.4], 0.5, (0.9, 1.0)),  # support [-0.1, 0.9]: (0.9, 1] uncovered
+        ([0.0, 1.0], 0.3, (0.3, 0.7)),  # a gap in the middle
+        ([0.0, 1.0], 0.5, None),  # supports touch at 0.5: covered (p = 0 at one point only)
+        ([-5.0, 0.2, 0.7, 5.0], 0.3, None),  # far points do not matter
+        ([-5.0, 0.25, 5.0], 0.3, (0.55, 1.0)),
+    ],
+)
+def test_uncovered_finds_the_first_gap(x, h, expected):
+    mix = mixture(np.zeros(len(x)), x, kernel="boxcar", bandwidth=h)
+    got = numeric._uncovered(mix, 0.0, 1.0)
+    if expected is None:
+        assert got is None
+    else:
+        np.testing.assert_allclose(got, expected, atol=1e-15)
