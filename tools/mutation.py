@@ -492,7 +492,7 @@ def _child(
     args: list[str],
     selected: set[str] | None,
     record: Path | None,
-    trace: bool,
+    trace: tuple[str, ...],
     order: dict[str, float],
 ) -> None:
     """In the forked child: run pytest in the sandbox and exit with its status."""
@@ -513,15 +513,16 @@ def _child(
             import coverage
 
             cov = coverage.Coverage(
-                data_file=None, config_file=False, include=[str(sandbox / module)]
+                data_file=None, config_file=False, include=[str(sandbox / m) for m in trace]
             )
             cov.start()
         # Imported before pytest collects the module's doctests: with --import-mode=importlib
         # that collection would otherwise load a second copy of the module, which the tests'
         # monkeypatching then misses (two tests of test_numeric.py failed on the real code).
-        imported = importlib.import_module(module_name(module))
-        if Path(imported.__file__ or "").resolve() != (sandbox / module).resolve():
-            raise RuntimeError(f"{module_name(module)}: {imported.__file__} is not in {sandbox}")
+        for name in (module, *trace):
+            imported = importlib.import_module(module_name(name))
+            if Path(imported.__file__ or "").resolve() != (sandbox / name).resolve():
+                raise RuntimeError(f"{module_name(name)}: {imported.__file__} is not in {sandbox}")
         session = _Session(module, selected, cov, order)
         options = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", LIBCST_WARNING]
         status = pytest.main([*args, *options], plugins=[session])
@@ -535,15 +536,14 @@ def _child(
                 and getattr(mod, "__file__", None)
                 and not Path(mod.__file__).resolve().is_relative_to(sandbox.resolve())
             )
-            contexts: dict[int, list[str]] = {}
+            contexts: dict[str, dict[int, list[str]]] = {}
             if cov is not None:
                 data = cov.get_data()
-                path = str((sandbox / module).resolve())
                 for measured in data.measured_files():
-                    if Path(measured).resolve() == Path(path):
-                        contexts = {
-                            int(k): sorted(v) for k, v in data.contexts_by_lineno(measured).items()
-                        }
+                    name = str(Path(measured).resolve().relative_to(sandbox.resolve()))
+                    contexts[name] = {
+                        int(k): sorted(v) for k, v in data.contexts_by_lineno(measured).items()
+                    }
             record.write_text(
                 json.dumps(
                     {
@@ -569,7 +569,7 @@ def start_child(
     args: list[str],
     selected: set[str] | None,
     record: Path | None = None,
-    trace: bool = False,
+    trace: tuple[str, ...] = (),
     order: dict[str, float] | None = None,
 ) -> int:
     pid = os.fork()
@@ -607,49 +607,68 @@ class Baseline:
     always: set[str] = field(default_factory=set)
 
 
-def run_baseline(sandbox: Path, module: str, tests: tuple[str, ...]) -> Baseline:
+#: (commit, modules, tests) -> each module's baseline: modules judged by the same tests share
+#: one traced run (the theorem modules).
+_BASELINES: dict[tuple[str, tuple[str, ...], tuple[str, ...]], dict[str, Baseline]] = {}
+
+
+def get_baseline(
+    sandbox: Path, commit: str, module: str, group: tuple[str, ...], tests: tuple[str, ...]
+) -> Baseline:
+    key = (commit, group, tests)
+    if key not in _BASELINES:
+        _BASELINES[key] = run_baseline(sandbox, group, tests)
+    return _BASELINES[key][module]
+
+
+def run_baseline(
+    sandbox: Path, modules: tuple[str, ...], tests: tuple[str, ...]
+) -> dict[str, Baseline]:
     record = sandbox / "baseline.json"
     start = time.monotonic()
-    pid = start_child(sandbox, module, [module, *tests], None, record, trace=True)
+    pid = start_child(sandbox, modules[0], [*modules, *tests], None, record, trace=modules)
     status = wait_child(pid, start + 3600)
     seconds = time.monotonic() - start
     crash = sandbox / "mutation-child-error.txt"
     if status in ("error", "timeout") or not record.exists():
         detail = crash.read_text() if crash.exists() else ""
-        raise RuntimeError(f"{module}: baseline {status}; cannot judge mutants\n{detail}")
+        raise RuntimeError(f"{modules}: baseline {status}; cannot judge mutants\n{detail}")
     data = json.loads(record.read_text())
     if data["foreign"]:
-        raise RuntimeError(f"{module}: imported from outside the sandbox: {data['foreign']}")
+        raise RuntimeError(f"{modules}: imported from outside the sandbox: {data['foreign']}")
     failed = set(data["failed"])
     always: set[str] = set()
     if failed:  # once more without coverage: which fail on the real code, which under tracing
         again = sandbox / "baseline-again.json"
-        files = test_files(tests, failed)
-        pid = start_child(sandbox, module, [module, *files], failed, again)
+        files = [*modules, *test_files(tests, failed)]
+        pid = start_child(sandbox, modules[0], files, failed, again)
         wait_child(pid, time.monotonic() + 3 * seconds + 30)
         still = set(json.loads(again.read_text())["failed"]) if again.exists() else failed
         always = failed - still
         failed = still
-    doctests = f"{module}::"
-    tests_by_line: dict[int, set[str]] = {}
-    import_lines: set[int] = set()
-    for line, contexts in data["contexts"].items():
-        if "" in contexts:
-            import_lines.add(int(line))
-        chosen = {c for c in contexts if c and c not in failed and not c.startswith(doctests)}
-        if chosen:
-            tests_by_line[int(line)] = chosen
-    for chosen in tests_by_line.values():
-        chosen -= always
-    return Baseline(
-        sorted(failed),
-        data["durations"],
-        data["collect_seconds"],
-        {line: chosen for line, chosen in tests_by_line.items() if chosen},
-        import_lines,
-        seconds,
-        always,
-    )
+    doctests = tuple(f"{m}::" for m in modules)
+    baselines = {}
+    for module in modules:
+        tests_by_line: dict[int, set[str]] = {}
+        import_lines: set[int] = set()
+        for line, contexts in data["contexts"].get(module, {}).items():
+            if "" in contexts:
+                import_lines.add(int(line))
+            chosen = {
+                c for c in contexts if c and c not in failed | always and not c.startswith(doctests)
+            }
+            if chosen:
+                tests_by_line[int(line)] = chosen
+        baselines[module] = Baseline(
+            sorted(failed),
+            data["durations"],
+            data["collect_seconds"],
+            tests_by_line,
+            import_lines,
+            seconds,
+            always,
+        )
+    return baselines
 
 
 def bound_names(statement: ast.stmt) -> set[str]:
@@ -749,6 +768,7 @@ def test_files(tests: Iterable[str], selected: set[str]) -> list[str]:
 
 def run_module(
     module: str,
+    group: tuple[str, ...],
     tests: tuple[str, ...],
     commit: str,
     indices: list[int],
@@ -764,7 +784,7 @@ def run_module(
         sites = mutants(source)
         tests = tuple(t for t in tests if (sandboxes[0] / t).exists())
         report = ModuleReport(module, commit, tests, len(sites), len(indices))
-        baseline = run_baseline(sandboxes[0], module, tests)
+        baseline = get_baseline(sandboxes[0], commit, module, group, tests)
         report.deselected = baseline.failed
         report.always = sorted(baseline.always)
         report.baseline_seconds = baseline.seconds
@@ -996,8 +1016,10 @@ def main(argv: list[str] | None = None) -> int:
     for module in chosen:
         if not picked[module]:
             continue
+        group = tuple(m for m in chosen if picked[m] and targets[m] == targets[module])
         report = run_module(
             module,
+            group,
             targets[module],
             commit,
             picked[module],
