@@ -7,6 +7,7 @@ Each test states a documented property of the public API or of a documented inte
 
 from __future__ import annotations
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -208,3 +209,54 @@ def test_uncovered_finds_the_first_gap(x, h, expected):
         assert got is None
     else:
         np.testing.assert_allclose(got, expected, atol=1e-15)
+
+
+# --------------------------------------------------------------------------- image count
+
+
+def documented_image_count(kernel: str, h: float) -> int:
+    """image_count's docstring in mpmath: the smallest K with 2 a_{K+1} / (1 - q) < 1e-17.
+
+    ``a_k`` bounds the k-th image relative to the k = 0 term (``|r + 2 pi k| >= (2|k| - 1) pi``
+    against ``|r| <= pi``) and ``q = a_{K+2} / a_{K+1}`` bounds the ratio of its successors.
+    """
+    with mpmath.workdps(40):
+        pi, hm = mpmath.pi, mpmath.mpf(h)
+
+        def log_a(k):
+            d = (2 * k - 1) * pi
+            return -(d**2 - pi**2) / (2 * hm**2) if kernel == "gaussian" else -(d - pi) / hm
+
+        for count in range(1, 10_000):
+            q = mpmath.exp(log_a(count + 2) - log_a(count + 1))
+            if mpmath.log(2) + log_a(count + 1) - mpmath.log(1 - q) < mpmath.log(1e-17):
+                return count
+    raise AssertionError("no count below 10000")
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "laplace"])
+def test_image_count_is_the_smallest_count_its_bound_allows(kernel):
+    for h in np.geomspace(0.05, 40.0, 29):
+        assert numeric.image_count(kernel, float(h)) == documented_image_count(kernel, h), h
+
+
+# --------------------------------------------------------------------------- careful logits
+
+
+@pytest.mark.parametrize("circular", [False, True], ids=["line", "circle"])
+@pytest.mark.parametrize("kernel", ["laplace", "gaussian"])
+def test_careful_path_agrees_with_the_plain_one_where_both_are_accurate(
+    kernel, circular, monkeypatch
+):
+    # log-weights 40 apart send every node down the careful (log-kernel ratio) path although
+    # the points are near: there the plain path is accurate too, and the two must agree.
+    # h = 1: on the circle the neighbouring images carry ~e^-2pi, which the ratios must sum.
+    z, x = [0.0, -40.0, 3.0], [0.5, 2.0, -1.0]
+    a, b = (0.0, 2 * np.pi) if circular else (-1.0, 2.5)
+    kw = dict(kernel=kernel, bandwidth=1.0, circular=circular, method="quadrature")
+    careful = symkde.loss_and_grad(z, x, a, b, **kw)
+    monkeypatch.setattr(numeric, "_CAREFUL_LOG_KERNEL", np.inf)
+    plain = symkde.loss_and_grad(z, x, a, b, **kw)
+    # both are within the contract (1e-12) of the truth; they agree far closer
+    assert careful[0] == pytest.approx(plain[0], rel=1e-13)
+    np.testing.assert_allclose(careful[1], plain[1], atol=1e-13)
