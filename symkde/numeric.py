@@ -26,6 +26,7 @@ inf
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,6 +67,13 @@ _QUAD_MAX_LEVELS = 60
 #: is 1e-12).  Seen on the circle with h = 1e-3, where float64 angles carry ~ulp(2 pi)/h.
 _QUAD_NOISE_FLOOR = 1e-13
 _QUAD_STAGNATION = 0.9
+#: A panel whose error estimate, in units of the loss (and of each mean responsibility), is
+#: below this is accepted whatever its normalised error: next to the end of a compact
+#: support ``h - |t - x|`` carries ~ulp(h) of absolute noise, which no halving removes.
+#: Seen with triangle, two heavy points at ``a`` and a light one inside: panels of 1e-8 near
+#: the support end kept a normalised error of ~4e-12 and refined until memory ran out.
+#: Even 1e6 such panels add at most 1e-13.
+_QUAD_ABS_FLOOR = 1e-19
 _TWO_PI = 2.0 * math.pi
 #: Image sums on the circle drop a tail below this, relative to the kernel's value.
 _IMAGE_TAIL = 1e-17
@@ -82,10 +90,25 @@ class _Mixture:
     log_w: FloatArray
     x: FloatArray
     index: NDArray[np.intp]
-    weights_full: FloatArray  # S = softmax(z) for all n points (0 where masked)
+    size: int  # n, masked points included
     kernel: str
     h: float
     circular: bool = False
+
+    @functools.cached_property
+    def weights_full(self) -> FloatArray:
+        """``S = softmax(z)`` for all ``n`` points (0 where masked)."""
+        weights = np.zeros(self.size)
+        weights[self.index] = np.exp(self.log_w)
+        return weights
+
+    def scatter(self, values: FloatArray) -> FloatArray:
+        """``values`` of the unmasked points placed in a length-``n`` array (0 elsewhere)."""
+        if self.index.size == self.size:
+            return values
+        full = np.zeros(self.size)
+        full[self.index] = values
+        return full
 
     @property
     def log_w_spread(self) -> float:
@@ -95,17 +118,18 @@ class _Mixture:
 def _mixture(problem: Problem) -> _Mixture:
     z = problem.z
     finite = np.isfinite(z)
+    everywhere = bool(finite.all())
+    live_z = z if everywhere else z[finite]
     with np.errstate(over="ignore"):  # z = (1e308, -1e308): the difference is -inf, weight 0
-        shifted = z[finite] - z[finite].max()
-    log_w = shifted - math.log(math.fsum(np.exp(shifted)))
-    weights_full = np.zeros_like(z)
-    weights_full[finite] = np.exp(log_w)
-    index = np.flatnonzero(finite)
+        shifted = live_z - live_z.max()
+    # np.sum sums pairwise: positive terms, relative error below (16 + log2 n) eps (8e-15 at
+    # n = 1e6, far inside the 1e-12 contract), and 50x faster than math.fsum.
+    log_w = shifted - math.log(float(np.sum(np.exp(shifted))))
     return _Mixture(
         log_w,
-        problem.x[finite],
-        index,
-        weights_full,
+        problem.x if everywhere else problem.x[finite],
+        np.arange(z.size) if everywhere else np.flatnonzero(finite),
+        z.size,
         problem.kernel,
         problem.bandwidth,
         problem.circular,
@@ -446,8 +470,10 @@ def _quadrature(
             # Converged; or at the rounding floor: halving no longer shrinks the normalised
             # error (a smooth integrand gains ~2**32 per halving, an unresolved kink 2x), and
             # it is already far below the contract's 1e-12.
-            ok = (err <= _QUAD_TOL) | (
-                (err <= _QUAD_NOISE_FLOOR) & (err >= _QUAD_STAGNATION * previous[panels])
+            ok = (
+                (err <= _QUAD_TOL)
+                | ((err <= _QUAD_NOISE_FLOOR) & (err >= _QUAD_STAGNATION * previous[panels]))
+                | (err * np.maximum(share[panels], np.abs(halves_l)) <= _QUAD_ABS_FLOOR)
             )
             if with_grad:
                 mean_r += halves[ok].sum(axis=0)
@@ -558,9 +584,7 @@ def _exact(mix: _Mixture, problem: Problem, with_grad: bool) -> tuple[float, Flo
     )
     if mean_grad is None:
         return value, None
-    gradient = np.zeros_like(mix.weights_full)
-    gradient[mix.index] = mean_grad
-    return value, gradient
+    return value, mix.scatter(mean_grad)
 
 
 def _has_exact(kernel: str, circular: bool) -> bool:

@@ -86,3 +86,22 @@ def test_print_error_summary_in_eps(capsys):
         )
     with capsys.disabled():
         print("\n" + "\n".join(lines))
+
+
+@pytest.mark.parametrize("kernel", ["triangle", "boxcar"])
+def test_quadrature_terminates_at_a_noisy_support_end(kernel):
+    """Two heavy points on ``a`` whose support ends inside [a, b], a light one further in.
+
+    Just left of ``a + h`` the heavy terms ``h - |t - x|`` vanish and carry ~ulp(h) of noise
+    that no halving removes; the quadrature used to refine there until memory ran out (found
+    by hypothesis in tests/test_properties.py).  It must stop and still meet the contract.
+    """
+    z, x = [-5.0, 0.0, 4.0], [0.3625, -0.5, -0.5]
+    got_l, got_g = symkde.loss_and_grad(
+        z, x, -0.5, 2.5, kernel=kernel, bandwidth=2.25, method="quadrature"
+    )
+    ref_l, ref_g = reference.loss_and_grad(
+        z, x, -0.5, 2.5, kernel=kernel, bandwidth=2.25, dps=REF_DPS
+    )
+    assert_close(got_l, ref_l, rtol=LOSS_RTOL, ref_dps=REF_DPS, what=f"{kernel} loss")
+    assert_close(got_g, ref_g, atol=GRAD_ATOL, ref_dps=REF_DPS, what=f"{kernel} grad")
