@@ -18,11 +18,13 @@ from symkde.nodes import LogSumExp, StableNumPyPrinter
 
 
 def test_committed_code_matches_a_fresh_generation(tmp_path):
-    fresh = codegen.generate(tmp_path).read_text()
-    committed = codegen.GENERATED.read_text()
-    if fresh != committed:
-        diff = codegen.diff_against_committed()
-        pytest.fail(f"generated code is stale; run `python -m symkde.codegen --update`\n{diff}")
+    written = codegen.generate(tmp_path)
+    assert [p.name for p in written] == [codegen.GENERATED.name, codegen.SERIES.name]
+    for fresh, committed in zip(written, (codegen.GENERATED, codegen.SERIES), strict=True):
+        if fresh.read_text() != committed.read_text():
+            diff = codegen.diff_against_committed()
+            fix = "run `python -m symkde.codegen --update`"
+            pytest.fail(f"{committed.name} is stale; {fix}\n{diff}")
 
 
 def test_check_command_fails_on_a_stale_file(tmp_path, monkeypatch):
@@ -31,6 +33,13 @@ def test_check_command_fails_on_a_stale_file(tmp_path, monkeypatch):
     monkeypatch.setattr(codegen, "GENERATED", stale)
     assert codegen.main(["--check"]) == 1
     monkeypatch.setattr(codegen, "GENERATED", codegen.GENERATED)
+
+
+def test_check_command_fails_on_a_stale_series(tmp_path, monkeypatch):
+    stale = tmp_path / "laplace_series.py"
+    stale.write_text(codegen.SERIES.read_text().replace("1/24", "1/25", 1))
+    monkeypatch.setattr(codegen, "SERIES", stale)
+    assert codegen.main(["--check"]) == 1
 
 
 def test_header_names_generator_and_sympy_version():
