@@ -14,6 +14,7 @@ import pytest
 import symkde
 from symkde import numeric
 from symkde._validate import validate
+from symkde.errors import UncoveredTargetError
 
 
 def mixture(z, x, *, kernel="gaussian", bandwidth=1.0, circular=False, a=0.0, b=1.0):
@@ -146,6 +147,12 @@ def test_upper_envelope_breaks_match_brute_force():
         np.testing.assert_allclose(breaks, brute, atol=1e-3)
 
 
+def test_upper_envelope_lines_through_one_point_break_once():
+    # the middle line touches the envelope at a single point only: one break, not two
+    breaks = numeric._upper_envelope_breaks(np.array([-1.0, 0.0, 1.0]), np.zeros(3))
+    np.testing.assert_array_equal(breaks, [0.0])
+
+
 def test_upper_envelope_breaks_equal_slopes_keep_the_higher_line():
     # two parallel lines: only the higher one is on the envelope, so one break with the third
     breaks = numeric._upper_envelope_breaks(np.array([1.0, 1.0, -1.0]), np.array([0.0, 2.0, 0.0]))
@@ -200,6 +207,8 @@ def test_dominance_switches_only_inside_a_b():
         ([0.0, 1.0], 0.5, None),  # supports touch at 0.5: covered (p = 0 at one point only)
         ([-5.0, 0.2, 0.7, 5.0], 0.3, None),  # far points do not matter
         ([-5.0, 0.25, 5.0], 0.3, (0.55, 1.0)),
+        ([-1.0, 0.5], 0.5, None),  # a gap (-0.5, 0) that ends exactly at a
+        ([0.5, 2.0], 0.5, None),  # a gap (1, 1.5) that starts exactly at b
     ],
 )
 def test_uncovered_finds_the_first_gap(x, h, expected):
@@ -260,3 +269,47 @@ def test_careful_path_agrees_with_the_plain_one_where_both_are_accurate(
     # both are within the contract (1e-12) of the truth; they agree far closer
     assert careful[0] == pytest.approx(plain[0], rel=1e-13)
     np.testing.assert_allclose(careful[1], plain[1], atol=1e-13)
+
+
+@pytest.mark.parametrize("kernel", ["boxcar", "triangle"])
+def test_binned_gradient_names_the_whole_gap(kernel):
+    # supports [-0.6, 0.4] and [0.9, 1.9]: the error names (0.4, 0.9), not just the bin centre
+    with pytest.raises(UncoveredTargetError) as info:
+        symkde.grad(
+            [0.0, 0.0], [-0.1, 1.4], 0.0, 1.0, kernel=kernel, bandwidth=0.5, method="bins", bins=50
+        )
+    np.testing.assert_allclose(info.value.interval, (0.4, 0.9), atol=1e-15)
+
+
+def test_binned_gradient_names_a_gap_that_ends_on_the_bin_centre():
+    # triangles ending at 0.4 and starting at 0.5; the only bin centre, 0.5, has p = 0 and is
+    # the gap's right end: still that gap
+    with pytest.raises(UncoveredTargetError) as info:
+        symkde.grad(
+            [0.0, 0.0],
+            [-0.1, 1.0],
+            0.0,
+            1.0,
+            kernel="triangle",
+            bandwidth=0.5,
+            method="bins",
+            bins=1,
+        )
+    np.testing.assert_allclose(info.value.interval, (0.4, 0.5), atol=1e-15)
+
+
+def test_binned_gradient_at_a_single_zero_of_p_names_that_point():
+    # triangles meeting at 0.5 (p = 0 there only): no gap of positive length, the bin centre
+    # 0.5 is named
+    with pytest.raises(UncoveredTargetError) as info:
+        symkde.grad(
+            [0.0, 0.0],
+            [0.0, 1.0],
+            0.0,
+            1.0,
+            kernel="triangle",
+            bandwidth=0.5,
+            method="bins",
+            bins=1,
+        )
+    assert info.value.interval == (0.5, 0.5)
