@@ -12,7 +12,7 @@ log-mass ``c``.  :func:`symkde.exact._laplace_fast` calls them only under the co
 that make that safe (every weight and both outside masses at least ``e^{-600}`` after
 scaling, ``(b - a)/h <= 1e30``; proof in its docstring) and otherwise falls back to the
 log-space scans.  Short segments (``d <= SHORT_SEGMENT`` bandwidths) are integrated here by
-the midpoint series printed from SymPy (``symkde/_generated/laplace_series.py``, theorem
+the midpoint series printed from SymPy (``symkde/_generated/laplace_forms.py``, theorem
 ``laplace_short_segment``): one ``log`` per segment for the loss and none for the gradient.
 Longer segments are flagged and left to the dilogarithm forms of ``symkde.exact``.
 
@@ -25,7 +25,7 @@ import math
 
 import numba
 
-from symkde._generated import laplace_series
+from symkde._generated import laplace_forms
 
 __all__ = [
     "BLOCK",
@@ -40,12 +40,12 @@ __all__ = [
     "short_resp_integrals",
 ]
 
-SHORT_SEGMENT = laplace_series.SHORT_SEGMENT
+SHORT_SEGMENT = laplace_forms.SHORT_SEGMENT
 
 #: ``contract``: a multiply-add may become one FMA (one rounding instead of two).
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-_short_log = numba.njit(inline="always", error_model="numpy")(laplace_series.laplace_short_log)
-_short_resp = numba.njit(inline="always", error_model="numpy")(laplace_series.laplace_short_resp)
+_short_log = numba.njit(inline="always", error_model="numpy")(laplace_forms.laplace_short_log)
+_short_resp = numba.njit(inline="always", error_model="numpy")(laplace_forms.laplace_short_resp)
 
 
 #: Block length in bandwidths: offsets from a block's anchor stay in ``[0, BLOCK]``, so

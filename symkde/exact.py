@@ -61,8 +61,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import spence
 
+from symkde._generated import laplace_forms as _forms
 from symkde.errors import UncoveredTargetError
 
 __all__ = ["EXACT_KERNELS", "exact_loss_grad"]
@@ -75,7 +75,6 @@ Combine = Callable[[State, State], State]
 EXACT_KERNELS = frozenset({"laplace", "boxcar", "triangle"})
 
 _LOG2 = float(np.log(2.0))
-_PI2_12 = float(np.pi**2 / 12)
 #: Below this ``D`` the reciprocal-linear integrals use their power series in ``q = 1 - e^{-D}``
 #: (the closed forms cancel like ``2 / D``); 26 terms reach ``q**26 < 1e-17`` at ``D = 0.25``.
 _SERIES_D = 0.25
@@ -357,28 +356,17 @@ def _log_expm1(v: FloatArray) -> FloatArray:
 def _half_dilog(w: FloatArray) -> FloatArray:
     """``H(w) = int_0^w log(1 + e^{-2|v|}) dv = sign(w) (Li2(-e^{-2|w|}) + pi^2/12) / 2``.
 
-    ``Li2(-y) = spence(1 + y)`` with ``y = e^{-2|w|}`` in ``[0, 1]`` (theorem
-    ``laplace_log_correction``); odd in ``w``, ``H(+-inf) = +-pi^2/24``.
+    Printed from SymPy (``symkde/_generated/laplace_forms.py``, theorem
+    ``laplace_log_correction``): ``Li2(-y) = spence(1 + y)`` with ``y = e^{-2|w|}`` in
+    ``[0, 1]``; for ``|w| < 0.1``, where its two terms cancel to about eps absolute, the
+    Taylor polynomial of ``H`` instead (relative accuracy).  Odd in ``w``,
+    ``H(+-inf) = +-pi^2/24``.
     """
     v = np.abs(w)
-    far = 0.5 * (spence(1.0 + np.exp(-2.0 * v)) + _PI2_12)
-    # |w| < 0.1: the two terms above cancel to about eps absolute; integrate the series
-    # log(1 + e^{-2v}) = log 2 - v + log cosh v instead (relative accuracy, theorem
-    # laplace_log_correction checks the coefficients).
-    v2 = v * v
-    near = v * (
-        _LOG2
-        + v
-        * (
-            -0.5
-            + v
-            * (
-                1.0 / 6
-                + v2 * (-1.0 / 60 + v2 * (1.0 / 315 + v2 * (-17.0 / 22680 + v2 * 31.0 / 155925)))
-            )
-        )
+    near = v < 0.1
+    return np.sign(w) * np.where(
+        near, _forms.laplace_half_dilog_series(v), _forms.laplace_half_dilog(v)
     )
-    return np.sign(w) * np.where(v < 0.1, near, far)
 
 
 def _quiet(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -465,7 +453,7 @@ def _log_correction(s_cross: FloatArray, d: FloatArray) -> FloatArray:
     rest = finite & ~short & ~inside
     if rest.any():
         nr, dd = near[rest], d[rest]
-        out[rest] = 0.5 * (spence(1.0 + np.exp(-2.0 * (nr + dd))) - spence(1.0 + np.exp(-2.0 * nr)))
+        out[rest] = _forms.laplace_half_li2(nr + dd) - _forms.laplace_half_li2(nr)
     return out
 
 

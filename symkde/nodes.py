@@ -80,8 +80,8 @@ class StableNumPyPrinter(NumPyPrinter):
     """NumPy printer that emits the stable forms of symkde's nodes.
 
     ``LogSumExp`` prints as ``numpy.logaddexp`` (two terms) or ``symkde._stable.logsumexp``
-    over the stacked terms, and
-    ``LogI0e`` as ``numpy.log(scipy.special.i0e(k))``.
+    over the stacked terms, ``LogI0e`` as ``numpy.log(scipy.special.i0e(k))``, and the
+    dilogarithm ``polylog(2, z)`` as ``scipy.special.spence(1 - z)``.
     """
 
     def _print_And(self, expr: sp.And) -> str:
@@ -109,6 +109,14 @@ class StableNumPyPrinter(NumPyPrinter):
         fn = self._module_format("symkde._stable.logsumexp")
         terms = ", ".join(self._print(a) for a in expr.args)
         return f"{fn}(({terms},))"
+
+    def _print_polylog(self, expr: sp.polylog) -> str:
+        # SymPy's NumPy printer has no polylog.  Li2(z) = spence(1 - z) (SciPy's spence is
+        # int_1^z log(t)/(1 - t) dt, real for real z >= 0, i.e. for Li2 on z <= 1).
+        order, z = expr.args
+        if order != 2:
+            raise NotImplementedError(f"polylog of order {order}: only Li2 maps to SciPy")
+        return f"{self._module_format('scipy.special.spence')}({self._print(1 - z)})"
 
     def _print_LogI0e(self, expr: LogI0e) -> str:
         log = self._module_format("numpy.log")

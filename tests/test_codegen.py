@@ -36,7 +36,7 @@ def test_check_command_fails_on_a_stale_file(tmp_path, monkeypatch):
 
 
 def test_check_command_fails_on_a_stale_series(tmp_path, monkeypatch):
-    stale = tmp_path / "laplace_series.py"
+    stale = tmp_path / "laplace_forms.py"
     stale.write_text(codegen.SERIES.read_text().replace("1/24", "1/25", 1))
     monkeypatch.setattr(codegen, "SERIES", stale)
     assert codegen.main(["--check"]) == 1
@@ -155,3 +155,46 @@ def test_import_symkde_does_not_import_sympy():
     code = "import sys, symkde; symkde.loss([0.0], [0.0], 0.0, 1.0); print('sympy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _printed(expr: sp.Expr, *symbols: sp.Symbol):
+    """``expr`` printed by StableNumPyPrinter, and compiled by lambdify with that printer."""
+    printer = StableNumPyPrinter({"fully_qualified_modules": True, "inline": True})
+    body = printer.doprint(expr)
+    fn = sp.lambdify(symbols, expr, modules=["numpy", "scipy"], printer=StableNumPyPrinter)
+    return fn, body
+
+
+def test_polylog_prints_as_spence_and_evaluates_to_li2():
+    z = sp.Symbol("z", real=True)
+    f, body = _printed(sp.polylog(2, z), z)
+    assert body == "scipy.special.spence(1 - z)"
+    for value in (-1.0, -0.73, -1e-9, 0.0, 0.4, 0.999, 1.0):
+        ref = mpmath.polylog(2, value)
+        got = float(f(np.float64(value)))
+        # SciPy's spence (Cephes) is within ~5 ulp on [1, 2] (measured: 4.5 at Li2(-1))
+        assert abs(got - float(ref)) <= 8 * np.finfo(float).eps * max(1.0, abs(float(ref))), value
+
+
+def test_polylog_of_another_order_is_refused():
+    z = sp.Symbol("z", real=True)
+    with pytest.raises(NotImplementedError, match="order 3"):
+        _printed(sp.polylog(3, z), z)
+
+
+def test_generated_dilog_pieces_match_mpmath():
+    from symkde._generated import laplace_forms as forms
+
+    def h_ref(v: float) -> mpmath.mpf:
+        with mpmath.workdps(40):
+            return mpmath.quad(lambda t: mpmath.log1p(mpmath.exp(-2 * t)), [0, v])
+
+    for v in (0.1, 0.5, 3.0, 40.0):
+        got = float(forms.laplace_half_dilog(np.float64(v)))
+        assert abs(got - float(h_ref(v))) <= 8 * np.finfo(float).eps, v
+    for v in (1e-12, 1e-4, 0.05, 0.099):
+        ref = float(h_ref(v))
+        got = float(forms.laplace_half_dilog_series(np.float64(v)))
+        assert abs(got - ref) <= 4 * np.finfo(float).eps * ref, v  # relative: no cancellation
+    d = float(forms.laplace_half_li2(np.float64(2.0)) - forms.laplace_half_li2(np.float64(0.5)))
+    assert abs(d - float(h_ref(2.0) - h_ref(0.5))) <= 8 * np.finfo(float).eps

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from symkde import _fast, exact, reference
-from symkde._generated import laplace_series
+from symkde._generated import laplace_forms
 from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close
 
 REF_DPS = 30
@@ -181,10 +181,10 @@ _SERIES_POINTS = [(d, s) for d in (1e-4, 0.01, 0.05, 0.1) for s in (-1.0, -0.6, 
 
 @pytest.mark.parametrize(("d", "shape"), _SERIES_POINTS)
 def test_printed_series_match_quadrature(d, shape):
-    got_log = laplace_series.laplace_short_log(d * d, shape)
+    got_log = laplace_forms.laplace_short_log(d * d, shape)
     assert abs(got_log - float(_mp_log_series(d, shape))) <= 2e-18
     q = (1.0 - shape) / 2.0  # any q in [0, 1]
-    got_resp = laplace_series.laplace_short_resp(d * d, q)
+    got_resp = laplace_forms.laplace_short_resp(d * d, q)
     ref = _mp_resp_series(d, q)
     assert abs(got_resp - float(ref)) <= 4 * np.finfo(float).eps * float(ref)
 
@@ -192,12 +192,12 @@ def test_printed_series_match_quadrature(d, shape):
 def test_series_check_rejects_a_perturbed_coefficient():
     # the d^4 coefficient of the log series at T = 0 is -1/960; perturb it by 1%
     def perturbed(d2, shape):
-        return laplace_series.laplace_short_log(d2, shape) - 0.01 * d2 * d2 / 960
+        return laplace_forms.laplace_short_log(d2, shape) - 0.01 * d2 * d2 / 960
 
     d, shape = 0.1, 0.0
     err = abs(perturbed(d * d, shape) - float(_mp_log_series(d, shape)))
     assert err > 2e-18  # the tolerance of test_printed_series_match_quadrature catches it
-    assert _fast.SHORT_SEGMENT == laplace_series.SHORT_SEGMENT == 0.1
+    assert _fast.SHORT_SEGMENT == laplace_forms.SHORT_SEGMENT == 0.1
 
 
 def test_compiled_short_integrals_match_python_series():
@@ -209,9 +209,9 @@ def test_compiled_short_integrals_match_python_series():
     out = np.empty(64)
     _fast.short_log_integrals(dist, left, right, np.log(total), out)
     expect = dist * (
-        np.log(total) - dist / 2 + laplace_series.laplace_short_log(dist**2, (right - left) / total)
+        np.log(total) - dist / 2 + laplace_forms.laplace_short_log(dist**2, (right - left) / total)
     )
     np.testing.assert_allclose(out, expect, rtol=4e-16, atol=1e-300)
     _fast.short_resp_integrals(dist, left, right, out)
-    expect = dist / total * laplace_series.laplace_short_resp(dist**2, left / total)
+    expect = dist / total * laplace_forms.laplace_short_resp(dist**2, left / total)
     np.testing.assert_allclose(out, expect, rtol=4e-16)

@@ -30,6 +30,7 @@ __all__ = [
     "SHORT_SERIES_ORDER",
     "THEOREMS",
     "antiderivatives",
+    "half_dilog",
     "short_segment_series",
 ]
 
@@ -212,8 +213,39 @@ def _prove_laplace_log_segment() -> Iterator[Step]:
     )
 
 
+def half_dilog() -> dict[str, sp.Expr]:
+    """The dilogarithm pieces ``symkde.exact`` evaluates on long Laplace segments, in ``w``.
+
+    ``H``: ``H(w) = (Li2(-e^{-2w}) + pi^2/12)/2 = int_0^w log(1 + e^{-2v}) dv`` for
+    ``w >= 0`` (theorem ``laplace_log_correction``); ``half_li2``: ``Li2(-e^{-2w})/2``, whose
+    differences ``H(w1) - H(w0)`` need no constant; ``H_series``: H's Taylor polynomial
+    through ``w^11``, for small ``w`` where the two terms of ``H`` cancel.  ``symkde.codegen``
+    prints all three (Li2 as ``scipy.special.spence``) into
+    ``symkde/_generated/laplace_forms.py``.
+
+    >>> half_dilog()["H"].subs(w, 0)
+    0
+    """
+    half_li2 = sp.polylog(2, -sp.exp(-2 * w)) / 2
+    # Near 0 the two terms of H cancel: integrate log(1 + e^{-2w}) = log 2 - w + log cosh w
+    # term by term instead (relative accuracy; used for w < 0.1).
+    series = sp.integrate(
+        sp.log(2) - w + sp.series(sp.log(sp.cosh(w)), w, 0, 12).removeO(), (w, 0, w)
+    )
+    return {
+        "H": sp.simplify(half_li2 + sp.pi**2 / 24),
+        "half_li2": half_li2,
+        "H_series": sp.expand(series),
+    }
+
+
 def _prove_laplace_correction() -> Iterator[Step]:
-    half = (sp.polylog(2, -sp.exp(-2 * w)) + sp.pi**2 / 12) / 2
+    half = half_dilog()["H"]
+    yield equal(
+        "the printed pieces: H(w) = Li2(-e^{-2w})/2 + pi^2/24",
+        half,
+        half_dilog()["half_li2"] + sp.pi**2 / 24,
+    )
     yield equal(
         "H'(w) = log(1 + e^{-2w}) for w > 0",
         sp.expand_func(sp.diff(half, w)),
@@ -222,7 +254,7 @@ def _prove_laplace_correction() -> Iterator[Step]:
     yield equal("H(0) = 0 (Li2(-1) = -pi^2/12)", half.subs(w, 0), 0)
     yield equal("H(oo) = pi^2/24", sp.limit(half, w, sp.oo), sp.pi**2 / 24)
     # The small-|w| branch of exact._half_dilog: H(w) = w log 2 - w^2/2 + int_0^w log cosh.
-    series = sp.integrate(sp.log(2) - w + sp.series(sp.log(sp.cosh(w)), w, 0, 12).removeO(), w)
+    series = half_dilog()["H_series"]
     coefficients = [
         sp.log(2),
         -sp.Rational(1, 2),
@@ -335,7 +367,7 @@ def short_segment_series() -> dict[str, sp.Expr]:
     T``) and ``(1 - tanh(v + psi))/(2q)`` (``tanh psi = 1 - 2q``), so every Taylor
     coefficient is a tanh-derivative polynomial (theorem ``laplace_short_segment`` proves
     both forms and bounds the truncation); ``symkde.codegen`` prints the two polynomials
-    into ``symkde/_generated/laplace_series.py``.
+    into ``symkde/_generated/laplace_forms.py``.
 
     >>> short_segment_series()["resp"].subs(d2, 0)
     1
