@@ -313,3 +313,13 @@ def test_binned_gradient_at_a_single_zero_of_p_names_that_point():
             bins=1,
         )
     assert info.value.interval == (0.5, 0.5)
+
+
+def test_quadrature_with_many_blocks_of_panels_matches_the_closed_form():
+    # 200 points: a block of nodes holds 6 panels (_BLOCK_ELEMENTS), so a level spans many
+    rng = np.random.default_rng(5)
+    z, x = rng.normal(0, 1, 200), rng.uniform(-0.5, 1.5, 200)
+    quad = symkde.loss_and_grad(z, x, 0.0, 1.0, bandwidth=0.3, method="quadrature")
+    exact = symkde.loss_and_grad(z, x, 0.0, 1.0, bandwidth=0.3, method="exact")
+    assert quad[0] == pytest.approx(exact[0], rel=1e-13)
+    np.testing.assert_allclose(quad[1], exact[1], atol=1e-14)
