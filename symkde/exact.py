@@ -804,14 +804,15 @@ def _laplace_fast(
         return None
     n = x.size
     m, n_left, near_left, near_right = _fast.count_sides(x, a, b)
+    pairs = _scratch("pairs", 2 * n).reshape(n, 2)
     if m == n:  # every point inside: no partition needed
-        index, values, logs, x_in, lw_in = _NO_INDEX, x, lw, x, lw
+        index, inside = _NO_INDEX, x
+        pairs[:, 0], pairs[:, 1] = x, lw
     else:
-        index = _scratch("index", n, np.int64)
-        values, logs = _scratch("values", n), _scratch("logs", n)
-        _fast.partition(x, lw, a, b, h, m, n_left, near_left, near_right, index, values, logs)
-        x_in, lw_in = values[:m], logs[:m]
-    order = np.argsort(x_in)
+        index, inside = _scratch("index", n, np.int64), _scratch("inside", m)
+        _fast.partition(x, lw, a, b, h, m, n_left, near_left, near_right, index, pairs, inside)
+    values, logs = pairs[:, 0], pairs[:, 1]
+    order = np.argsort(inside)
     # The points at or beyond an end: log-weights decayed to the side's nearest point (t),
     # one log-sum-exp per side, then the decay from that point to the end; ``values`` there
     # becomes e^{t - peak}, reused for the gradient.
@@ -831,7 +832,7 @@ def _laplace_fast(
     work = _scratch("work", 8 * (m + 2)).reshape(8, m + 2)
     u, v, grow, gap, dist, left_sum, right_sum, log_int = work
     w = u[1 : m + 1]  # the log-weights, then (in place) the scaled weights
-    _fast.prepare(x_in, lw_in, order, a, b, h, w, dist, grow, gap)
+    _fast.prepare(pairs, order, a, b, h, w, dist, grow, gap)
     top = max(float(w.max()) if m else -np.inf, mass_left, mass_right)
     floor = top - _FAST_LOG_FLOOR
     if m and float(w.min()) < floor:
