@@ -7,9 +7,15 @@ precision it measures against.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import resource
+import signal
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -115,3 +121,49 @@ def argument_grid(seed: int = 20261126, *, quick: bool = False) -> Iterator[Case
             hc,
             ("boxcar", "triangle", "laplace"),
         )
+
+
+# --------------------------------------------------------------------------- boxed calls
+
+
+class CallTimedOut(Exception):
+    """A boxed call ran past its time limit (a hang)."""
+
+
+def address_space() -> int:
+    """Bytes of virtual memory this process maps now (Linux /proc; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+@contextlib.contextmanager
+def call_box(seconds: float, memory: int, what: str, *, ceiling_from: int = 0) -> Iterator[None]:
+    """Raise CallTimedOut after ``seconds`` and cap the address space the call may add.
+
+    A runaway allocation becomes a MemoryError instead of swapping the machine.  The cap is
+    ``memory`` bytes above what is mapped now; with ``ceiling_from`` (bytes mapped at some
+    earlier point) it is also at most ``ceiling_from + 2 memory``, a fixed ceiling, so that
+    memory a leaked array holds is not re-granted call after call.
+    """
+
+    def expire(signum: int, frame: Any) -> None:
+        raise CallTimedOut(f"took more than {seconds} s: {what}")
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    mapped = address_space()
+    if mapped:
+        cap = mapped + memory
+        if ceiling_from:
+            cap = min(max(ceiling_from, mapped) + memory, ceiling_from + 2 * memory)
+        resource.setrlimit(resource.RLIMIT_AS, (cap if hard < 0 else min(cap, hard), hard))
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

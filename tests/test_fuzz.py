@@ -23,10 +23,7 @@ import contextlib
 import math
 import numbers
 import os
-import resource
-import signal
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -40,6 +37,7 @@ from hypothesis import strategies as st
 
 import symkde
 from symkde.errors import UncoveredTargetError
+from tests.helpers import CallTimedOut, address_space, call_box
 
 PROFILE = os.environ.get("SYMKDE_HYPOTHESIS_PROFILE", "symkde-ci")  # see tests/conftest.py
 _SCALE = 20 if PROFILE == "symkde-dev" else 1
@@ -107,47 +105,15 @@ class Call:
             return fn(self.z, self.x, self.a, self.b, **self.keywords())
 
 
-class CallTimedOut(Exception):
-    """A call ran past its time box (a hang)."""
-
-
 #: Memory one call may add (address space): a runaway allocation becomes a MemoryError (which
 #: the oracle reports) instead of swapping the machine.
 CALL_MEMORY_BOX = 2 << 30
-
-
-def address_space() -> int:
-    """Bytes of virtual memory this process maps now (Linux /proc; 0 elsewhere)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
 _MAPPED_AT_IMPORT = address_space()
 
 
-@contextlib.contextmanager
-def time_box(seconds: float, what: str) -> Iterator[None]:
-    """Raise CallTimedOut after ``seconds``; cap the memory the call may add."""
-
-    def expire(signum: int, frame: Any) -> None:
-        raise CallTimedOut(f"took more than {seconds} s: {what}")
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if _MAPPED_AT_IMPORT:  # a fixed ceiling: memory a leaked array holds is not re-granted
-        cap = max(_MAPPED_AT_IMPORT, address_space()) + CALL_MEMORY_BOX
-        cap = min(cap, _MAPPED_AT_IMPORT + 2 * CALL_MEMORY_BOX)
-        resource.setrlimit(resource.RLIMIT_AS, (cap if hard < 0 else min(cap, hard), hard))
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+def time_box(seconds: float, what: str) -> contextlib.AbstractContextManager[None]:
+    """The fuzz box: ``seconds``, and a fixed memory ceiling above the import-time mapping."""
+    return call_box(seconds, CALL_MEMORY_BOX, what, ceiling_from=_MAPPED_AT_IMPORT)
 
 
 # --------------------------------------------------------------------------- the contract
@@ -841,3 +807,18 @@ def test_strings_are_never_evaluated(argument):
         call.run()
     assert named_arguments(str(info.value)) & {argument}
     assert not hasattr(builtins, "SYMKDE_PAYLOAD_RAN")
+
+
+def test_call_box_stops_a_hang_and_a_runaway_allocation():
+    """The box itself can fail a call: a sleep past its time, an array past its memory."""
+    import time
+
+    timed_out = pytest.raises(CallTimedOut, match=r"took more than 0\.2 s")
+    with timed_out, call_box(0.2, 1 << 30, "sleep"):
+        time.sleep(5)
+    if address_space():  # Linux: the address-space limit applies
+        with pytest.raises(MemoryError), call_box(5.0, 1 << 28, "allocate"):
+            np.ones(1 << 30)  # 8 GiB
+    with call_box(5.0, 1 << 28, "nothing"):  # limits are restored afterwards
+        pass
+    assert np.ones(1 << 26).sum() == 1 << 26

@@ -19,11 +19,7 @@ import contextlib
 import functools
 import math
 import os
-import resource
-import signal
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import mpmath
@@ -36,6 +32,7 @@ from hypothesis import strategies as st
 import symkde
 from symkde import reference
 from symkde.errors import UncoveredTargetError
+from tests.helpers import call_box
 
 PROFILE = os.environ.get("SYMKDE_HYPOTHESIS_PROFILE", "symkde-ci")  # see tests/conftest.py
 #: symkde-dev runs every property with 20x the CI example count.
@@ -135,31 +132,8 @@ CALL_SECONDS = 20.0
 CALL_MEMORY = 4 << 30
 
 
-class CallTimedOut(Exception):
-    """A numeric call ran past CALL_SECONDS."""
-
-
-@contextlib.contextmanager
-def bounded() -> Iterator[None]:
-    def expire(signum: int, frame: Any) -> None:
-        raise CallTimedOut(f"a symkde call took more than {CALL_SECONDS} s")
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    try:
-        mapped = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        mapped = 0
-    if mapped:
-        cap = mapped + CALL_MEMORY
-        resource.setrlimit(resource.RLIMIT_AS, (cap if hard < 0 else min(cap, hard), hard))
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+def bounded() -> contextlib.AbstractContextManager[None]:
+    return call_box(CALL_SECONDS, CALL_MEMORY, "a symkde call")
 
 
 def finite(lo: float, hi: float) -> st.SearchStrategy[float]:
