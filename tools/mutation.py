@@ -97,17 +97,15 @@ CHILD_MEMORY = 6 << 30
 COPIED = ("symkde", "tests", "derivations", "pyproject.toml")
 
 
-def theorem_modules() -> list[str]:
-    return sorted(
-        str(path.relative_to(ROOT))
-        for path in (ROOT / "symkde" / "theorems").glob("*.py")
-        if path.name != "__init__.py"
-    )
+def theorem_modules(commit: str) -> list[str]:
+    """The theorem modules as they are in ``commit``."""
+    names = git("ls-tree", "--name-only", commit, "symkde/theorems/").decode().split()
+    return sorted(n for n in names if n.endswith(".py") and not n.endswith("__init__.py"))
 
 
-def default_targets() -> dict[str, tuple[str, ...]]:
+def default_targets(commit: str) -> dict[str, tuple[str, ...]]:
     targets = dict(TARGETS)
-    for module in theorem_modules():
+    for module in theorem_modules(commit):
         targets[module] = THEOREM_TESTS
     return targets
 
@@ -953,8 +951,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every outcome here")
     args = parser.parse_args(argv)
     commit = resolve_commit(args.commit)
-    targets = default_targets()
-    chosen = list(args.modules) + (theorem_modules() if args.theorems else [])
+    targets = default_targets(commit)
+    chosen = list(args.modules) + (theorem_modules(commit) if args.theorems else [])
     chosen = chosen or list(targets)
     for module in chosen:
         targets.setdefault(module, NUMERIC_TESTS)
