@@ -119,21 +119,21 @@ def exact_loss_grad(
     log_w = np.asarray(log_w, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
     a, b, h = float(a), float(b), float(h)
-    finite = np.isfinite(log_w)
-    all_live = bool(finite.all())
     if kernel == "laplace" and not circular:
-        fast = (
-            _laplace_fast(log_w, x, a, b, h, with_grad)
-            if all_live
-            else _laplace_fast(log_w[finite], x[finite], a, b, h, with_grad)
-        )
-        if fast is not None:
-            if all_live or fast[1] is None:
+        if log_w.size and log_w.min() > -np.inf:  # nothing masked: no copies
+            fast = _laplace_fast(log_w, x, a, b, h, with_grad)
+            if fast is not None:
                 return fast
-            gradient = np.zeros_like(x)
-            gradient[finite] = fast[1]
-            return fast[0], gradient
-    live = np.flatnonzero(finite)
+        else:
+            finite = np.isfinite(log_w)
+            fast = _laplace_fast(log_w[finite], x[finite], a, b, h, with_grad)
+            if fast is not None:
+                if fast[1] is None:
+                    return fast
+                gradient = np.zeros_like(x)
+                gradient[finite] = fast[1]
+                return fast[0], gradient
+    live = np.flatnonzero(np.isfinite(log_w))
     if circular:
         value, log_resp, length = _circle(kernel, log_w[live], x[live], a, b, h, with_grad)
     else:
@@ -834,6 +834,8 @@ def _laplace_fast(
     w = u[1 : m + 1]  # the log-weights, then (in place) the scaled weights
     _fast.prepare(pairs, order, a, b, h, w, dist, grow, gap)
     top = max(float(w.max()) if m else -np.inf, mass_left, mass_right)
+    if not math.isfinite(top):  # no points at all
+        return None
     floor = top - _FAST_LOG_FLOOR
     if m and float(w.min()) < floor:
         return None
