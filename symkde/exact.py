@@ -829,8 +829,8 @@ def _laplace_fast(
         sides.append((part, peak - reach, mass, reach))
     mass_left, mass_right = sides[0][2], sides[1][2]
     # One workspace, rows reused once spent, kept for the next call (see _scratch).
-    work = _scratch("work", 8 * (m + 2)).reshape(8, m + 2)
-    u, v, grow, gap, dist, left_sum, right_sum, log_int = work
+    work = _scratch("work", 9 * (m + 2)).reshape(9, m + 2)
+    u, v, grow, shrink, gap, dist, left_sum, right_sum, log_int = work
     w = u[1 : m + 1]  # the log-weights, then (in place) the scaled weights
     _fast.prepare(pairs, order, a, b, h, w, dist, grow, gap)
     top = max(float(w.max()) if m else -np.inf, mass_left, mass_right)
@@ -852,8 +852,10 @@ def _laplace_fast(
     u[0], u[m + 1] = math.exp(mass_left - top), 0.0
     v[1 : m + 1] = w
     v[0], v[m + 1] = 0.0, math.exp(mass_right - top)
+    np.negative(grow, out=shrink)
+    np.exp(shrink, out=shrink)
     np.exp(grow, out=grow)  # the offsets, then e^{offset}
-    _fast.decayed_sums(grow, gap, u, v, left_sum, right_sum)
+    _fast.decayed_sums(grow, shrink, gap, u, v, left_sum, right_sum)
     # Segment k = [coords[k], coords[k + 1]]: B_k at its left end, A_k at its right end.
     left, right, dist = left_sum[:-1], right_sum[1:], dist[:-1]
     log_total = v[:-1]  # v is spent
@@ -881,7 +883,7 @@ def _laplace_fast(
     # and segment j <= k through e^{-(x_k - coords[j + 1])/h} J+_j: a right sum of J- and a
     # left sum of J+.  dL/dz_k = W_k - (h/(b-a)) w_k (P + Q), with W = e^c w the real weight.
     from_left, from_right = left_sum, right_sum  # B and A are spent
-    _fast.decayed_sums(grow, gap, resp_plus, resp_minus, from_left, from_right)
+    _fast.decayed_sums(grow, shrink, gap, resp_plus, resp_minus, from_left, from_right)
     gradient = np.empty_like(x)
     scale = h / span
     _fast.scatter_gradient(index, order, w, from_left, from_right, math.exp(top), scale, gradient)
