@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 import numba
+import numpy as np
 
 from symkde._generated import laplace_forms
 
@@ -32,12 +33,14 @@ __all__ = [
     "SHORT_SEGMENT",
     "count_sides",
     "decayed_sums",
+    "order_from_keys",
     "partition",
     "prepare",
     "scatter_gradient",
     "scatter_outside",
     "short_log_integrals",
     "short_resp_integrals",
+    "sort_keys",
 ]
 
 SHORT_SEGMENT = laplace_forms.SHORT_SEGMENT
@@ -59,25 +62,26 @@ BLOCK = 2.0
 def count_sides(x, a, b):  # type: ignore[no-untyped-def]
     """``(m, n_left, near_left, near_right)``: the points strictly inside ``(a, b)``, those
     at or left of ``a``, and the outside points nearest to ``a`` and to ``b`` (``a``, ``b``
-    when a side has none)."""
-    m = 0
+    when a side has none).  Branch-free (selects, not jumps): the sides of random points
+    are unpredictable, and mispredicted branches cost 6 ns a point."""
     n_left = 0
+    n_right = 0
     near_left = -math.inf
     near_right = math.inf
     for i in range(x.shape[0]):
         xi = x[i]
-        if xi <= a:
-            n_left += 1
-            near_left = max(near_left, xi)
-        elif xi < b:
-            m += 1
-        else:
-            near_right = min(near_right, xi)
-    return m, n_left, min(near_left, a) if n_left else a, near_right if near_right < math.inf else b
+        left = xi <= a
+        right = xi >= b
+        n_left += left
+        n_right += right
+        near_left = max(near_left, xi if left else -math.inf)
+        near_right = min(near_right, xi if right else math.inf)
+    m = x.shape[0] - n_left - n_right
+    return m, n_left, min(near_left, a) if n_left else a, near_right if n_right else b
 
 
 @_jit
-def partition(x, log_w, a, b, h, m, n_left, near_left, near_right, index, pairs, inside):  # type: ignore[no-untyped-def]
+def partition(x, log_w, a, b, h, m, n_left, near_left, near_right, index, pairs):  # type: ignore[no-untyped-def]
     """Split the points into inside ``(a, b)``, at or left of ``a``, at or right of ``b``.
 
     ``m``, ``n_left`` and the nearest outside points come from :func:`count_sides`.  Fills
@@ -86,27 +90,22 @@ def partition(x, log_w, a, b, h, m, n_left, near_left, near_right, index, pairs,
     nearest point of its side, ``log w - |x - near|/h`` (a difference of nearby positions
     for a far cluster: no rounding of order ``eps |a - x|/h``); in ``pairs[:, 1]`` ``log w``.
     Position and weight side by side: the gather after the sort then misses the cache once
-    per point, not twice.  ``inside`` (``m``) receives the inside positions contiguously,
-    for the sort (``np.argsort`` copies a strided column first).
+    per point, not twice.  Branch-free, as :func:`count_sides`.
     """
     fill_in, fill_left, fill_right = 0, m, m + n_left
     for i in range(x.shape[0]):
         xi = x[i]
-        if xi <= a:
-            k = fill_left
-            fill_left += 1
-            pairs[k, 0] = log_w[i] - (near_left - xi) / h
-        elif xi < b:
-            k = fill_in
-            fill_in += 1
-            pairs[k, 0] = xi
-            inside[k] = xi
-        else:
-            k = fill_right
-            fill_right += 1
-            pairs[k, 0] = log_w[i] - (xi - near_right) / h
+        lw = log_w[i]
+        left = xi <= a
+        right = xi >= b
+        k = fill_left if left else (fill_right if right else fill_in)
+        fill_left += left
+        fill_right += right
+        fill_in += not (left or right)
+        beyond = (near_left - xi) if left else (xi - near_right)  # >= 0 outside
+        pairs[k, 0] = lw - beyond / h if (left or right) else xi
+        pairs[k, 1] = lw
         index[k] = i
-        pairs[k, 1] = log_w[i]
 
 
 @_jit
@@ -125,13 +124,14 @@ def prepare(pairs, order, a, b, h, log_ws, dist, offset, gap):  # type: ignore[n
         their first coordinate: ``offset = (c - anchor)/h`` in ``[0, BLOCK]`` (a difference
         of nearby floats, so exact to an ulp of the offset however far ``c`` is from 0), and
         ``gap`` at a block's first coordinate is the distance in bandwidths from the previous
-        anchor (0 elsewhere).
+        anchor (0 elsewhere).  Returns False if ``order`` does not sort the positions.
     """
     m = order.shape[0]
     gap[:] = 0.0
     anchor = a
     previous = a
     offset[0] = 0.0
+    in_order = True
     for i in range(1, m + 2):
         if i <= m:
             k = order[i - 1]
@@ -139,6 +139,8 @@ def prepare(pairs, order, a, b, h, log_ws, dist, offset, gap):  # type: ignore[n
             log_ws[i - 1] = pairs[k, 1]
         else:
             c = b
+        if c < previous:
+            in_order = False
         dist[i - 1] = (c - previous) / h  # a division: one rounding, not two
         previous = c
         o = (c - anchor) / h
@@ -147,6 +149,58 @@ def prepare(pairs, order, a, b, h, log_ws, dist, offset, gap):  # type: ignore[n
             anchor = c
             o = 0.0
         offset[i] = o
+    return in_order
+
+
+@_jit
+def sort_keys(x, index_bits, keys):  # type: ignore[no-untyped-def]
+    """``keys``: each position's order-preserving 64-bit integer, its lowest ``index_bits``
+    replaced by the point's index.
+
+    Sorting these integers (NumPy's SIMD sort, about 3x faster than ``np.argsort`` of the
+    floats) yields a permutation in which only positions that agree in all but their lowest
+    ``index_bits`` bits (within ``2^(index_bits - 52)`` relative of each other) can be out of
+    order; :func:`order_from_keys` re-sorts those runs.  The map: a
+    non-negative float's bits as an integer, a negative one's with all but the sign bit
+    flipped (``-0.0`` sorts just below ``+0.0``).
+    """
+    bits = x.view(np.int64)
+    low = (np.int64(1) << index_bits) - 1
+    for i in range(x.shape[0]):
+        b = bits[i]
+        if b < 0:
+            b ^= np.int64(0x7FFFFFFFFFFFFFFF)
+        keys[i] = (b & ~low) | i
+
+
+@_jit
+def order_from_keys(keys, x, index_bits, order):  # type: ignore[no-untyped-def]
+    """``order`` from the sorted :func:`sort_keys`: each key's index bits, with every run of
+    keys that agree above those bits (near-ties, in index order) re-sorted by ``x``.
+
+    Returns False, with ``order`` unfilled, when more than ``n/64`` keys are in such runs
+    (positions crowded within ``n 2^-52`` relative): ``np.argsort`` is faster then.
+    """
+    low = (np.int64(1) << index_bits) - 1
+    n = keys.shape[0]
+    tied = 0
+    for i in range(1, n):
+        if (keys[i] & ~low) == (keys[i - 1] & ~low):
+            tied += 1
+    if tied * 64 > n:
+        return False
+    start = 0
+    for i in range(n + 1):
+        if i == n or (i > start and (keys[i] & ~low) != (keys[start] & ~low)):
+            if i - start > 1:
+                run = keys[start:i] & low
+                ranks = np.argsort(x[run], kind="mergesort")
+                for k in range(i - start):
+                    order[start + k] = run[ranks[k]]
+            elif i - start == 1:
+                order[start] = keys[start] & low
+            start = i
+    return True
 
 
 @_jit

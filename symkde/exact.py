@@ -770,6 +770,31 @@ def _scratch(name: str, size: int, dtype: type = np.float64) -> NDArray[Any]:
     return buffer[:size]
 
 
+def _sorting_permutation(values: FloatArray) -> NDArray[np.int64]:
+    """The permutation that sorts ``values`` (contiguous float64), up to near-ties.
+
+    Sorts 64-bit integer keys that carry each value's order in their high bits and its index
+    in the low ``ceil(log2 n)`` bits (:func:`symkde._fast.sort_keys`): NumPy sorts integers
+    about 3x faster than ``np.argsort`` sorts floats.  Keys that agree above the index bits
+    (values within ``n 2^-52`` relative of each other) are then re-sorted by value
+    (:func:`symkde._fast.order_from_keys`), or, when there are many, ``np.argsort`` sorts
+    instead; ``prepare`` checks the result once more.
+    """
+    n = values.size
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    from symkde import _fast  # compiled on first use (numba)
+
+    bits = (n - 1).bit_length()
+    keys = _scratch("keys", n, np.int64)
+    _fast.sort_keys(values, bits, keys)
+    keys.sort()
+    order = np.empty(n, dtype=np.int64)
+    if not _fast.order_from_keys(keys, values, bits, order):
+        return np.argsort(values)
+    return order
+
+
 @_quiet
 def _laplace_fast(
     lw: FloatArray, x: FloatArray, a: float, b: float, h: float, with_grad: bool
@@ -809,10 +834,13 @@ def _laplace_fast(
         index, inside = _NO_INDEX, x
         pairs[:, 0], pairs[:, 1] = x, lw
     else:
-        index, inside = _scratch("index", n, np.int64), _scratch("inside", m)
-        _fast.partition(x, lw, a, b, h, m, n_left, near_left, near_right, index, pairs, inside)
+        index = _scratch("index", n, np.int64)
+        _fast.partition(x, lw, a, b, h, m, n_left, near_left, near_right, index, pairs)
+        inside = _scratch("inside", m)
+        inside[:] = pairs[:m, 0]  # contiguous for the sort
     values, logs = pairs[:, 0], pairs[:, 1]
-    order = np.argsort(inside)
+    inside = np.ascontiguousarray(inside)
+    order = _sorting_permutation(inside)
     # The points at or beyond an end: log-weights decayed to the side's nearest point (t),
     # one log-sum-exp per side, then the decay from that point to the end; ``values`` there
     # becomes e^{t - peak}, reused for the gradient.
@@ -832,7 +860,8 @@ def _laplace_fast(
     work = _scratch("work", 9 * (m + 2)).reshape(9, m + 2)
     u, v, grow, shrink, gap, dist, left_sum, right_sum, log_int = work
     w = u[1 : m + 1]  # the log-weights, then (in place) the scaled weights
-    _fast.prepare(pairs, order, a, b, h, w, dist, grow, gap)
+    if not _fast.prepare(pairs, order, a, b, h, w, dist, grow, gap):
+        raise RuntimeError("internal: the sorting permutation does not sort (please report)")
     top = max(float(w.max()) if m else -np.inf, mass_left, mass_right)
     if not math.isfinite(top):  # no points at all
         return None

@@ -215,3 +215,41 @@ def test_compiled_short_integrals_match_python_series():
     _fast.short_resp_integrals(dist, left, right, out)
     expect = dist / total * laplace_forms.laplace_short_resp(dist**2, left / total)
     np.testing.assert_allclose(out, expect, rtol=4e-16)
+
+
+# --- the sorting permutation -------------------------------------------------------------
+
+
+def _assert_sorts(values: np.ndarray) -> None:
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    order = exact._sorting_permutation(values)
+    assert np.array_equal(np.sort(order), np.arange(values.size)), "not a permutation"
+    assert np.all(np.diff(values[order]) >= 0), "does not sort"
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 17, 1000, 200_000])
+def test_sorting_permutation_sorts_ties_near_ties_and_signs(n):
+    rng = np.random.default_rng(n)
+    _assert_sorts(rng.uniform(-1.0, 1.0, n))
+    _assert_sorts(np.full(n, 0.5))  # exact ties
+    _assert_sorts(1.0 + rng.integers(0, 3, n) * 2.0**-52)  # neighbours an ulp apart
+    _assert_sorts(rng.normal(size=n) * 1e-310)  # subnormal
+    _assert_sorts(np.where(rng.random(n) < 0.5, 0.0, -0.0))  # signed zeros
+
+
+def test_sorting_permutation_crowded_values_fall_back_to_argsort():
+    rng = np.random.default_rng(5)
+    crowded = 1.0 + np.arange(100_000) * 2.0**-52  # every key agrees above its index bits
+    rng.shuffle(crowded)
+    _assert_sorts(crowded)
+    _assert_sorts(np.array([-1e308, 1e308, -5e-324, 5e-324, 0.0, -0.0, 3.0, -3.0]))
+
+
+def test_sort_check_rejects_a_wrong_permutation():
+    """prepare, the last line of defence, notices an order that does not sort."""
+    x = np.array([0.3, 0.1, 0.2])
+    pairs = np.stack([x, np.zeros(3)], axis=1)
+    work = np.empty((4, 5))
+    args = (0.0, 1.0, 0.5, work[0, :3], work[1, :4], work[2], work[3])
+    assert _fast.prepare(pairs, np.array([1, 2, 0]), *args)
+    assert not _fast.prepare(pairs, np.array([0, 1, 2]), *args)
