@@ -330,3 +330,20 @@ def test_quadrature_with_many_blocks_of_panels_matches_the_closed_form():
     exact = symkde.loss_and_grad(z, x, 0.0, 1.0, bandwidth=0.3, method="exact")
     assert quad[0] == pytest.approx(exact[0], rel=1e-13)
     np.testing.assert_allclose(quad[1], exact[1], atol=1e-14)
+
+
+def test_binned_gradient_names_a_gap_that_starts_on_the_bin_centre():
+    # triangles ending at 0.5 and starting at 0.6; the only bin centre, 0.5, has p = 0 and is
+    # the gap's left end: still that gap
+    with pytest.raises(UncoveredTargetError) as info:
+        symkde.grad(
+            [0.0, 0.0],
+            [0.0, 1.1],
+            0.0,
+            1.0,
+            kernel="triangle",
+            bandwidth=0.5,
+            method="bins",
+            bins=1,
+        )
+    np.testing.assert_allclose(info.value.interval, (0.5, 0.6), atol=1e-15)
