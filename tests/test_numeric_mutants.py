@@ -347,3 +347,21 @@ def test_binned_gradient_names_a_gap_that_starts_on_the_bin_centre():
             bins=1,
         )
     np.testing.assert_allclose(info.value.interval, (0.5, 0.6), atol=1e-15)
+
+
+# --------------------------------------------------------------------------- quadrature control
+
+
+def test_quadrature_refuses_a_non_finite_log_density_at_a_regular_node(monkeypatch):
+    # a smooth kernel never gives p = 0; if log p were -inf at a node the quadrature must say
+    # so (QuadratureError), not drop the node as it does next to a compact support's end
+    real = numeric.LOG_KERNELS["gaussian"]
+
+    def broken(u, h):
+        values = real(u, h)
+        values[np.abs(u - 0.3) < 0.05] = -np.inf
+        return values
+
+    monkeypatch.setitem(numeric.LOG_KERNELS, "gaussian", broken)
+    with pytest.raises(numeric.QuadratureError, match="not finite"):
+        symkde.loss([0.0], [0.0], 0.0, 1.0, kernel="gaussian", method="quadrature")
