@@ -22,6 +22,7 @@ Compiled once per machine: ``cache=True`` keeps the machine code in ``__pycache_
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -45,8 +46,14 @@ __all__ = [
 
 SHORT_SEGMENT = laplace_forms.SHORT_SEGMENT
 
+
 #: ``contract``: a multiply-add may become one FMA (one rounding instead of two).
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _jit(signature: str) -> Any:
+    """Compile eagerly for exactly ``signature`` (C-contiguous arrays unless ``A``): one
+    compilation per machine (cached), never a new one for another dtype or layout."""
+    return numba.njit(signature, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+
+
 _short_log = numba.njit(inline="always", error_model="numpy")(laplace_forms.laplace_short_log)
 _short_resp = numba.njit(inline="always", error_model="numpy")(laplace_forms.laplace_short_resp)
 
@@ -58,7 +65,7 @@ _short_resp = numba.njit(inline="always", error_model="numpy")(laplace_forms.lap
 BLOCK = 2.0
 
 
-@_jit
+@_jit("Tuple((i8, i8, f8, f8))(f8[::1], f8, f8)")
 def count_sides(x, a, b):  # type: ignore[no-untyped-def]
     """``(m, n_left, near_left, near_right)``: the points strictly inside ``(a, b)``, those
     at or left of ``a``, and the outside points nearest to ``a`` and to ``b`` (``a``, ``b``
@@ -80,7 +87,7 @@ def count_sides(x, a, b):  # type: ignore[no-untyped-def]
     return m, n_left, min(near_left, a) if n_left else a, near_right if n_right else b
 
 
-@_jit
+@_jit("void(f8[::1], f8[::1], f8, f8, f8, i8, i8, f8, f8, i8[::1], f8[:, ::1])")
 def partition(x, log_w, a, b, h, m, n_left, near_left, near_right, index, pairs):  # type: ignore[no-untyped-def]
     """Split the points into inside ``(a, b)``, at or left of ``a``, at or right of ``b``.
 
@@ -108,7 +115,7 @@ def partition(x, log_w, a, b, h, m, n_left, near_left, near_right, index, pairs)
         index[k] = i
 
 
-@_jit
+@_jit("b1(f8[:, ::1], i8[::1], f8, f8, f8, f8[::1], f8[::1], f8[::1], f8[::1])")
 def prepare(pairs, order, a, b, h, log_ws, dist, offset, gap):  # type: ignore[no-untyped-def]
     """Gather the sorted inside points and cut ``[a, xs..., b]`` into anchored blocks.
 
@@ -152,7 +159,7 @@ def prepare(pairs, order, a, b, h, log_ws, dist, offset, gap):  # type: ignore[n
     return in_order
 
 
-@_jit
+@_jit("void(f8[::1], i8, i8[::1])")
 def sort_keys(x, index_bits, keys):  # type: ignore[no-untyped-def]
     """``keys``: each position's order-preserving 64-bit integer, its lowest ``index_bits``
     replaced by the point's index.
@@ -173,7 +180,7 @@ def sort_keys(x, index_bits, keys):  # type: ignore[no-untyped-def]
         keys[i] = (b & ~low) | i
 
 
-@_jit
+@_jit("b1(i8[::1], f8[::1], i8, i8[::1])")
 def order_from_keys(keys, x, index_bits, order):  # type: ignore[no-untyped-def]
     """``order`` from the sorted :func:`sort_keys`: each key's index bits, with every run of
     keys that agree above those bits (near-ties, in index order) re-sorted by ``x``.
@@ -203,7 +210,7 @@ def order_from_keys(keys, x, index_bits, order):  # type: ignore[no-untyped-def]
     return True
 
 
-@_jit
+@_jit("void(f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8[::1])")
 def decayed_sums(grow, shrink, gap, u, v, left, right):  # type: ignore[no-untyped-def]
     """Fill ``left_i = sum_{j <= i} u_j e^{-(c_i - c_j)/h}``, ``right_i = sum_{j >= i} ..``.
 
@@ -243,7 +250,7 @@ def decayed_sums(grow, shrink, gap, u, v, left, right):  # type: ignore[no-untyp
             run_r = 0.0
 
 
-@_jit
+@_jit("void(f8[::1], f8[::1], f8[::1], f8[::1], f8[::1])")
 def short_log_integrals(dist, left, right, log_total, out):  # type: ignore[no-untyped-def]
     """``int_0^d log(B e^{-s} + A e^{s-d}) ds`` by the midpoint series, every segment.
 
@@ -257,7 +264,7 @@ def short_log_integrals(dist, left, right, log_total, out):  # type: ignore[no-u
         out[k] = dk * (log_total[k] - 0.5 * dk + _short_log(dk * dk, shape))
 
 
-@_jit
+@_jit("void(f8[::1], f8[::1], f8[::1], f8[::1])")
 def short_resp_integrals(dist, near, far, out):  # type: ignore[no-untyped-def]
     """``out = int_0^d e^{-s} / (B e^{-s} + A e^{s-d}) ds`` (``near = B``, ``far = A``), series.
 
@@ -270,7 +277,7 @@ def short_resp_integrals(dist, near, far, out):  # type: ignore[no-untyped-def]
         out[k] = dk / total * _short_resp(dk * dk, near[k] / total)
 
 
-@_jit
+@_jit("void(i8[::1], i8[::1], f8[::1], f8[::1], f8[::1], f8, f8, f8[::1])")
 def scatter_gradient(index, order, w, from_left, from_right, weight_scale, resp_scale, out):  # type: ignore[no-untyped-def]
     """``out[index[order[k]]] = w_k (weight_scale - resp_scale (L_{k+1} + R_{k+1}))``.
 
@@ -285,7 +292,7 @@ def scatter_gradient(index, order, w, from_left, from_right, weight_scale, resp_
         out[target] = w[k] * (weight_scale - resp_scale * total)
 
 
-@_jit
+@_jit("void(i8[::1], f8[:], f8[:], f8, f8[::1])")
 def scatter_outside(index, own, share, factor, out):  # type: ignore[no-untyped-def]
     """``out[index[k]] = own_k - share_k factor`` (the points at or beyond an end)."""
     for k in range(index.shape[0]):

@@ -116,8 +116,9 @@ def exact_loss_grad(
         raise ValueError(
             f"kernel: no closed form for {kernel!r}; expected one of {sorted(EXACT_KERNELS)}"
         )
-    log_w = np.asarray(log_w, dtype=np.float64)
-    x = np.asarray(x, dtype=np.float64)
+    # contiguous float64: the compiled loops are built for exactly that (no recompiles)
+    log_w = np.ascontiguousarray(log_w, dtype=np.float64)
+    x = np.ascontiguousarray(x, dtype=np.float64)
     a, b, h = float(a), float(b), float(h)
     if kernel == "laplace" and not circular:
         if log_w.size and log_w.min() > -np.inf:  # nothing masked: no copies

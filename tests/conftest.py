@@ -6,6 +6,7 @@ import os
 
 import mpmath
 import numpy
+import pytest
 import scipy
 import sympy
 from hypothesis import HealthCheck, settings
@@ -37,3 +38,14 @@ def pytest_report_header(config):
         f"symkde versions: sympy {sympy.__version__}, mpmath {mpmath.__version__}, "
         f"numpy {numpy.__version__}, scipy {scipy.__version__}"
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compile_the_fast_path_first():
+    """Compile (or load from numba's cache) symkde's compiled loops before any test runs.
+
+    On a fresh machine the first ``import symkde._fast`` compiles for a few seconds; inside
+    a time-boxed call (tests/test_fuzz.py, tests/test_properties.py) that would read as a
+    hang.  Compile time is not what those tests judge.
+    """
+    import symkde._fast  # noqa: F401
