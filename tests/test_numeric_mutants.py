@@ -365,3 +365,9 @@ def test_quadrature_refuses_a_non_finite_log_density_at_a_regular_node(monkeypat
     monkeypatch.setitem(numeric.LOG_KERNELS, "gaussian", broken)
     with pytest.raises(numeric.QuadratureError, match="not finite"):
         symkde.loss([0.0], [0.0], 0.0, 1.0, kernel="gaussian", method="quadrature")
+
+
+def test_image_count_refuses_a_bandwidth_that_needs_more_than_2_pow_20_images():
+    # Laplace, h = 1.5e5: the bound asks for ~1.2e6 images (its error message names 2**20)
+    with pytest.raises(ValueError, match=r"bandwidth: .* needs more than 2\*\*20 images"):
+        numeric.image_count("laplace", 1.5e5)
