@@ -48,8 +48,8 @@ def block_sizes(monkeypatch, *args, **kwargs) -> list[int]:
     seen: list[int] = []
     original = numeric._blocks
 
-    def spy(mix, t, rows_multiple=1):
-        for rows, parts in original(mix, t, rows_multiple):
+    def spy(*args, **kwargs):  # passes on exactly what it is given: defaults stay _blocks'
+        for rows, parts in original(*args, **kwargs):
             seen.append(parts[1].size)
             yield rows, parts
 
@@ -184,6 +184,20 @@ def test_dominance_switches_are_where_the_dominant_term_changes(kernel):
         xc = mix.x - 0.5 * (a + b)
         spacing = np.diff(np.sort(xc)).min()
         np.testing.assert_allclose(widths, h**2 / max(2 * np.abs(xc).max(), spacing))
+
+
+def test_laplace_switch_past_a_dominated_point_is_listed_once():
+    # x = 0.45 never dominates; its neighbours trade places at 0.5 + h (w0 - w2) / 2 = 0.4,
+    # left of 0.45: one switch, found once (between 0.2 and 0.45), not again for (0.45, 0.8)
+    mix = mixture([0.0, -8.0, 2.0], [0.2, 0.45, 0.8], kernel="laplace", bandwidth=0.1)
+    points, widths = numeric._dominance_switches(mix, 0.0, 1.0)
+
+    def score(t):
+        return mix.log_w - abs(t - mix.x) / 0.1
+
+    np.testing.assert_allclose(points, brute_force_switches(mix, 0.0, 1.0, score), atol=1e-5)
+    np.testing.assert_allclose(points, [0.4], atol=1e-12)
+    np.testing.assert_array_equal(widths, [0.1])
 
 
 def test_dominance_switches_only_inside_a_b():
