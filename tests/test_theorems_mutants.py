@@ -1,0 +1,40 @@
+"""Behaviour the mutation run (tools/mutation.py, tools/MUTATION.md) found untested in the
+theorem machinery: the tolerances of numeric witnesses and counterexamples."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from symkde.theorems._core import counterexample, numeric_witness
+
+X = sp.Symbol("x", real=True)
+AT = {X: sp.Rational(1, 3)}
+
+
+def test_numeric_witness_agrees_to_tol_digits_and_no_further():
+    # the sides differ by 1.5e-40 (scale 1): a witness to 40 digits fails, to 39 it holds
+    gap = sp.Rational(3, 2) * sp.Rational(1, 10**40)
+    assert not numeric_witness("1.5e-40 apart", X, X + gap, AT).holds
+    assert numeric_witness("1.5e-40 apart", X, X + gap, AT, tol_digits=39).holds
+    assert numeric_witness("0.5e-40 apart", X, X + gap / 3, AT).holds
+
+
+def test_numeric_witness_defaults_to_40_digits():
+    # 5e-41 apart: within the default 40 digits, outside 41
+    gap = sp.Rational(5, 10**41)
+    assert numeric_witness("5e-41 apart", X, X + gap, AT).holds
+    assert not numeric_witness("5e-41 apart", X, X + gap, AT, tol_digits=41).holds
+
+
+def test_numeric_witness_is_relative_to_the_larger_side():
+    # 1e30 and 1e30 + 1e-15: 1e-45 relative, a witness; on a scale of 1 it would not be
+    big = sp.Integer(10) ** 30
+    assert numeric_witness("relative", X * big, X * big + sp.Rational(1, 10**15), AT).holds
+
+
+def test_counterexample_needs_the_sides_to_differ():
+    differ = counterexample("differ", X, X + sp.Rational(1, 10**20), AT)
+    assert not differ.holds and differ.counterexample is not None
+    assert differ.counterexample["values"] == {"x": sp.Rational(1, 3)}
+    same = counterexample("same", X, X + sp.Rational(1, 10**45), AT)
+    assert not same.holds and same.counterexample is None
