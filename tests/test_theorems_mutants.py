@@ -1,10 +1,13 @@
 """Behaviour the mutation run (tools/mutation.py, tools/MUTATION.md) found untested in the
-theorem machinery: the tolerances of numeric witnesses and counterexamples."""
+theorem machinery: the closed-form theorems' proofs (run by no test before), and the
+tolerances of numeric witnesses and counterexamples."""
 
 from __future__ import annotations
 
+import pytest
 import sympy as sp
 
+from symkde.theorems import closed_forms
 from symkde.theorems._core import counterexample, numeric_witness
 
 X = sp.Symbol("x", real=True)
@@ -38,3 +41,11 @@ def test_counterexample_needs_the_sides_to_differ():
     assert differ.counterexample["values"] == {"x": sp.Rational(1, 3)}
     same = counterexample("same", X, X + sp.Rational(1, 10**45), AT)
     assert not same.holds and same.counterexample is None
+
+
+@pytest.mark.parametrize("theorem", closed_forms.THEOREMS, ids=lambda t: t.name)
+def test_closed_form_theorem_proves_as_expected(theorem):
+    # these back symkde.exact's closed forms; all are expected to hold (~4 s together)
+    proof = theorem.prove()
+    assert theorem.verdict_ok(proof), [(s.description, s.detail) for s in proof.failed_steps]
+    assert theorem.expected and proof.holds and not proof.failed_steps
