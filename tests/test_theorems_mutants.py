@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
+from symkde import theorems
 from symkde.theorems import closed_forms
 from symkde.theorems._core import counterexample, numeric_witness
 
@@ -49,3 +50,22 @@ def test_closed_form_theorem_proves_as_expected(theorem):
     proof = theorem.prove()
     assert theorem.verdict_ok(proof), [(s.description, s.detail) for s in proof.failed_steps]
     assert theorem.expected and proof.holds and not proof.failed_steps
+
+
+REFUTED = [name for name in theorems.names() if not theorems.get(name).expected]
+
+
+def test_there_are_refuted_claims():
+    assert {"center_claim_interval", "circle_laplace_contraction"} <= set(REFUTED)
+
+
+@pytest.mark.parametrize("name", REFUTED)
+def test_a_refuted_claim_fails_only_at_its_counterexample(name):
+    # the steps around the counterexample (exact values, mpmath confirmations, the issue's
+    # figures) must still hold: a wrong supporting step would not change the verdict
+    proof = theorems.get(name).prove()
+    assert proof.refuted and not proof.holds
+    failing = [step for step in proof.steps if not step.holds]
+    assert failing and all(step.counterexample is not None for step in failing), [
+        (step.description, step.detail) for step in failing
+    ]
