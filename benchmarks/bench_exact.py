@@ -203,7 +203,9 @@ def main() -> int:
         f"{platform.machine()} ({os.cpu_count()} CPUs), Python {platform.python_version()}, "
         f"NumPy {np.__version__}; OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, "
         f"THP_MEM_ALLOC_ENABLE={os.environ['THP_MEM_ALLOC_ENABLE']}. Median of {repeat} runs, "
-        "same process, same inputs: Laplace kernel, h = 0.05, target [0, 1], x ~ U[-1, 2].",
+        "same process, same inputs: Laplace kernel, h = 0.05, target [0, 1], x ~ U[-1, 2]. "
+        f"Load average at the start: {os.getloadavg()[0]:.2f} (other processes share the "
+        "machine when it is above 0).",
         "",
     ]
     missing = [p for p, ok in (("torch", torch_impls()), ("jax", jax_impls())) if not ok]
