@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import symkde
-from symkde import numeric
+from symkde import numeric, reference
 from symkde._validate import validate
 from symkde.errors import UncoveredTargetError
+from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close
 
 
 def mixture(z, x, *, kernel="gaussian", bandwidth=1.0, circular=False, a=0.0, b=1.0):
@@ -385,3 +386,24 @@ def test_image_count_refuses_a_bandwidth_that_needs_more_than_2_pow_20_images():
     # Laplace, h = 1.5e5: the bound asks for ~1.2e6 images (its error message names 2**20)
     with pytest.raises(ValueError, match=r"bandwidth: .* needs more than 2\*\*20 images"):
         numeric.image_count("laplace", 1.5e5)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug (mutation survivors #232/#407 of tools/MUTATION.md): on the circle the "
+    "quadrature mesh has no dominance-switch features, and a switch ~1e-5 wide is missed",
+)
+def test_circle_quadrature_resolves_narrow_dominance_switches():
+    # von Mises, h = 0.0033 (kappa ~ 9e4), logits spread ~120: the loss came out 4.8e-8
+    # relative and a gradient entry 4.3e-5 off, silently (found by tools/mutant_compare.py)
+    z = [69.88604392, -48.02426088, 15.89170148, 19.46408315, -15.80129134]
+    x = [9.6101595, 1.49113298, 9.66669413, 6.74094063, 5.56496452]
+    a, b = 1.750456011076352, 6.280790115443371
+    kw = dict(kernel="vonmises", bandwidth=0.0033082449631744986, circular=True)
+    got_loss, got_grad = symkde.loss_and_grad(z, x, a, b, method="quadrature", **kw)
+    ref_loss, ref_grad, ref_err = reference.loss_grad_error(
+        z, x, a, b, method="integral", dps=30, **kw
+    )
+    assert ref_err < mpmath.mpf(10) ** -25
+    assert_close(got_loss, ref_loss, rtol=LOSS_RTOL, ref_dps=30, what="loss")
+    assert_close(got_grad, ref_grad, atol=GRAD_ATOL, ref_dps=30, what="gradient")
