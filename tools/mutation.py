@@ -33,6 +33,8 @@ is not an artefact of the selection.
     python tools/mutation.py --list symkde/numeric.py          # the mutants, no run
     python tools/mutation.py --show 17 symkde/numeric.py       # one mutant as a diff
     python tools/mutation.py --only 17,40 symkde/numeric.py    # just these mutants
+    python tools/mutation.py --commit 1de7954 --sample 120 --seed 7 symkde/numeric.py
+    python tools/mutant_compare.py 15 --commit 1de7954    # a survivor vs the real module
 
 Scores: killed / (killed + survived + not covered), with a 95% Wilson interval when a sample
 was drawn.  ``tools/MUTATION.md`` records the runs, the survivors judged equivalent and the
