@@ -388,11 +388,6 @@ def test_image_count_refuses_a_bandwidth_that_needs_more_than_2_pow_20_images():
         numeric.image_count("laplace", 1.5e5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug (mutation survivors #232/#407 of tools/MUTATION.md): on the circle the "
-    "quadrature mesh has no dominance-switch features, and a switch ~1e-5 wide is missed",
-)
 def test_circle_quadrature_resolves_narrow_dominance_switches():
     # von Mises, h = 0.0033 (kappa ~ 9e4), logits spread ~120: the loss came out 4.8e-8
     # relative and a gradient entry 4.3e-5 off, silently (found by tools/mutant_compare.py)
