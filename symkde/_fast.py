@@ -9,12 +9,13 @@ within a few times the cost of the sort.
 
 The loops run in *linear* space, on weights ``w = exp(log_w - c)`` scaled by the largest
 log-mass ``c``.  :func:`symkde.exact._laplace_fast` calls them only under the conditions
-that make that safe (every weight and both outside masses at least ``e^{-600}`` after
-scaling, ``(b - a)/h <= 1e30``; proof in its docstring) and otherwise falls back to the
-log-space scans.  Short segments (``d <= SHORT_SEGMENT`` bandwidths) are integrated here by
-the midpoint series printed from SymPy (``symkde/_generated/laplace_forms.py``, theorem
-``laplace_short_segment``): one ``log`` per segment for the loss and none for the gradient.
-Longer segments are flagged and left to the dilogarithm forms of ``symkde.exact``.
+that make that safe (every weight and each outside mass that matters at least ``e^{-500}``
+after scaling, such a side within 8 bandwidths of its end, ``(b - a)/h <= 1e15``; proof in
+its docstring) and otherwise falls back to the log-space scans.  Short segments
+(``d <= SHORT_SEGMENT`` bandwidths) are integrated here by the midpoint series printed from
+SymPy (``symkde/_generated/laplace_forms.py``, theorem ``laplace_short_segment``): one
+``log`` per segment for the loss and none for the gradient.  The caller overwrites the longer
+segments with the dilogarithm forms of ``symkde.exact``.
 
 Compiled once per machine: ``cache=True`` keeps the machine code in ``__pycache__``.
 """

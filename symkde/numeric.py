@@ -249,12 +249,17 @@ def _images(mix: _Mixture, lo: float, hi: float) -> FloatArray:
     ``x_j + 2 pi k`` for the ``k`` that reach [lo, hi] on the circle."""
     if not mix.circular:
         return mix.x
+    return _image_owners(mix, lo, hi)[0]
+
+
+def _image_owners(mix: _Mixture, lo: float, hi: float) -> tuple[FloatArray, NDArray[np.intp]]:
+    """The circle's images ``x_j + 2 pi k`` that reach [lo, hi], and each one's point ``j``."""
     k_lo = np.floor((lo - mix.x) / _TWO_PI)
     k_hi = np.ceil((hi - mix.x) / _TWO_PI)
     counts = (k_hi - k_lo + 1).astype(np.intp)
     base = np.repeat(mix.x + k_lo * _TWO_PI, counts)
     steps = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    return base + steps * _TWO_PI
+    return base + steps * _TWO_PI, np.repeat(np.arange(mix.x.size), counts)
 
 
 def _uncovered(mix: _Mixture, a: float, b: float) -> tuple[float, float] | None:
@@ -394,12 +399,9 @@ def _circle_switches(mix: _Mixture, a: float, b: float) -> tuple[FloatArray, Flo
     if n < 2 or mix.kernel not in ("laplace", "gaussian", "vonmises"):
         return empty, empty
     if mix.kernel != "vonmises":
-        lo, hi = a - math.pi, b + math.pi
-        k_lo = np.floor((lo - mix.x) / _TWO_PI)
-        counts = (np.ceil((hi - mix.x) / _TWO_PI) - k_lo + 1).astype(np.intp)
-        images = _images(mix, lo, hi)
+        images, owner = _image_owners(mix, a - math.pi, b + math.pi)
         proxy = _Mixture(
-            mix.log_w[np.repeat(np.arange(n), counts)],
+            mix.log_w[owner],
             images,
             np.arange(images.size),
             images.size,
@@ -422,8 +424,10 @@ def _circle_switches(mix: _Mixture, a: float, b: float) -> tuple[FloatArray, Flo
     gap = np.concatenate((gap[ok], gap[ok]))
     mid = np.concatenate((mid[ok], mid[ok]))
     t = a + np.mod(t - a, _TWO_PI)  # the representative in [a, a + 2 pi)
-    terms = mix.log_w[None, :] + kappa * np.cos(t[:, None] - mix.x[None, :])
-    pair = mix.log_w[i] + kappa * np.cos(t - mix.x[i])
+    # which pair is on top: the generated log-kernel (its constant is common to all terms)
+    log_k = LOG_KERNELS["vonmises"]
+    terms = mix.log_w[None, :] + log_k(t[:, None] - mix.x[None, :], mix.h)
+    pair = mix.log_w[i] + log_k(t - mix.x[i], mix.h)
     top = terms.max(axis=1)
     dominant = pair >= top - 1e-9 * np.maximum(1.0, np.abs(top))
     slope = 2 * kappa * np.abs(np.sin(0.5 * gap) * np.cos(t - mid))

@@ -167,3 +167,10 @@ def call_box(seconds: float, memory: int, what: str, *, ceiling_from: int = 0) -
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def log_softmax(z: Any) -> np.ndarray:
+    """``log softmax(z)`` computed here (not by symkde); ``-inf`` stays ``-inf`` (masked)."""
+    z = np.asarray(z, dtype=np.float64)
+    top = z[np.isfinite(z)].max()
+    return z - top - np.log(np.sum(np.exp(z[np.isfinite(z)] - top)))

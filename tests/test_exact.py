@@ -24,16 +24,10 @@ from symkde.exact import (
     reciprocal_linear_integrals,
 )
 from symkde.theorems.closed_forms import antiderivatives
-from tests.helpers import EPS, GRAD_ATOL, LOSS_RTOL, assert_close
+from tests.helpers import EPS, GRAD_ATOL, LOSS_RTOL, assert_close, log_softmax
 
 REF_DPS = 30  # reference self-checked at 30 and 45 digits: error < 1e-25, far below 1e-12
 TERM_DPS = 50
-
-
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    z = np.asarray(z, dtype=np.float64)
-    top = z[np.isfinite(z)].max()
-    return z - top - np.log(np.sum(np.exp(z[np.isfinite(z)] - top)))
 
 
 # --- (1) per-segment closed forms, term by term -------------------------------------------------
@@ -163,7 +157,7 @@ def test_comparison_rejects_perturbed_value_and_wrong_closed_form():
     with pytest.raises(AssertionError, match="log segment"):
         _check_terms(broken_line_only, ref, scale, 16, "log segment")
     # and the whole-problem helper rejects a loss off by 1e-11 relative
-    lw = _log_softmax(np.array([0.0, 1.0]))
+    lw = log_softmax(np.array([0.0, 1.0]))
     value, _ = exact_loss_grad("laplace", lw, np.array([0.2, 0.7]), 0.0, 1.0, 0.3)
     true = reference.loss([0.0, 1.0], [0.2, 0.7], 0.0, 1.0, bandwidth=0.3, dps=REF_DPS)
     with pytest.raises(AssertionError):
@@ -219,7 +213,7 @@ def _regimes():
 @pytest.mark.parametrize(("z", "x", "a", "b", "h", "kernels"), list(_regimes()))
 def test_exact_matches_reference(z, x, a, b, h, kernels):
     for kernel in kernels:
-        value, gradient = exact_loss_grad(kernel, _log_softmax(z), x, a, b, h)
+        value, gradient = exact_loss_grad(kernel, log_softmax(z), x, a, b, h)
         ref_value, ref_grad = reference.loss_and_grad(
             z.tolist(), x.tolist(), a, b, kernel=kernel, bandwidth=h, dps=REF_DPS
         )
@@ -230,7 +224,7 @@ def test_exact_matches_reference(z, x, a, b, h, kernels):
 
 @pytest.mark.parametrize("kernel", ["boxcar", "triangle"])
 def test_uncovered_target(kernel):
-    lw = _log_softmax(np.zeros(2))
+    lw = log_softmax(np.zeros(2))
     x = np.array([0.0, 3.0])
     assert exact_loss_grad(kernel, lw, x, 0.0, 3.0, 1.0, with_grad=False) == (np.inf, None)
     with pytest.raises(UncoveredTargetError) as info:
@@ -315,7 +309,7 @@ def test_large_n_matches_dense(kernel, n):
     z = rng.normal(0, 2, n)
     z[rng.choice(n, n // 10, replace=False)] = -np.inf
     z[5:10] = [700, -700, 650, -650, 0]
-    lw = _log_softmax(z)
+    lw = log_softmax(z)
     h = 0.02 if kernel == "laplace" else 40.0 / n
     value, gradient = exact_loss_grad(kernel, lw, x, a, b, h)
     live = np.isfinite(lw)

@@ -17,22 +17,16 @@ import symkde
 from symkde import reference
 from symkde.errors import UncoveredTargetError
 from symkde.exact import _reduce_angle, exact_loss_grad
-from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close
+from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close, log_softmax
 
 REF_DPS = 30
 TWO_PI = 2.0 * math.pi
 ALL = ("laplace", "boxcar", "triangle")
 
 
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    z = np.asarray(z, dtype=np.float64)
-    top = z[np.isfinite(z)].max()
-    return z - top - np.log(np.sum(np.exp(z[np.isfinite(z)] - top)))
-
-
 def _exact(kernel, z, x, a, b, h, **kw):
     return exact_loss_grad(
-        kernel, _log_softmax(z), np.asarray(x, float), a, b, h, circular=True, **kw
+        kernel, log_softmax(z), np.asarray(x, float), a, b, h, circular=True, **kw
     )
 
 
@@ -246,7 +240,7 @@ def test_full_circle_spellings_and_too_long_arc():
 
 
 def test_uncovered_arc_and_coverage_across_pi():
-    lw = _log_softmax(np.zeros(2))
+    lw = log_softmax(np.zeros(2))
     x = np.array([0.0, 0.5])
     assert exact_loss_grad("boxcar", lw, x, -np.pi, np.pi, 0.3, with_grad=False, circular=True) == (
         np.inf,
@@ -259,7 +253,7 @@ def test_uncovered_arc_and_coverage_across_pi():
     # covered only through the wrap: a point at -pi + 0.1 covers the arc [3.0, 3.3]
     z = [0.0, 1.0]
     x = np.array([-np.pi + 0.1, -np.pi + 0.05])
-    value, gradient = exact_loss_grad("boxcar", _log_softmax(z), x, 3.0, 3.3, 0.6, circular=True)
+    value, gradient = exact_loss_grad("boxcar", log_softmax(z), x, 3.0, 3.3, 0.6, circular=True)
     ref_value, ref_grad = reference.loss_and_grad(
         z, x.tolist(), 3.0, 3.3, kernel="boxcar", bandwidth=0.6, circular=True, dps=REF_DPS
     )

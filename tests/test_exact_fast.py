@@ -15,15 +15,9 @@ import pytest
 
 from symkde import _fast, exact, reference
 from symkde._generated import laplace_forms
-from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close
+from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close, log_softmax
 
 REF_DPS = 30
-
-
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    z = np.asarray(z, dtype=np.float64)
-    top = z[np.isfinite(z)].max()
-    return z - top - np.log(np.sum(np.exp(z[np.isfinite(z)] - top)))
 
 
 def _log_space(lw, x, a, b, h):
@@ -76,7 +70,7 @@ def _configs():
 
 @pytest.mark.parametrize(("name", "z", "x", "a", "b", "h"), list(_configs()))
 def test_fast_path_agrees_with_log_space_scans(name, z, x, a, b, h):
-    lw = _log_softmax(z)
+    lw = log_softmax(z)
     x = np.asarray(x, dtype=np.float64)
     value, gradient = _fast_path(lw, x, float(a), float(b), h)
     ref_value, ref_grad = _log_space(lw, x, float(a), float(b), h)
@@ -96,7 +90,7 @@ def test_fast_path_agrees_with_log_space_scans(name, z, x, a, b, h):
     ],
 )
 def test_fast_path_matches_mpmath_reference(z, x, a, b, h):
-    lw = _log_softmax(np.array(z))
+    lw = log_softmax(np.array(z))
     value, gradient = _fast_path(lw, np.array(x), a, b, h)
     ref_value, ref_grad = reference.loss_and_grad(
         z, x, a, b, kernel="laplace", bandwidth=h, dps=REF_DPS
@@ -110,7 +104,7 @@ def test_dense_million_points_agree_with_log_space():
     rng = np.random.default_rng(7)
     n = 1_000_000
     x = rng.uniform(0.0, 1.0, n)
-    lw = _log_softmax(rng.normal(size=n))
+    lw = log_softmax(rng.normal(size=n))
     value, gradient = _fast_path(lw, x, 0.0, 1.0, 0.05)
     order = np.argsort(x)
     ref_value, log_resp = exact._laplace(lw[order], x[order], 0.0, 1.0, 0.05, True)
@@ -131,7 +125,7 @@ def test_dense_million_points_agree_with_log_space():
     ],
 )
 def test_fast_path_declines_unsafe_regimes(why, z, x, a, b, h):
-    lw = _log_softmax(np.array(z))
+    lw = log_softmax(np.array(z))
     x = np.array(x, dtype=np.float64)
     assert exact._laplace_fast(lw, x, float(a), float(b), h, True) is None, why
     # ... and the public function still answers, through the log-space scans
@@ -146,10 +140,10 @@ def test_fast_path_runs_in_the_benchmark_regime_and_masks_points():
     z = rng.normal(size=1000)
     z[::7] = -np.inf
     x = rng.uniform(-1.0, 2.0, 1000)
-    value, gradient = exact.exact_loss_grad("laplace", _log_softmax(z), x, 0.0, 1.0, 0.05)
+    value, gradient = exact.exact_loss_grad("laplace", log_softmax(z), x, 0.0, 1.0, 0.05)
     live = np.isfinite(z)
     assert np.all(gradient[~live] == 0.0)
-    ref_value, ref_grad = _fast_path(_log_softmax(z[live]), x[live], 0.0, 1.0, 0.05)
+    ref_value, ref_grad = _fast_path(log_softmax(z[live]), x[live], 0.0, 1.0, 0.05)
     assert value == ref_value
     np.testing.assert_array_equal(gradient[live], ref_grad)
 
