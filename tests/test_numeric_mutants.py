@@ -303,38 +303,27 @@ def test_binned_gradient_names_the_whole_gap(kernel):
     np.testing.assert_allclose(info.value.interval, (0.4, 0.9), atol=1e-15)
 
 
+def _binned_triangle_gap(x: tuple[float, float]) -> tuple[float, float]:
+    """The interval UncoveredTargetError names for two triangles (h = 0.5) on one bin."""
+    with pytest.raises(UncoveredTargetError) as info:
+        symkde.grad(
+            [0.0, 0.0], list(x), 0.0, 1.0, kernel="triangle", bandwidth=0.5, method="bins", bins=1
+        )
+    return info.value.interval
+
+
 def test_binned_gradient_names_a_gap_that_ends_on_the_bin_centre():
     # triangles ending at 0.4 and starting at 0.5; the only bin centre, 0.5, has p = 0 and is
     # the gap's right end: still that gap
-    with pytest.raises(UncoveredTargetError) as info:
-        symkde.grad(
-            [0.0, 0.0],
-            [-0.1, 1.0],
-            0.0,
-            1.0,
-            kernel="triangle",
-            bandwidth=0.5,
-            method="bins",
-            bins=1,
-        )
-    np.testing.assert_allclose(info.value.interval, (0.4, 0.5), atol=1e-15)
+    gap = _binned_triangle_gap((-0.1, 1.0))
+    np.testing.assert_allclose(gap, (0.4, 0.5), atol=1e-15)
 
 
 def test_binned_gradient_at_a_single_zero_of_p_names_that_point():
     # triangles meeting at 0.5 (p = 0 there only): no gap of positive length, the bin centre
     # 0.5 is named
-    with pytest.raises(UncoveredTargetError) as info:
-        symkde.grad(
-            [0.0, 0.0],
-            [0.0, 1.0],
-            0.0,
-            1.0,
-            kernel="triangle",
-            bandwidth=0.5,
-            method="bins",
-            bins=1,
-        )
-    assert info.value.interval == (0.5, 0.5)
+    gap = _binned_triangle_gap((0.0, 1.0))
+    assert gap == (0.5, 0.5)
 
 
 def test_quadrature_with_many_blocks_of_panels_matches_the_closed_form():
@@ -350,18 +339,8 @@ def test_quadrature_with_many_blocks_of_panels_matches_the_closed_form():
 def test_binned_gradient_names_a_gap_that_starts_on_the_bin_centre():
     # triangles ending at 0.5 and starting at 0.6; the only bin centre, 0.5, has p = 0 and is
     # the gap's left end: still that gap
-    with pytest.raises(UncoveredTargetError) as info:
-        symkde.grad(
-            [0.0, 0.0],
-            [0.0, 1.1],
-            0.0,
-            1.0,
-            kernel="triangle",
-            bandwidth=0.5,
-            method="bins",
-            bins=1,
-        )
-    np.testing.assert_allclose(info.value.interval, (0.5, 0.6), atol=1e-15)
+    gap = _binned_triangle_gap((0.0, 1.1))
+    np.testing.assert_allclose(gap, (0.5, 0.6), atol=1e-15)
 
 
 # --------------------------------------------------------------------------- quadrature control
