@@ -456,7 +456,10 @@ def _breakpoints(mix: _Mixture, a: float, b: float) -> FloatArray:
         if offset != 0:
             feats.append(centres + offset * mix.h)
             widths.append(np.full(centres.shape, mix.h))
-    switch, switch_w = _dominance_switches(mix, a, b)
+    # Log-weights near -1e308 (z = (1e308, 0)) overflow a switch position to +-inf or nan:
+    # such a switch is outside (a, b) and _dominance_switches drops it.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        switch, switch_w = _dominance_switches(mix, a, b)
     feats.append(switch)
     widths.append(switch_w)
     feat = np.concatenate(feats)

@@ -105,3 +105,13 @@ def test_quadrature_terminates_at_a_noisy_support_end(kernel):
     )
     assert_close(got_l, ref_l, rtol=LOSS_RTOL, ref_dps=REF_DPS, what=f"{kernel} loss")
     assert_close(got_g, ref_g, atol=GRAD_ATOL, ref_dps=REF_DPS, what=f"{kernel} grad")
+
+
+@pytest.mark.parametrize("kernel", ["laplace", "gaussian"])
+def test_quadrature_switch_features_survive_logits_of_1e308(kernel):
+    """z = (1e308, 0, -1e308): the dominance switch positions overflow; no warning escapes
+    (pytest turns warnings into errors) and quadrature still agrees with the exact form."""
+    z, x = [1e308, 0.0, -1e308], [0.0, 0.3, 0.9]
+    got = symkde.loss(z, x, 0.0, 1.0, kernel=kernel, bandwidth=4.0, method="quadrature")
+    ref = reference.loss(z, x, 0.0, 1.0, kernel=kernel, bandwidth=4.0, dps=REF_DPS)
+    assert_close(got, ref, rtol=LOSS_RTOL, ref_dps=REF_DPS, what=f"{kernel} loss")
