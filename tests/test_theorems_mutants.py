@@ -69,3 +69,110 @@ def test_a_refuted_claim_fails_only_at_its_counterexample(name):
     assert failing and all(step.counterexample is not None for step in failing), [
         (step.description, step.detail) for step in failing
     ]
+
+
+def test_contraction_placement_puts_even_sigma_left_and_odd_sigma_right():
+    # prove_contraction_invariance covers points on both sides of the bin only if _place
+    # really puts them there: x_j = t - (d + e_j) for even sigma_j, t + (d + e_j) for odd
+    from symkde.model import t, x
+    from symkde.theorems import laplace
+
+    step, gap = sp.Symbol("d", positive=True), laplace.excess[1]
+    placed = laplace._place(x[1], t, step)
+    assert sp.simplify(placed.subs(laplace.sigma[1], 0) - (t - step - gap)) == 0
+    assert sp.simplify(placed.subs(laplace.sigma[1], 1) - (t + step + gap)) == 0
+
+
+@pytest.mark.parametrize(
+    ("positions", "lower", "upper"),
+    [
+        ([sp.Rational(5, 2), 4], 2, 3),  # a kink inside an interval away from 0
+        ([-3, sp.Rational(1, 2)], -1, 1),
+        ([0, 2, 5], 1, 4),
+    ],
+)
+def test_exact_integrated_gradient_matches_mpmath_quadrature(positions, lower, upper):
+    # exact_integrated_gradient resolves every |t - x_j| on each piece between kinks; a wrong
+    # sign on any piece changes the value, which mpmath's independent quadrature catches
+    from symkde.theorems import laplace
+
+    exact = laplace.exact_integrated_gradient([0] * len(positions), positions, lower, upper)
+    reference = laplace._quadrature([0] * len(positions), positions, lower, upper)
+    assert abs(sp.N(exact, 40) - sp.Float(reference, 40)) < sp.Float(10) ** -35
+
+
+# --------------------------------------------------------------------------- statement and proof
+# Theorem.prove ends with two closing steps (symkde/theorems/_core.py): the steps prove the
+# statement as written, and the hypotheses are exactly those the proof assumes.  The mutation
+# run found both unchecked (a statement or hypothesis could be edited without any check
+# noticing); these tests feed the closing steps wrong statements and hypotheses.
+
+_PROOFS: dict[str, theorems.Proof] = {}
+
+
+def _proved(name: str) -> theorems.Proof:
+    if name not in _PROOFS:
+        _PROOFS[name] = theorems.get(name).prove()
+    return _PROOFS[name]
+
+
+def _perturbed(conjunct: sp.Basic) -> sp.Basic:
+    if isinstance(conjunct, sp.Equality):
+        return sp.Eq(conjunct.lhs, conjunct.rhs + 1, evaluate=False)
+    return conjunct.negated
+
+
+@pytest.mark.parametrize("name", [t.name for t in theorems.all() if t.expected])
+def test_every_proof_closes_on_its_statement_and_on_no_perturbed_one(name):
+    from symkde.theorems._core import conjuncts, statement_proved
+
+    theorem, proof = theorems.get(name), _proved(name)
+    closing = proof.steps[-2]
+    assert closing.description == "the steps prove the statement" and closing.holds
+    steps = proof.steps[:-2]
+    parts = conjuncts(theorem.statement)
+    for k, part in enumerate(parts):
+        wrong = sp.And(*parts[:k], _perturbed(part), *parts[k + 1 :], evaluate=False)
+        assert not statement_proved(wrong, steps).holds, (name, part)
+
+
+@pytest.mark.parametrize("name", theorems.names())
+def test_every_hypothesis_is_needed_and_no_other_is_used(name):
+    from symkde.theorems._core import hypotheses_accounted_for
+
+    theorem, proof = theorems.get(name), _proved(name)
+    closing = proof.steps[-1]
+    assert closing.description == "the hypotheses are the proof's" and closing.holds
+    steps = proof.steps[:-1]
+    spare = sp.Lt(sp.Symbol("unused", real=True), 0)
+    assert not hypotheses_accounted_for((*theorem.hypotheses, spare), steps).holds
+    for cited in {h for s in steps for h in s.uses}:
+        kept = tuple(h for h in theorem.hypotheses if h != cited)
+        assert not hypotheses_accounted_for(kept, steps).holds, (name, cited)
+
+
+def test_a_narrowed_hypothesis_fails_the_theorem():
+    # the mutant that survived before: one_hot stated for labels l >= 2 only
+    import dataclasses
+
+    from symkde.model import n
+    from symkde.theorems.gradient import l_index
+
+    theorem = theorems.get("one_hot")
+    narrowed = tuple(sp.Le(2, l_index) if h == sp.Le(1, l_index) else h for h in theorem.hypotheses)
+    assert narrowed != theorem.hypotheses and sp.Le(l_index, n) in narrowed
+    wrong = dataclasses.replace(theorem, hypotheses=narrowed)
+    assert not wrong.verdict_ok(wrong.prove())
+
+
+def test_an_edited_statement_fails_the_theorem():
+    # the mutant that survived before: pi^2/12 -> pi^2*12 inside laplace_log_correction
+    import dataclasses
+
+    theorem = theorems.get("laplace_log_correction")
+    edited = theorem.statement.xreplace({sp.pi**2 / 12: sp.pi**2 * 12})
+    if edited == theorem.statement:  # the statement is written with H(w) = Li2/2 + pi^2/24
+        edited = theorem.statement.xreplace({sp.pi**2 / 24: sp.pi**2 * 24})
+    assert edited != theorem.statement
+    wrong = dataclasses.replace(theorem, statement=edited)
+    assert not wrong.verdict_ok(wrong.prove())

@@ -11,6 +11,18 @@ step (both sides evaluated exactly or at 50 digits at a concrete point) and
 ``Proof.refuted`` is then True.  ``symkde verify`` passes a theorem iff
 ``proof.holds == theorem.expected``.
 
+The claim shown to the reader is tied to what was checked.  :meth:`Theorem.prove` ends every
+proof with two steps of its own:
+
+* *the statement is proved*: every conjunct of ``statement`` must be the claim of a step that
+  holds, or an equality whose two sides a chain of holding steps joins, each link literally
+  (SymPy's structural ``==``) the two sides of one step -- so a proof of something else, or a
+  statement edited after its proof, fails.  A refuted proof concludes nothing and gets no such
+  step.
+* *every hypothesis is accounted for*: each hypothesis must either follow from the
+  assumptions the proof's symbols carry (``sp.ask`` answers True: a hypothesis SymPy
+  actually used) or be cited, in ``Step.uses``, by a step that holds and relies on it.
+
 >>> import sympy as sp
 >>> x = sp.Symbol("x", real=True)
 >>> step = equal("double angle", sp.sin(2 * x), 2 * sp.sin(x) * sp.cos(x))
@@ -22,6 +34,7 @@ False
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,10 +47,16 @@ __all__ = [
     "ProofFailed",
     "Step",
     "Theorem",
+    "citing",
+    "conjuncts",
     "counterexample",
     "equal",
+    "evaluates",
+    "follows",
     "holds_true",
+    "hypotheses_accounted_for",
     "numeric_witness",
+    "statement_proved",
 ]
 
 #: Simplifiers tried in order (cheap first) to bring ``lhs - rhs`` to exactly zero.
@@ -67,6 +86,8 @@ class Step:
     holds: bool
     detail: str = ""
     counterexample: dict[str, Any] | None = None
+    #: hypotheses of the theorem this step relies on (see :func:`citing`)
+    uses: tuple[Any, ...] = ()
 
     def latex(self) -> str:
         """The step as a LaTeX equation."""
@@ -133,13 +154,20 @@ class Theorem:
     reference: str = ""
 
     def prove(self) -> Proof:
-        """Run every step; a step SymPy cannot close makes the proof fail."""
+        """Run every step; a step SymPy cannot close makes the proof fail.
+
+        The proof then gets the two closing steps of the module docstring: the statement is
+        one of the steps that hold, and every hypothesis is implied or cited.
+        """
         start = time.perf_counter()
         proof = Proof()
         for step in self.prover():
             proof.steps.append(step)
             if step.counterexample is not None:
                 proof.counterexample = step.counterexample
+        if not proof.refuted:
+            proof.steps.append(statement_proved(self.statement, proof.steps))
+        proof.steps.append(hypotheses_accounted_for(self.hypotheses, proof.steps))
         proof.seconds = time.perf_counter() - start
         return proof
 
@@ -148,6 +176,133 @@ class Theorem:
         if self.expected:
             return proof.holds
         return proof.refuted
+
+
+def conjuncts(statement: Any) -> tuple[Any, ...]:
+    """The parts of a statement: the arguments of an ``And``, else the statement itself."""
+    return tuple(statement.args) if isinstance(statement, sp.And) else (statement,)
+
+
+def _edges(steps: Iterable[Step]) -> list[tuple[Any, Any]]:
+    """The equalities that steps holding have shown, as pairs of sides."""
+    found = []
+    for step in steps:
+        if not step.holds or isinstance(step.lhs, sp.MatrixBase):
+            continue
+        if step.rhs is sp.true or step.rhs is True:
+            if isinstance(step.lhs, sp.Equality):
+                found.append((step.lhs.lhs, step.lhs.rhs))
+        else:
+            found.append((step.lhs, step.rhs))
+    return found
+
+
+def _chained(claim: Any, steps: list[Step]) -> bool:
+    """Whether ``claim`` is a step that holds, or an equality the holding steps chain up to.
+
+    An ``Eq`` is proved when its two sides are joined by a chain ``lhs = e_1 = ... = rhs`` of
+    steps that hold, each link literally (structural ``==``) the two sides of one step; any
+    other relational must itself be the claim of a step that holds.
+    """
+    if any(s.holds and (s.rhs is sp.true or s.rhs is True) and s.lhs == claim for s in steps):
+        return True
+    if not isinstance(claim, sp.Equality):
+        return False
+    neighbours: dict[Any, list[Any]] = {}
+    for left, right in _edges(steps):
+        neighbours.setdefault(left, []).append(right)
+        neighbours.setdefault(right, []).append(left)
+    seen, frontier = {claim.lhs}, [claim.lhs]
+    while frontier:
+        node = frontier.pop()
+        if node == claim.rhs:
+            return True
+        for other in neighbours.get(node, ()):
+            if other not in seen:
+                seen.add(other)
+                frontier.append(other)
+    return False
+
+
+def statement_proved(statement: Any, steps: Iterable[Step]) -> Step:
+    """Closing step: each conjunct of ``statement`` is proved by the steps that hold.
+
+    A conjunct is proved when it is literally the claim of a step that holds, or, for an
+    equality, when a chain of steps that hold joins its two sides (see :func:`_chained`).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> proved = [equal("double angle", sp.sin(2 * x), 2 * sp.sin(x) * sp.cos(x))]
+    >>> statement_proved(sp.Eq(sp.sin(2 * x), 2 * sp.sin(x) * sp.cos(x)), proved).holds
+    True
+    >>> statement_proved(sp.Eq(sp.sin(2 * x), 2 * sp.sin(x)), proved).holds
+    False
+    >>> chain = [*proved, equal("swap", 2 * sp.sin(x) * sp.cos(x), 2 * sp.cos(x) * sp.sin(x))]
+    >>> statement_proved(sp.Eq(2 * sp.cos(x) * sp.sin(x), sp.sin(2 * x)), chain).holds
+    True
+    """
+    steps = list(steps)
+    missing = [c for c in conjuncts(statement) if not _chained(c, steps)]
+    detail = (
+        "every conjunct is proved by steps that hold"
+        if not missing
+        else "no chain of steps that hold proves " + "; ".join(sp.sstr(c)[:200] for c in missing)
+    )
+    return Step("the steps prove the statement", statement, sp.true, not missing, detail)
+
+
+def _implied(hypothesis: Any) -> bool:
+    """Whether the symbols' own assumptions imply ``hypothesis`` (SymPy's ``ask``)."""
+    if hypothesis is True or hypothesis is sp.true:
+        return True
+    try:
+        return sp.ask(hypothesis) is True
+    except (TypeError, ValueError, NotImplementedError):  # ask cannot read it: not implied
+        return False
+
+
+def hypotheses_accounted_for(hypotheses: Iterable[Any], steps: Iterable[Step]) -> Step:
+    """Closing step: the hypotheses are exactly what the proof assumes.
+
+    Every hypothesis must follow from the symbols' assumptions (``sp.ask``) or be cited by a
+    step that holds; and every hypothesis a step cites must be one of ``hypotheses`` (a proof
+    may not rely on an assumption the theorem does not state).
+
+    >>> x, y = sp.Symbol("x", positive=True), sp.Symbol("y", real=True)
+    >>> hypotheses_accounted_for([sp.Q.positive(x)], []).holds
+    True
+    >>> hypotheses_accounted_for([sp.Lt(y, 1)], []).holds
+    False
+    >>> uses_y = citing(holds_true("y", True), sp.Lt(y, 1))
+    >>> hypotheses_accounted_for([sp.Lt(y, 1)], [uses_y]).holds
+    True
+    >>> hypotheses_accounted_for([], [uses_y]).holds
+    False
+    """
+    hypotheses, steps = tuple(hypotheses), list(steps)
+    cited = [h for s in steps for h in s.uses]
+    held = [h for s in steps if s.holds for h in s.uses]
+    loose = [h for h in hypotheses if not _implied(h) and not any(h == c for c in held)]
+    unstated = [c for c in cited if not any(c == h for h in hypotheses)]
+    problems = []
+    if loose:
+        problems.append("neither implied nor cited: " + "; ".join(sp.sstr(h)[:200] for h in loose))
+    if unstated:
+        problems.append(
+            "cited but not a hypothesis: " + "; ".join(sp.sstr(c)[:200] for c in unstated)
+        )
+    detail = (
+        "; ".join(problems)
+        if problems
+        else "each is implied by the symbols' assumptions or cited by a step that holds"
+    )
+    return Step(
+        "the hypotheses are the proof's", sp.And(*hypotheses), sp.true, not problems, detail
+    )
+
+
+def citing(step: Step, *hypotheses: Any) -> Step:
+    """``step``, recorded as relying on ``hypotheses`` (for :func:`hypotheses_accounted_for`)."""
+    return dataclasses.replace(step, uses=(*step.uses, *hypotheses))
 
 
 def _zero(diff: sp.Expr) -> tuple[bool, str]:
@@ -176,6 +331,54 @@ def equal(description: str, lhs: Any, rhs: Any) -> Step:
         return Step(description, lhs, rhs, ok, detail)
     ok, detail = _zero(sp.sympify(lhs) - sp.sympify(rhs))
     return Step(description, lhs, rhs, ok, detail)
+
+
+def evaluates(
+    description: str,
+    unevaluated: Any,
+    value: Any,
+    evaluate: Callable[[Any], Any] = lambda e: e.doit(),
+) -> Step:
+    """Step ``unevaluated == value``, closed after SymPy evaluates ``unevaluated``.
+
+    The step records ``unevaluated`` itself (an ``Integral``, ``Derivative``, ``Limit`` or
+    ``Sum`` of a theorem's statement), so that :func:`statement_proved` can chain it; only
+    the check runs on ``evaluate(unevaluated)`` (by default SymPy's ``doit``).
+
+    >>> x = sp.Symbol("x", positive=True)
+    >>> step = evaluates("int_0^1 2x dx", sp.Integral(2 * x, (x, 0, 1)), 1)
+    >>> step.holds, step.lhs
+    (True, Integral(2*x, (x, 0, 1)))
+    >>> evaluates("wrong", sp.Integral(2 * x, (x, 0, 1)), 2).holds
+    False
+    """
+    checked = equal(description, evaluate(unevaluated), value)
+    return Step(description, unevaluated, value, checked.holds, f"evaluated: {checked.detail}")
+
+
+def follows(description: str, claim: Any, premises: Iterable[Step]) -> Step:
+    """Step: ``claim`` follows from ``premises`` by the inference named in ``description``.
+
+    The glue of a written proof ("R_i = S_i - g and R_i >= 0, hence g <= S_i"): it holds iff
+    every premise holds.  SymPy checks the premises; the inference itself is stated, not
+    checked, so keep it to one elementary rule and name it.  ``claim`` must be built by the
+    prover, independently of the theorem's ``statement``, for :func:`statement_proved` to
+    mean anything.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> square = holds_true("x**2 >= 0", sp.Ge(x**2, 0))
+    >>> follows("adding 1", sp.Ge(x**2 + 1, 1), [square]).holds
+    True
+    >>> follows("from a failed step", sp.Ge(x, 0), [holds_true("x >= 0?", sp.Ge(x, 0))]).holds
+    False
+    """
+    premises = list(premises)
+    ok = bool(premises) and all(p.holds for p in premises)
+    names = "; ".join(p.description for p in premises)
+    detail = f"from: {names}" if ok else f"a premise does not hold: {names}"
+    if isinstance(claim, sp.Equality):
+        return Step(description, claim.lhs, claim.rhs, ok, detail)
+    return Step(description, claim, sp.true, ok, detail)
 
 
 def holds_true(description: str, claim: Any) -> Step:

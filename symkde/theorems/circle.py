@@ -29,6 +29,7 @@ Walk-through: ``derivations/circle.py``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import partial
 
 import mpmath
 import numpy as np
@@ -59,20 +60,25 @@ from symkde.model import (
 from symkde.theorems._core import (
     Step,
     Theorem,
+    citing,
     counterexample,
     equal,
+    evaluates,
+    follows,
     holds_true,
     numeric_witness,
 )
 from symkde.theorems.gradient import (
     _ONE_HOT_STATEMENT,
     _PARTIAL_STATEMENT,
+    I_IN_RANGE,
     apply_deltas,
     chi,
     collapse,
     concretize,
     derive_bin_gradient,
     derive_integrated_gradient,
+    differentiates,
     equal_after,
     l_index,
     merge_integrals,
@@ -102,6 +108,12 @@ to_left = sp.Symbol("q", positive=True)
 #: An abstract wrapped kernel: positive and ``2 pi``-periodic (hypotheses of the theorems).
 wrapped_kernel: sp.Expr = sp.Function("K_circ", positive=True)(u)
 _PERIODIC = sp.Eq(wrapped_kernel.subs(u, u + TWO_PI), wrapped_kernel)
+#: The arc ``[a, b]``: nonempty, and at most one turn.
+_ORDERED = sp.Lt(a, b)
+_ARC_SHORT = sp.Le(b - a, TWO_PI)
+#: The labels: the labelled point ``l`` is one of the points; the labelled set has mass.
+_L_IN_RANGE = sp.Le(l_index, n)
+_LABELLED_MASS = sp.Gt(sp.Sum(softmax(j) * chi[j], (j, 1, n)), 0)
 
 
 def image_sum(kernel: sp.Expr, arg: sp.Expr = u) -> sp.Sum:
@@ -167,47 +179,135 @@ def _closed_form(name: str) -> sp.Expr:
 
 _LAPLACE_CLOSED = _closed_form("laplace")
 _LAPLACE_STATEMENT = sp.Eq(image_sum(KERNELS["laplace"].density), _LAPLACE_CLOSED)
+#: The hypotheses of the closed form: division with remainder, ``u = r + 2 pi N``, with
+#: ``0 <= r < 2 pi`` (``r >= 0`` is ``reduced``'s own assumption: SymPy makes it ``True``).
+_TURNS = sp.Eq(u, reduced + TWO_PI * turns)
+_REMAINDER_FROM = sp.Ge(reduced, 0)
+_REMAINDER_BELOW = sp.Lt(reduced, TWO_PI)
+
+
+def _floor_is_zero(
+    value: sp.Expr,
+    nonnegative: Sequence[tuple[sp.Basic, sp.Expr]],
+    below: Sequence[tuple[sp.Basic, sp.Expr]],
+    why: str,
+) -> Step:
+    """Step ``floor(value / 2 pi) = 0``, i.e. ``Mod(value, 2 pi) = value``, on ``[0, 2 pi)``.
+
+    SymPy's ``floor`` turns ``floor(y) >= 0`` into ``y >= 0`` and ``floor(y) < 1`` into
+    ``y < 1``; it decides them after the substitutions ``nonnegative`` and ``below`` (applied in
+    order), which write the hypotheses (``value >= 0``, ``value < 2 pi``) as symbols' signs.
+    The only integer in ``[0, 1)`` is 0.
+    """
+    whole_turns = sp.floor(value / TWO_PI)
+    return holds_true(
+        f"floor(({sp.sstr(value)})/(2 pi)) is an integer in [0, 1), so 0: {why}",
+        sp.And(
+            (whole_turns >= 0).subs(nonnegative),
+            (whole_turns < 1).subs(below),
+            sp.Eq(sp.Intersection(sp.S.Integers, sp.Interval.Ropen(0, 1)), sp.FiniteSet(0)),
+        ),
+    )
+
+
+def _without_turns(expr: sp.Expr, value: sp.Expr, floor_step: Step) -> sp.Expr:
+    """``Mod(p, 2 pi) = p - 2 pi floor(p / 2 pi)`` in ``expr`` (SymPy's rewrite); the turns of
+    ``value`` are set to 0 only if ``floor_step`` (:func:`_floor_is_zero`) holds."""
+    written = expr.replace(lambda e: isinstance(e, sp.Mod), lambda e: e.rewrite(sp.floor))
+    return written.subs(sp.floor(value / TWO_PI), 0) if floor_step.holds else written
+
+
+def _laplace_half(series: sp.Sum) -> tuple[sp.Expr, dict[sp.Basic, sp.Expr]]:
+    """A half of the Laplace image sum at ``r`` as its term in ``m >= 0``, and the substitution
+    back to ``r``.  The right half (``k >= 0``) is taken as it is; the left one (``k <= -1``) is
+    reindexed ``k -> -k - 1`` and written with ``q = 2 pi - r > 0`` (``r < 2 pi``)."""
+    ((index, lower, _),) = series.limits
+    if lower == 0:
+        return series.function.subs(index, term_index), {}
+    reindexed = series.change_index(index, -index - 1)
+    term = reindexed.function.subs(index, term_index).subs(reduced, TWO_PI - to_left)
+    return sp.expand(term), {to_left: TWO_PI - reduced}
+
+
+def _sum_laplace_halves(expr: sp.Expr) -> sp.Expr:
+    """Each half of the image sum in ``expr`` summed by SymPy (:func:`geometric_series`) --
+    only when its term is free of ``Abs`` and the series converges -- then cosh and sinh
+    written as exponentials."""
+
+    def summed(series: sp.Sum) -> sp.Expr:
+        term, back = _laplace_half(series)
+        closed, steps = geometric_series(term)
+        if term.has(sp.Abs) or not all(s.holds for s in steps):
+            return series
+        return closed.subs(back)
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), summed).rewrite(sp.exp)
 
 
 def _prove_laplace_closed_form() -> Iterator[Step]:
     kernel = KERNELS["laplace"].density
     total = image_sum(kernel)
-    shifted = total.subs(u, u + TWO_PI * turns).change_index(image, image + turns)
-    yield equal(
-        "periodic: the image sum at u + 2 pi N is the same sum, reindexed k -> k + N",
-        sp.expand(shifted),
-        total,
-    )
-    residue = sp.Mod(u, TWO_PI)
-    yield equal(
-        "the closed form is periodic too: its Mod(u, 2 pi) at u = r + 2 pi N is Mod(r, 2 pi)",
-        residue.subs(u, reduced + TWO_PI * turns),
-        sp.Mod(reduced, TWO_PI),
-    )
     at_r = total.subs(u, reduced)
+    yield citing(
+        evaluates(
+            "u = r + 2 pi N (hypothesis): the image sum at u, reindexed k -> k - N, is the "
+            "image sum at r",
+            total,
+            at_r,
+            lambda e: sp.expand(
+                e.subs(u, reduced + TWO_PI * turns).change_index(image, image + turns)
+            ),
+        ),
+        _TURNS,
+    )
     right = sp.Sum(at_r.function, (image, 0, sp.oo))
-    left = sp.Sum(at_r.function, (image, -sp.oo, -1)).change_index(image, -image - 1)
+    left = sp.Sum(at_r.function, (image, -sp.oo, -1))
+    yield equal("split k >= 0 | k <= -1 (SymPy joins the two ranges back)", at_r, right + left)
     yield holds_true(
-        "split k >= 0 | k <= -1; reindexed, the left sum runs over k -> -k - 1 >= 0",
-        sp.Eq(left.limits[0][1:], (0, sp.oo)),
+        "reindexed k -> -k - 1, the left sum runs over k >= 0",
+        sp.Eq(left.change_index(image, -image - 1).limits[0][1:], (0, sp.oo)),
     )
-    right_term = right.function.subs(image, term_index)
-    left_term = sp.expand(left.function.subs(image, term_index).subs(reduced, TWO_PI - to_left))
-    yield holds_true(
-        "no Abs left: r + 2 pi k >= 0 on the right; r - 2 pi (k + 1) = -(q + 2 pi k) < 0, "
-        "q = 2 pi - r > 0, on the left",
-        sp.And(sp.sympify(not right_term.has(sp.Abs)), sp.sympify(not left_term.has(sp.Abs))),
+    (right_term, _), (left_term, _) = _laplace_half(right), _laplace_half(left)
+    yield citing(
+        holds_true(
+            "no Abs left: r + 2 pi k >= 0 on the right; r - 2 pi (k + 1) = -(q + 2 pi k) < 0, "
+            "q = 2 pi - r > 0 (r < 2 pi), on the left",
+            sp.And(sp.sympify(not right_term.has(sp.Abs)), sp.sympify(not left_term.has(sp.Abs))),
+        ),
+        _REMAINDER_BELOW,
     )
-    right_sum, right_steps = geometric_series(right_term)
-    left_sum, left_steps = geometric_series(left_term)
+    _, right_steps = geometric_series(right_term)
+    _, left_steps = geometric_series(left_term)
     yield from right_steps
     yield from left_steps
-    derived = right_sum + left_sum.subs(to_left, TWO_PI - reduced)
+    residue = sp.Mod(u, TWO_PI)
     stated = _LAPLACE_CLOSED.subs(residue, reduced)
-    yield equal(
-        "the two series add up to cosh((pi - r)/h) / (2 h sinh(pi/h))",
-        derived.rewrite(sp.exp),
-        stated.rewrite(sp.exp),
+    yield citing(
+        equal_after(
+            "SymPy sums the two geometric series: cosh((pi - r)/h) / (2 h sinh(pi/h))",
+            right + left,
+            stated,
+            _sum_laplace_halves,
+        ),
+        _REMAINDER_BELOW,
+    )
+    floor_step = citing(
+        _floor_is_zero(
+            reduced, [], [(reduced, TWO_PI - to_left)], "r >= 0, and r = 2 pi - q, q > 0 (r < 2 pi)"
+        ),
+        _REMAINDER_BELOW,
+    )
+    yield floor_step
+    yield citing(
+        evaluates(
+            "u = r + 2 pi N (hypothesis): SymPy reduces Mod(u, 2 pi) to Mod(r, 2 pi) = "
+            "r - 2 pi floor(r/(2 pi)) = r, so the closed form at u is the one at r",
+            _LAPLACE_CLOSED,
+            stated,
+            lambda e: _without_turns(e.subs(u, reduced + TWO_PI * turns), reduced, floor_step),
+        ),
+        _TURNS,
+        _REMAINDER_BELOW,
     )
     values = {u: sp.Rational(-23, 5), h: sp.Rational(2, 3)}
     yield numeric_witness(
@@ -221,6 +321,30 @@ def _prove_laplace_closed_form() -> Iterator[Step]:
 _CAUCHY_CLOSED = _closed_form("cauchy")
 _CAUCHY_STATEMENT = sp.Eq(image_sum(KERNELS["cauchy"].density), _CAUCHY_CLOSED)
 _frequency = sp.Symbol("m", integer=True, positive=True)
+
+
+def _fourier_term(coefficient: sp.Expr, sign: int) -> sp.Expr:
+    """The ``(m + 1)``-th term of ``sum_{m >= 1} hat K(m) e^{+-imu}``, ``m >= 0``."""
+    return coefficient.subs(_frequency, term_index + 1) * sp.exp(sign * sp.I * (term_index + 1) * u)
+
+
+def _sum_fourier_series(expr: sp.Expr) -> sp.Expr:
+    """Each ``Sum`` over ``m >= 1`` in ``expr`` summed term by term by SymPy
+    (:func:`geometric_series`, only when every part converges), in complex exponentials."""
+
+    def summed(series: sp.Sum) -> sp.Expr:
+        ((index, lower, upper),) = series.limits
+        if (lower, upper) != (1, sp.oo):
+            return series
+        total = sp.Integer(0)
+        for part in sp.Add.make_args(sp.expand(series.function)):
+            closed, steps = geometric_series(part.subs(index, term_index + 1))
+            if not all(s.holds for s in steps):
+                return series
+            total += closed
+        return total
+
+    return sp.expand_complex(expr.replace(lambda e: isinstance(e, sp.Sum), summed).rewrite(sp.exp))
 
 
 def _prove_cauchy_closed_form() -> Iterator[Step]:
@@ -260,19 +384,14 @@ def _prove_cauchy_closed_form() -> Iterator[Step]:
         f"|hat K(m)| <= A (1+|m|)^-2; checked here: u^2 K(u) -> {decay}, "
         f"m^2 hat K(m) -> {coefficient_decay}",
     )
-    series = []
     for sign in (1, -1):
-        term = coefficient.subs(_frequency, term_index + 1) * sp.exp(
-            sign * sp.I * (term_index + 1) * u
-        )
-        summed, steps = geometric_series(term)
+        _, steps = geometric_series(_fourier_term(coefficient, sign))
         yield from steps
-        series.append(summed)
-    derived = (mean + series[0] + series[1]) / TWO_PI
-    yield equal(
-        "the two geometric series give (1 - rho^2) / (2 pi (1 + rho^2 - 2 rho cos u))",
-        sp.expand_complex(derived.rewrite(sp.exp)),
-        sp.expand_complex(_CAUCHY_CLOSED),
+    yield equal_after(
+        "SymPy sums the two geometric series: (1 - rho^2) / (2 pi (1 + rho^2 - 2 rho cos u))",
+        fourier,
+        _CAUCHY_CLOSED,
+        _sum_fourier_series,
     )
     values = {u: sp.Rational(29, 7), h: sp.Rational(3, 4)}
     yield numeric_witness(
@@ -288,8 +407,6 @@ def _prove_cauchy_closed_form() -> Iterator[Step]:
 
 def _positive_periodic_instances() -> Iterator[Step]:
     """The closed-form wrapped kernels satisfy the hypotheses: 2 pi-periodic and positive."""
-    kappa = sp.Symbol("kappa", positive=True)
-    power = sp.Symbol("m", integer=True, nonnegative=True)
     for name in ("laplace", "cauchy", "vonmises"):
         closed = _closed_form(name)
         yield equal(f"{name}: K_circ(u + 2 pi) = K_circ(u)", closed.subs(u, u + TWO_PI), closed)
@@ -302,9 +419,15 @@ def _positive_periodic_instances() -> Iterator[Step]:
         sine_form.rewrite(sp.exp),
     )
     yield holds_true("which is > 0", sp.Gt(sine_form, 0))
+    yield from _bessel_positive("vonmises: ")
+
+
+def _bessel_positive(prefix: str = "") -> Iterator[Step]:
+    """``I0(kappa) = sum_m (kappa/2)^(2m) / m!^2 > 0``: a series of positive terms."""
+    power = sp.Symbol("m", integer=True, nonnegative=True)
     series = sp.Sum((kappa / 2) ** (2 * power) / sp.factorial(power) ** 2, (power, 0, sp.oo))
     yield equal(
-        "vonmises: I0(kappa) = sum (kappa/2)^(2m) / m!^2 (SymPy sums it)",
+        f"{prefix}I0(kappa) = sum (kappa/2)^(2m) / m!^2 (SymPy sums it)",
         series.doit(),
         sp.besseli(0, kappa),
     )
@@ -321,6 +444,44 @@ def _transfer_step() -> Step:
         "the gradient with the wrapped kernel is the line's gradient with K_j = K_circ(t - x_j)",
         circle,
         line,
+    )
+
+
+def _differentiate(expr: sp.Expr) -> sp.Expr:
+    """Every ``Derivative`` in ``expr`` done by SymPy, then :func:`collapse` (sums evaluated,
+    constants pulled out; the index ``i`` of ``z_i`` is one of ``1..n``)."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.Derivative), lambda e: collapse(e.doit(deep=False))
+    )
+
+
+def _periodicity(expr: sp.Expr) -> sp.Expr:
+    """The hypothesis ``K_circ(w + 2 pi) = K_circ(w)`` applied as a rewrite, then collapsed."""
+    w = sp.Wild("w")
+    return collapse(expr.replace(_PERIODIC.lhs.subs(u, w), _PERIODIC.rhs.subs(u, w)))
+
+
+def _on_the_circle() -> Iterator[Step]:
+    """What the hypotheses on K_circ and on the arc [a, b] give: a gradient on the circle."""
+    yield citing(
+        equal_after(
+            "periodic (hypothesis): the bin t + 2 pi, the same point of the circle as t, gives "
+            "the same gradient (general n)",
+            derive_bin_gradient(wrapped_kernel, point=t + TWO_PI),
+            derive_bin_gradient(wrapped_kernel),
+            _periodicity,
+        ),
+        _PERIODIC,
+    )
+    offset = sp.Symbol("s", nonnegative=True)  # t = a + s in the arc
+    slack = sp.Symbol("v", nonnegative=True)  # b - a = 2 pi - v: the hypothesis b - a <= 2 pi
+    yield citing(
+        holds_true(
+            "b - a <= 2 pi (hypothesis): for t = a + s in [a, b), t + 2 pi >= b, so the arc "
+            "[a, b] passes each point of the circle once (the average over it is over an arc)",
+            sp.Ge(a + offset + TWO_PI - b, 0).subs(b, a + TWO_PI - slack),
+        ),
+        _ARC_SHORT,
     )
 
 
@@ -350,16 +511,30 @@ _SCALE_STATEMENT = sp.Eq(
 def _prove_scale() -> Iterator[Step]:
     yield from _positive_periodic_instances()
     yield _transfer_step()
-    yield equal_after(
-        "per bin: K_circ -> c(t) K_circ leaves the derived gradient unchanged (general n)",
-        derive_bin_gradient(scale * wrapped_kernel),
-        derive_bin_gradient(wrapped_kernel),
+    yield from _on_the_circle()
+    scaled = derive_bin_gradient(scale * wrapped_kernel)
+    plain = derive_bin_gradient(wrapped_kernel)
+    yield differentiates(
+        "SymPy differentiates the per-bin loss with K_circ -> c(t) K_circ (general n)",
+        sp.Derivative(bin_loss(scale * wrapped_kernel), z[i]),
+        scaled,
+    )
+    yield differentiates(
+        "and without the scale", sp.Derivative(bin_loss(wrapped_kernel), z[i]), plain
     )
     yield equal_after(
-        "integrated over the arc [a, b]: unchanged",
-        derive_integrated_gradient(scale * wrapped_kernel),
-        derive_integrated_gradient(wrapped_kernel),
-        merge_integrals,
+        "per bin: K_circ -> c(t) K_circ leaves the derived gradient unchanged (general n)",
+        scaled,
+        plain,
+    )
+    yield citing(
+        equal_after(
+            "integrated over the arc [a, b] (a < b): unchanged",
+            derive_integrated_gradient(scale * wrapped_kernel),
+            derive_integrated_gradient(wrapped_kernel),
+            merge_integrals,
+        ),
+        _ORDERED,
     )
     logits = [sp.Rational(1, 3), sp.Rational(-1, 2), 2]
     positions = [sp.Rational(3, 1), sp.Rational(-3, 1), sp.Rational(1, 2)]
@@ -384,14 +559,30 @@ _SUM_STATEMENT = sp.And(
 
 def _prove_sum_zero() -> Iterator[Step]:
     yield _transfer_step()
+    yield from _on_the_circle()
     per_bin = sp.Sum(derive_bin_gradient(wrapped_kernel), (i, 1, n))
+    yield evaluates(
+        "per bin: SymPy differentiates each term of sum_i dL/dz_i",
+        sp.Sum(sp.Derivative(bin_loss(wrapped_kernel), z[i]), (i, 1, n)),
+        per_bin,
+        _differentiate,
+    )
     yield equal_after("per bin: sum_i (S_i - R_i) = 1 - 1 (general n)", per_bin, 0)
     integrated = sum_of_integrals(sp.Sum(derive_integrated_gradient(wrapped_kernel), (i, 1, n)))
-    yield equal_after(
-        "over the arc: sum_i S_i - (1/(b-a)) Integral(sum_i R_i) = 1 - 1",
+    yield evaluates(
+        "over the arc: SymPy differentiates each term, and the sum moves under the integral",
+        sp.Sum(sp.Derivative(loss(wrapped_kernel), z[i]), (i, 1, n)),
         integrated,
-        0,
-        merge_integrals,
+        lambda e: sum_of_integrals(_differentiate(e)),
+    )
+    yield citing(
+        equal_after(
+            "over the arc (a < b): sum_i S_i - (1/(b-a)) Integral(sum_i R_i) = 1 - 1",
+            integrated,
+            0,
+            merge_integrals,
+        ),
+        _ORDERED,
     )
     yield numeric_witness(
         "wrapped Cauchy, n = 3, bin t = 3: the per-bin gradients sum to 0 at 50 digits",
@@ -430,30 +621,65 @@ def _wrapped_boxcar_at(offset: sp.Expr, bandwidth: sp.Expr) -> tuple[sp.Expr, St
     return near, far
 
 
+def _label_loss(one_hot: bool) -> sp.Expr:
+    """The per-bin loss with ``K_circ(t - x_j) = c delta_jl`` (one-hot) or ``c 1[j in M]``."""
+    height = sp.Symbol("c", positive=True)
+    if one_hot:
+        return substitute_indexed(bin_loss(), K, lambda m: height * sp.KroneckerDelta(m, l_index))
+    return substitute_indexed(bin_loss(), K, lambda m: height * chi[m])
+
+
 def _prove_labels(one_hot: bool) -> Iterator[Step]:
     yield _transfer_step()
     height = sp.Symbol("c", positive=True)
+    stated_loss = sp.Derivative(_label_loss(one_hot), z[i])
     if one_hot:
         claim = _ONE_HOT_STATEMENT.rhs
+        yield citing(
+            equal_after(
+                "SymPy differentiates the loss with K_circ(t - x_j) = c delta_jl; the sum over "
+                "j collapses to its term j = l (1 <= l <= n): S_i - delta_il (general n)",
+                stated_loss,
+                claim,
+                lambda e: apply_deltas(collapse(_differentiate(e), l_index)),
+            ),
+            _L_IN_RANGE,
+            I_IN_RANGE,
+        )
         at_bin = collapse(
             substitute_indexed(
                 derive_bin_gradient(), K, lambda m: height * sp.KroneckerDelta(m, l_index)
             ),
             l_index,
         )
-        yield equal_after(
-            "K_circ(t - x_j) = c delta_jl at the bin: S_i - delta_il (general n)",
-            at_bin,
-            claim,
-            apply_deltas,
+        yield citing(
+            equal_after(
+                "the line's gradient with K_j = c delta_jl (1 <= l <= n): S_i - delta_il, the same",
+                at_bin,
+                claim,
+                apply_deltas,
+            ),
+            _L_IN_RANGE,
         )
     else:
         claim = _PARTIAL_STATEMENT.rhs
         at_bin = substitute_indexed(derive_bin_gradient(), K, lambda m: height * chi[m])
-        yield equal_after(
-            "K_circ(t - x_j) = c 1[j in M] at the bin: the CC gradient (general n)",
-            at_bin,
-            claim,
+        yield citing(
+            differentiates(
+                "SymPy differentiates -log(c sum_j S_j chi_j), finite as sum_j S_j chi_j > 0 "
+                "(hypothesis) (general n)",
+                stated_loss,
+                at_bin,
+            ),
+            _LABELLED_MASS,
+        )
+        yield citing(
+            equal_after(
+                "K_circ(t - x_j) = c 1[j in M] at the bin: the CC gradient (general n)",
+                at_bin,
+                claim,
+            ),
+            _LABELLED_MASS,
         )
     # A wrapped boxcar of half-width 1/2 at the bin t = 3 covers x = 2.8 directly and x = -3
     # across pi (3 - (-3) = 6 = 2 pi - 0.28...): K_circ = (1/(2h)) 1[j in M].
@@ -504,18 +730,58 @@ def wrapped_laplace_of_distance(dist: sp.Expr = distance) -> sp.Expr:
 
 
 _RATIO = sp.cosh((sp.pi - distance + move) / h) / sp.cosh((sp.pi - distance) / h)
+
+
+def _before(m: sp.Expr) -> sp.Expr:
+    """Kernel value of point ``m`` at circular distance ``r_m`` from the bin."""
+    return wrapped_laplace_of_distance(distances[m])
+
+
+def _after(m: sp.Expr) -> sp.Expr:
+    """Kernel value of point ``m`` moved by ``d`` toward the bin."""
+    return wrapped_laplace_of_distance(distances[m] - move)
+
+
 _CONTRACTION_STATEMENT = sp.Eq(
-    sp.Derivative(
-        substitute_indexed(
-            bin_loss(), K, lambda m: wrapped_laplace_of_distance(distances[m] - move)
-        ),
-        z[i],
-    ),
-    sp.Derivative(
-        substitute_indexed(bin_loss(), K, lambda m: wrapped_laplace_of_distance(distances[m])),
-        z[i],
-    ),
+    sp.Derivative(substitute_indexed(bin_loss(), K, _after), z[i]),
+    sp.Derivative(substitute_indexed(bin_loss(), K, _before), z[i]),
 )
+#: Hypotheses of the contraction: the move does not carry a point past the bin, and the
+#: distances are circular distances (at most pi; the bound allows a largest one, r_max).
+_MOVE_SHORT = sp.Le(move, distances[j])
+_WITHIN_HALF = sp.Le(distances[j], sp.pi)
+_WITHIN_LARGEST = sp.Le(distances[j], largest)
+_LARGEST_WITHIN_HALF = sp.Le(largest, sp.pi)
+
+
+def _distance_steps(
+    below: Sequence[tuple[sp.Basic, sp.Expr]], source: str, *uses: sp.Basic
+) -> Iterator[Step]:
+    """The statement's kernel values are the wrapped Laplace kernel at the points.
+
+    The closed form at offset ``u`` in ``[0, 2 pi)`` is ``wrapped_laplace_of_distance(u)``
+    (``Mod(u, 2 pi) = u``): for ``u = r_j`` and for ``u = r_j - d``, which is ``>= 0`` as
+    ``d <= r_j``; ``below`` writes ``r_j < 2 pi`` (from ``source``, hypotheses) as signs.
+    """
+    excess = sp.Symbol("e", nonnegative=True)  # r_j = d + e: the hypothesis d <= r_j
+    for value, nonnegative, why in (
+        (distances[j], [], "r_j > 0"),
+        (distances[j] - move, [(distances[j], move + excess)], "r_j - d = e >= 0 (d <= r_j)"),
+    ):
+        floor_step = citing(
+            _floor_is_zero(value, nonnegative, below, f"{why}, and r_j < 2 pi ({source})"), *uses
+        )
+        yield floor_step
+        yield citing(
+            evaluates(
+                f"so the wrapped Laplace kernel at offset {sp.sstr(value)} is "
+                f"wrapped_laplace_of_distance({sp.sstr(value)}), the value in the statement",
+                _LAPLACE_CLOSED.subs(u, value),
+                wrapped_laplace_of_distance(value),
+                partial(_without_turns, value=value, floor_step=floor_step),
+            ),
+            *uses,
+        )
 
 
 def _ratio_steps() -> Iterator[Step]:
@@ -545,10 +811,29 @@ def _ratio_steps() -> Iterator[Step]:
 
 
 def _prove_contraction() -> Iterator[Step]:
+    slack = sp.Symbol("f", nonnegative=True)  # r_j = pi - f: the hypothesis r_j <= pi
+    yield from _distance_steps(
+        [(distances[j], sp.pi - slack)], "r_j <= pi", _MOVE_SHORT, _WITHIN_HALF
+    )
     yield from _ratio_steps()
     logits = [sp.Integer(0), sp.Integer(0)]
-    before = _distance_gradient(logits, [1, 3], 1)
-    after = _distance_gradient(logits, [0, 2], 1)
+    dists, step = [sp.Integer(1), sp.Integer(3)], sp.Integer(1)
+    yield citing(
+        holds_true(
+            "the configuration below satisfies the hypotheses: d = 1 <= r_j <= pi for r_j = 1, 3",
+            sp.And(
+                *[
+                    hypothesis.subs({move: step, distances[j]: r})
+                    for r in dists
+                    for hypothesis in (_MOVE_SHORT, _WITHIN_HALF)
+                ]
+            ),
+        ),
+        _MOVE_SHORT,
+        _WITHIN_HALF,
+    )
+    before = _distance_gradient(logits, dists, 1)
+    after = _distance_gradient(logits, [r - step for r in dists], 1)
     yield counterexample(
         "h = 1, z = (0, 0), distances (1, 3) moved by d = 1 to (0, 2): dL/dz_1 changes",
         after[0],
@@ -570,43 +855,44 @@ def _distance_gradient(
 #: ``eps(r)``: how far a point's contraction factor falls short of the line's ``exp(d/h)``.
 _EPS = (1 - sp.exp(-2 * move / h)) / (1 + sp.exp(2 * (sp.pi - distance) / h))
 _ETA = _EPS.subs(distance, largest)
+#: ``R_i`` before the move.  The statement used to write ``responsibility(i)``, whose kernel
+#: values ``K_j`` were left abstract; they are the kernel values before the move, so the same
+#: claim is written with ``K_j = wrapped_laplace_of_distance(r_j)`` put in (no change of meaning).
+_RESPONSIBILITY_BEFORE = substitute_indexed(responsibility(i), K, _before)
+_BOUND = sp.exp(-2 * (sp.pi - largest) / h)
 _BOUND_STATEMENT = sp.And(
     sp.Le(
         sp.Abs(_CONTRACTION_STATEMENT.lhs - _CONTRACTION_STATEMENT.rhs),
-        responsibility(i) * _ETA / (1 - _ETA),
+        _RESPONSIBILITY_BEFORE * _ETA / (1 - _ETA),
     ),
-    sp.Lt(_ETA, sp.exp(-2 * (sp.pi - largest) / h)),
+    sp.Lt(_ETA, _BOUND),
 )
 
 
-def _prove_bound() -> Iterator[Step]:
-    yield equal(
-        "K(r - d)/K(r) = exp(d/h) (1 - eps(r)), eps(r) = (1 - e^{-2d/h}) / (1 + e^{2(pi-r)/h})",
-        _RATIO.rewrite(sp.exp),
-        (sp.exp(move / h) * (1 - _EPS)).rewrite(sp.exp),
-    )
-    eps_sinh = 2 * sp.exp(-move / h) * sp.sinh(move / h) / (1 + sp.exp(2 * (sp.pi - distance) / h))
-    yield equal(
-        "eps(r) = 2 e^{-d/h} sinh(d/h) / (1 + e^{2(pi-r)/h})", _EPS, eps_sinh.rewrite(sp.exp)
-    )
-    yield holds_true("so eps(r) > 0", sp.Gt(eps_sinh, 0))
-    slope = sp.simplify(eps_sinh.diff(distance))
-    yield holds_true("d eps/dr > 0: eps(r_j) <= eps(r_max) = eta for every point", sp.Gt(slope, 0))
-    gap = sp.exp(-2 * (sp.pi - largest) / h) - _ETA
-    stated_gap = (sp.exp(-2 * (sp.pi - largest) / h) + sp.exp(-2 * move / h)) / (
-        1 + sp.exp(2 * (sp.pi - largest) / h)
-    )
-    yield equal(
-        "e^{-2(pi - r_max)/h} - eta = (e^{-2(pi - r_max)/h} + e^{-2d/h}) / (1 + e^{2(pi-r_max)/h})",
-        gap,
-        stated_gap,
-    )
-    yield holds_true("> 0: eta < exp(-2 (pi - r_max)/h)", sp.Gt(stated_gap, 0))
-    # General n: each K_j is multiplied by exp(d/h) (1 - eps_j).
-    eps = sp.IndexedBase("epsilon", nonnegative=True)
-    moved = substitute_indexed(
-        responsibility(i), K, lambda m: K[m] * sp.exp(move / h) * (1 - eps[m])
-    )
+def _by_ratio(expr: sp.Expr, ratio_step: Step) -> sp.Expr:
+    """``cosh((pi - r_m + d)/h) = cosh((pi - r_m)/h) exp(d/h) (1 - eps(r_m))`` in ``expr``, the
+    identity ``ratio_step`` shows (``K(r - d)/K(r) = exp(d/h)(1 - eps(r))``) -- applied only if
+    that step holds."""
+    if not ratio_step.holds:
+        return expr
+
+    def moved_value(value: sp.Expr) -> sp.Expr:
+        for arg in (value.args[0], -value.args[0]):
+            point = sp.expand(sp.pi + move - arg * h)  # arg = (pi - point + d)/h
+            if not point.has(move) and point.has(distances):
+                return (
+                    sp.cosh((sp.pi - point) / h)
+                    * sp.exp(move / h)
+                    * (1 - _EPS.subs(distance, point))
+                )
+        return value
+
+    return expr.replace(lambda e: isinstance(e, sp.cosh), moved_value)
+
+
+def _quotient_bounds(eps: sp.IndexedBase, moved: sp.Expr) -> Iterator[Step]:
+    """``q = R_i'/R_i`` lies in ``[1 - eta, 1/(1 - eta)]`` when every ``eps_j`` is in
+    ``[0, eta]``, ``eta < 1`` (general n)."""
     share = sp.Sum(responsibility(j) * (1 - eps[j]), (j, 1, n))
     yield equal_after(
         "R_i' = R_i (1 - eps_i) / sum_j R_j (1 - eps_j) (general n)",
@@ -655,12 +941,105 @@ def _prove_bound() -> Iterator[Step]:
         "so 1 - eta <= q <= 1/(1 - eta), |q - 1| <= max(eta, eta/(1-eta)) = eta/(1 - eta)",
         sp.Ge((eta / (1 - eta) - eta).subs(unit), 0),
     )
+
+
+def _prove_bound() -> Iterator[Step]:
+    short, room = sp.symbols("f g", nonnegative=True)  # r_j = r_max - f, r_max = pi - g
+    yield from _distance_steps(
+        [(distances[j], largest - short), (largest, sp.pi - room)],
+        "r_j <= r_max <= pi",
+        _MOVE_SHORT,
+        _WITHIN_LARGEST,
+        _LARGEST_WITHIN_HALF,
+    )
+    ratio_step = equal(
+        "K(r - d)/K(r) = exp(d/h) (1 - eps(r)), eps(r) = (1 - e^{-2d/h}) / (1 + e^{2(pi-r)/h})",
+        _RATIO.rewrite(sp.exp),
+        (sp.exp(move / h) * (1 - _EPS)).rewrite(sp.exp),
+    )
+    yield ratio_step
+    eps_sinh = 2 * sp.exp(-move / h) * sp.sinh(move / h) / (1 + sp.exp(2 * (sp.pi - distance) / h))
+    sinh_step = equal(
+        "eps(r) = 2 e^{-d/h} sinh(d/h) / (1 + e^{2(pi-r)/h})", _EPS, eps_sinh.rewrite(sp.exp)
+    )
+    positive_step = holds_true("so eps(r) > 0", sp.Gt(eps_sinh, 0))
+    yield from (sinh_step, positive_step)
+    slope = sp.simplify(eps_sinh.diff(distance))
+    monotone_step = citing(
+        holds_true(
+            "d eps/dr > 0: eps(r_j) <= eps(r_max) = eta for every point (r_j <= r_max)",
+            sp.Gt(slope, 0),
+        ),
+        _WITHIN_LARGEST,
+    )
+    yield monotone_step
+    eta_value = _EPS.subs(distance, largest)
+    bound = sp.exp(-2 * (sp.pi - largest) / h)
+    stated_gap = (sp.exp(-2 * (sp.pi - largest) / h) + sp.exp(-2 * move / h)) / (
+        1 + sp.exp(2 * (sp.pi - largest) / h)
+    )
+    gap_steps = [
+        equal(
+            "e^{-2(pi - r_max)/h} - eta = (e^{-2(pi - r_max)/h} + e^{-2d/h}) / "
+            "(1 + e^{2(pi-r_max)/h})",
+            bound - eta_value,
+            stated_gap,
+        ),
+        holds_true("> 0", sp.Gt(stated_gap, 0)),
+    ]
+    yield from gap_steps
+    yield follows(
+        "a positive difference: eta < exp(-2 (pi - r_max)/h)", sp.Lt(eta_value, bound), gap_steps
+    )
+    # General n: each K_j is multiplied by exp(d/h) (1 - eps_j).
+    eps = sp.IndexedBase("epsilon", nonnegative=True)
+    moved = substitute_indexed(
+        responsibility(i), K, lambda m: K[m] * sp.exp(move / h) * (1 - eps[m])
+    )
+    bounds = list(_quotient_bounds(eps, moved))
+    yield from bounds
     plain = derive_bin_gradient()
     after = substitute_indexed(plain, K, lambda m: K[m] * sp.exp(move / h) * (1 - eps[m]))
     yield equal_after(
-        "g_i' - g_i = R_i - R_i' = R_i (1 - q): |g_i' - g_i| <= R_i eta / (1 - eta)",
+        "g_i' - g_i = R_i - R_i' = R_i (1 - q) (general n, any K_j > 0 and eps_j)",
         after - plain,
         responsibility(i) - moved,
+    )
+
+    def at_the_points(expr: sp.Expr) -> sp.Expr:  # K_j = K(r_j), eps_j = eps(r_j)
+        values = substitute_indexed(expr, K, _before)
+        return substitute_indexed(values, eps, lambda m: _EPS.subs(distance, distances[m]))
+
+    gradient_before, gradient_after = at_the_points(plain), at_the_points(after)
+    links = [
+        differentiates(
+            "SymPy differentiates the loss before the move: g_i at K_j = K(r_j) (general n)",
+            sp.Derivative(substitute_indexed(bin_loss(), K, _before), z[i]),
+            gradient_before,
+        ),
+        differentiates(
+            "and after it; K(r_j - d) = K(r_j) exp(d/h) (1 - eps(r_j)) (the first step): g_i' at "
+            "K_j = K(r_j), eps_j = eps(r_j) (general n)",
+            sp.Derivative(substitute_indexed(bin_loss(), K, _after), z[i]),
+            gradient_after,
+            lambda e: _by_ratio(_differentiate(e), ratio_step),
+        ),
+        equal_after(
+            "there, g_i' - g_i = R_i - R_i' (general n)",
+            gradient_after - gradient_before,
+            at_the_points(responsibility(i) - moved),
+        ),
+        holds_true("R_i >= 0 (every K(r_j) > 0)", sp.Ge(_RESPONSIBILITY_BEFORE, 0)),
+    ]
+    yield from links
+    yield follows(
+        "g_i' - g_i = R_i (1 - q) with R_i >= 0 and |1 - q| <= eta/(1 - eta) (eps_j = eps(r_j) in "
+        "(0, eta]): |g_i' - g_i| <= R_i eta / (1 - eta)",
+        sp.Le(
+            sp.Abs(links[1].lhs - links[0].lhs),
+            _RESPONSIBILITY_BEFORE * eta_value / (1 - eta_value),
+        ),
+        [ratio_step, sinh_step, positive_step, monotone_step, *gap_steps, *bounds, *links],
     )
     yield from _bound_witnesses()
 
@@ -729,19 +1108,33 @@ def _far_gradient(at: sp.Expr = far) -> sp.Matrix:
     return _indicator_gradient(values, symbols_for("z", 3, real=True))
 
 
+#: Periodicity in ``D`` is stated per component with an unevaluated ``Subs``: written as
+#: ``Eq(g(D + 2 pi), g(D))`` SymPy reduces ``cos(D + 2 pi + o)`` at once and the conjunct
+#: became ``True`` before any step ran; ``Subs(g, D, D + 2 pi)`` is that same ``g(D + 2 pi)``.
 _NO_FAR_STATEMENT = sp.And(
     sp.Le(_VONMISES.subs(u, sp.pi), _VONMISES),
-    sp.Eq(_far_gradient(far + TWO_PI), _far_gradient(far)),
+    *[sp.Eq(sp.Subs(g, far, far + TWO_PI), g) for g in _far_gradient(far)],
 )
 
 
 def _prove_no_far_field() -> Iterator[Step]:
     yield equal("von Mises is 2 pi-periodic", _VONMISES.subs(u, u + TWO_PI), _VONMISES)
-    low = sp.expand_log(sp.log(_VONMISES / _VONMISES.subs(u, sp.pi)), force=True)
-    yield equal("log K(u)/K(pi) = 2 kappa cos(u/2)^2", low, 2 * kappa * sp.cos(u / 2) ** 2)
-    yield holds_true(
-        ">= 0: K(u) >= K(pi) = its value at the largest distance",
-        sp.Ge(2 * kappa * sp.cos(u / 2) ** 2, 0),
+    at_pi = _VONMISES.subs(u, sp.pi)
+    low = sp.expand_log(sp.log(_VONMISES / at_pi), force=True)
+    lowest = [
+        equal("log K(u)/K(pi) = 2 kappa cos(u/2)^2", low, 2 * kappa * sp.cos(u / 2) ** 2),
+        holds_true(">= 0", sp.Ge(2 * kappa * sp.cos(u / 2) ** 2, 0)),
+        *_bessel_positive(),
+        holds_true(
+            "so K(pi) = exp(-kappa) / (2 pi I0(kappa)) > 0 (any I0 > 0)",
+            sp.Gt(at_pi.subs(sp.besseli(0, kappa), sp.Symbol("I0", positive=True)), 0),
+        ),
+    ]
+    yield from lowest
+    yield follows(
+        "log is increasing and K(pi) > 0: K(u) >= K(pi), its value at the largest distance",
+        sp.Le(at_pi, _VONMISES),
+        lowest,
     )
     high = sp.expand_log(sp.log(_VONMISES / _VONMISES.subs(u, 0)), force=True)
     yield equal("log K(u)/K(0) = -2 kappa sin(u/2)^2", high, -2 * kappa * sp.sin(u / 2) ** 2)
@@ -750,11 +1143,13 @@ def _prove_no_far_field() -> Iterator[Step]:
         sp.Le(-2 * kappa * sp.sin(u / 2) ** 2, 0),
     )
     gradient = _far_gradient()
-    yield equal(
-        "points at D + o_j from the bin: the gradient is 2 pi-periodic in D",
-        _far_gradient(far + TWO_PI),
-        gradient,
-    )
+    for m, g in enumerate(gradient, 1):
+        yield evaluates(
+            f"points at D + o_j from the bin: dL/dz_{m} at D + 2 pi is dL/dz_{m} at D (SymPy "
+            "substitutes; cos is 2 pi-periodic)",
+            sp.Subs(g, far, far + TWO_PI),
+            g,
+        )
     at_zero = sp.N(
         gradient[0].subs({kappa: 1, **{s: 0 for s in symbols_for("z", 3, real=True)}}), 30
     )
@@ -814,15 +1209,17 @@ def _prove_concentration() -> Iterator[Step]:
         sp.Matrix([sp.exp(-kappa * g) for g in gaps]),
     )
     gradient = _gap_gradient()
-    strong = gradient.applyfunc(lambda e: sp.limit(e, kappa, sp.oo))
-    yield equal(
-        "sympy.limit kappa -> oo (any gaps g_j > 0): S_i - delta_i1, the cross-entropy of the "
-        "nearest point",
-        strong,
-        _one_hot_rhs,
-    )
-    weak = gradient.applyfunc(lambda e: sp.limit(e, kappa, 0))
-    yield equal("sympy.limit kappa -> 0: 0, every R_i -> S_i", weak, sp.zeros(3, 1))
+    for m, (g, value) in enumerate(zip(gradient, _one_hot_rhs, strict=True), 1):
+        yield evaluates(
+            f"sympy.limit of dL/dz_{m} as kappa -> oo (any gaps g_j > 0): S_{m} - delta_{m}1, "
+            "the cross-entropy of the nearest point",
+            sp.Limit(g, kappa, sp.oo),
+            value,
+        )
+    for m, g in enumerate(gradient, 1):
+        yield evaluates(
+            f"sympy.limit of dL/dz_{m} as kappa -> 0: 0, every R_i -> S_i", sp.Limit(g, kappa, 0), 0
+        )
     point = {_logits3[0]: sp.Rational(2, 3), _logits3[1]: sp.Rational(-1, 4), _logits3[2]: 1}
     weights = sp.Matrix([1, 10, 100]).T
     yield numeric_witness(
@@ -842,19 +1239,14 @@ def _prove_concentration() -> Iterator[Step]:
 # --------------------------------------------------------------------------- registry
 
 
-_CIRCLE_HYPOTHESES = (sp.Q.positive(wrapped_kernel), _PERIODIC, sp.Lt(a, b), sp.Le(b - a, TWO_PI))
+_CIRCLE_HYPOTHESES = (sp.Q.positive(wrapped_kernel), _PERIODIC, _ORDERED, _ARC_SHORT)
 
 THEOREMS: list[Theorem] = [
     Theorem(
         name="circle_wrapped_laplace_closed_form",
         title="wrapped Laplace: sum_k K(u + 2 pi k) = cosh((pi - r)/h) / (2 h sinh(pi/h))",
         statement=_LAPLACE_STATEMENT,
-        hypotheses=(
-            sp.Q.positive(h),
-            sp.Eq(u, reduced + TWO_PI * turns),
-            sp.Ge(reduced, 0),
-            sp.Lt(reduced, TWO_PI),
-        ),
+        hypotheses=(sp.Q.positive(h), _TURNS, _REMAINDER_FROM, _REMAINDER_BELOW),
         prover=_prove_laplace_closed_form,
         explanation=(
             "Write u = r + 2 pi N with 0 <= r < 2 pi (division with remainder: this is a "
@@ -884,7 +1276,7 @@ THEOREMS: list[Theorem] = [
         name="circle_scale_invariance",
         title="circle: K_circ -> c(t) K_circ leaves the gradient unchanged",
         statement=_SCALE_STATEMENT,
-        hypotheses=(*_CIRCLE_HYPOTHESES, sp.Q.positive(scale)),
+        hypotheses=(*_CIRCLE_HYPOTHESES, sp.Q.positive(scale), sp.Le(1, i), sp.Le(i, n)),
         prover=_prove_scale,
         explanation=(
             "The gradient with a wrapped kernel is the line's gradient with K_j = "
@@ -905,21 +1297,13 @@ THEOREMS: list[Theorem] = [
     Theorem(
         name="circle_one_hot",
         title="circle: K_circ(t - x_j) = c delta_jl gives the cross-entropy gradient",
-        statement=sp.Eq(
-            sp.Derivative(
-                substitute_indexed(
-                    bin_loss(),
-                    K,
-                    lambda m: sp.Symbol("c", positive=True) * sp.KroneckerDelta(m, l_index),
-                ),
-                z[i],
-            ),
-            _ONE_HOT_STATEMENT.rhs,
-        ),
+        statement=sp.Eq(sp.Derivative(_label_loss(one_hot=True), z[i]), _ONE_HOT_STATEMENT.rhs),
         hypotheses=(
             sp.Q.positive(sp.Symbol("c", positive=True)),
             sp.Le(1, l_index),
-            sp.Le(l_index, n),
+            _L_IN_RANGE,
+            sp.Le(1, i),
+            sp.Le(i, n),
         ),
         prover=lambda: _prove_labels(one_hot=True),
         explanation=(
@@ -931,14 +1315,8 @@ THEOREMS: list[Theorem] = [
     Theorem(
         name="circle_partial_labels",
         title="circle: K_circ(t - x_j) = c 1[j in M] gives the partial-label (CC) gradient",
-        statement=sp.Eq(
-            sp.Derivative(
-                substitute_indexed(bin_loss(), K, lambda m: sp.Symbol("c", positive=True) * chi[m]),
-                z[i],
-            ),
-            _PARTIAL_STATEMENT.rhs,
-        ),
-        hypotheses=(sp.Q.nonnegative(chi[j]), sp.Gt(sp.Sum(softmax(j) * chi[j], (j, 1, n)), 0)),
+        statement=sp.Eq(sp.Derivative(_label_loss(one_hot=False), z[i]), _PARTIAL_STATEMENT.rhs),
+        hypotheses=(sp.Q.nonnegative(chi[j]), _LABELLED_MASS, sp.Le(1, i), sp.Le(i, n)),
         prover=lambda: _prove_labels(one_hot=False),
         explanation=(
             "A wrapped boxcar covering the points of M at a bin gives -log sum_{j in M} S_j."
@@ -949,7 +1327,7 @@ THEOREMS: list[Theorem] = [
         name="circle_laplace_contraction",
         title="claim: moving every point toward the bin by d keeps the gradient on the circle",
         statement=_CONTRACTION_STATEMENT,
-        hypotheses=(sp.Q.positive(move), sp.Le(move, distances[j]), sp.Le(distances[j], sp.pi)),
+        hypotheses=(sp.Q.positive(move), _MOVE_SHORT, _WITHIN_HALF),
         prover=_prove_contraction,
         expected=False,
         explanation=(
@@ -965,9 +1343,11 @@ THEOREMS: list[Theorem] = [
         statement=_BOUND_STATEMENT,
         hypotheses=(
             sp.Q.positive(move),
-            sp.Le(move, distances[j]),
-            sp.Le(distances[j], largest),
-            sp.Le(largest, sp.pi),
+            _MOVE_SHORT,
+            _WITHIN_LARGEST,
+            _LARGEST_WITHIN_HALF,
+            sp.Le(1, i),
+            sp.Le(i, n),
         ),
         prover=_prove_bound,
         explanation=(

@@ -12,18 +12,31 @@ Notation: ``s = (t - lo)/h`` on a segment of length ``d`` (in bandwidths), ``lB`
 log-masses of the points left and right (Laplace); ``s* = (lB - lA + d)/2`` where the two
 exponentials cross; ``P0 = e^{l0}``, ``P1 = e^{l1}`` the end values of a linear density.
 
+Two statements name a quantity by a placeholder symbol (``2h p``; ``P_log(d^2, T)``,
+``R_log``, ``M_11``).  Each is defined once here (:func:`_segment_density_meaning`,
+:func:`_short_segment_meaning`), and the proof checks the statement with the definitions
+substituted.
+
 >>> [t.name for t in THEOREMS][:2]
 ['laplace_segment_density', 'laplace_log_segment']
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import sympy as sp
 
 from symkde.kernels import KERNELS, h, u
-from symkde.theorems._core import Step, Theorem, equal, holds_true, numeric_witness
+from symkde.theorems._core import (
+    Step,
+    Theorem,
+    citing,
+    equal,
+    evaluates,
+    holds_true,
+    numeric_witness,
+)
 
 __all__ = [
     "SHORT_SEGMENT",
@@ -88,22 +101,118 @@ def antiderivatives() -> dict[str, tuple[sp.Expr, tuple[sp.Symbol, ...]]]:
     }
 
 
-def _derivative_steps(name: str, integrand: sp.Expr, via_exp: bool = False) -> Iterator[Step]:
-    expr, _ = antiderivatives()[name]
-    # expand_func: polylog(1, z) -> -log(1 - z), the derivative of Li2 in elementary form.
-    derivative = sp.expand_func(sp.diff(expr, s))
-    if via_exp:
-        # Both sides real: equal exponentials mean equal values (exp is injective on R).
-        yield equal(
-            f"d/ds of the {name} antiderivative, exponentiated, is the exponentiated integrand",
-            sp.expand(sp.powsimp(sp.expand(sp.exp(derivative)), force=True)),
-            sp.expand(sp.exp(integrand)),
-        )
+def _differentiated(e: sp.Basic) -> sp.Basic:
+    """``e.doit()``, then ``expand_func``: ``polylog(1, z) -> -log(1 - z)``, the derivative of
+    Li2 in elementary form."""
+    return sp.expand_func(e.doit())
+
+
+def _logs_combined(
+    description: str,
+    unevaluated: sp.Expr,
+    value: sp.Expr,
+    evaluate: Callable[[sp.Basic], sp.Basic] = lambda e: e,
+) -> Step:
+    """Step ``unevaluated == value``, closed once ``logcombine`` merges the logarithms of the
+    difference ``evaluate(unevaluated) - value`` into one.
+
+    Without ``force``, ``logcombine`` merges ``log a + log b`` only when SymPy knows ``a, b >
+    0``, so the combined difference equals the difference; the step records ``unevaluated``
+    and ``value`` themselves (as :func:`evaluates` does), so that a statement can chain them.
+    """
+    checked = equal(description, sp.logcombine(sp.sympify(evaluate(unevaluated)) - value), 0)
+    return Step(description, unevaluated, value, checked.holds, f"logs combined: {checked.detail}")
+
+
+def _by_definition(
+    description: str,
+    claim: sp.Basic,
+    meaning: Mapping[sp.Basic, sp.Expr],
+    evaluate: Callable[[sp.Basic], sp.Basic] | None = None,
+) -> Step:
+    """Step for ``claim``, part of a statement written with placeholder symbols.
+
+    SymPy checks ``claim`` with every symbol of ``meaning`` replaced by its definition
+    (``xreplace``): for an ``Eq`` the two sides with :func:`equal` (or, given ``evaluate``, an
+    equivalence-preserving evaluation, ``evaluate(lhs - rhs)`` against 0), any other
+    relational must evaluate to True.  The step records ``claim`` as written, so that the
+    statement's closing step can match it.
+    """
+    if isinstance(claim, sp.Equality):
+        lhs, rhs = claim.lhs.xreplace(meaning), claim.rhs.xreplace(meaning)
+        if evaluate is None:
+            checked = equal(description, lhs, rhs)
+        else:
+            checked = equal(description, evaluate(lhs - rhs), 0)
+        lhs, rhs = claim.lhs, claim.rhs
     else:
-        yield equal(f"d/ds of the {name} antiderivative is the integrand", derivative, integrand)
+        checked = holds_true(description, claim.xreplace(meaning))
+        lhs, rhs = claim, sp.true
+    return Step(description, lhs, rhs, checked.holds, f"definitions substituted: {checked.detail}")
+
+
+def _statement(name: str) -> sp.Basic:
+    """The statement of this module's theorem ``name`` (for a step that checks it as written)."""
+    return next(t.statement for t in THEOREMS if t.name == name)
+
+
+def _derivative_steps(name: str, integrand: sp.Expr, combine_logs: bool = False) -> Iterator[Step]:
+    """``Derivative(F, s) = integrand`` for the antiderivative ``F`` called ``name``."""
+    expr, _ = antiderivatives()[name]
+    description = f"d/ds of the {name} antiderivative is the integrand"
+    if combine_logs:
+        # log of a sum of exponentials: the difference closes once its logs are one log
+        yield _logs_combined(description, sp.Derivative(expr, s), integrand, _differentiated)
+    else:
+        yield evaluates(description, sp.Derivative(expr, s), integrand, _differentiated)
 
 
 # --- Laplace --------------------------------------------------------------------------------
+
+
+#: Placeholder of ``laplace_segment_density``: twice the bandwidth times the mixture density
+#: at ``t = lo + h s`` (see :func:`_segment_density_meaning`).
+TWO_H_P = sp.Symbol("2h p")
+_s_in, _r_in = sp.symbols("s r", nonnegative=True)  # 0 <= s <= d as s = s_in, d = s_in + r_in
+_w_mix = sp.symbols("w1:5", positive=True)
+_delta_mix = sp.symbols("delta1:5", positive=True)
+
+
+def _segment_mixture() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """The mixture density on a segment ``[lo, lo + h d]`` at ``t = lo + h s``, and ``B``, ``A``.
+
+    Two points per side (weights ``w1..w4``): ``delta1``, ``delta2`` left of ``lo``
+    (``u = delta_i + h s``), ``delta3``, ``delta4`` right of ``hi = lo + h d`` (``u = -(delta_i
+    + h r)``, ``r = d - s``), in the segment's coordinates ``s = s_in``, ``d = s_in + r_in``
+    (``s_in, r_in >= 0``: exactly ``0 <= s <= d``).  ``B``, ``A``: the decayed masses of the
+    points left and right.
+    """
+    kernel = KERNELS["laplace"].density
+    w1, w2, w3, w4 = _w_mix
+    e1, e2, e3, e4 = _delta_mix
+    mix = (
+        w1 * kernel.subs(u, e1 + h * _s_in)
+        + w2 * kernel.subs(u, e2 + h * _s_in)
+        + w3 * kernel.subs(u, -(e3 + h * _r_in))
+        + w4 * kernel.subs(u, -(e4 + h * _r_in))
+    )
+    mass_b = w1 * sp.exp(-e1 / h) + w2 * sp.exp(-e2 / h)
+    mass_a = w3 * sp.exp(-e3 / h) + w4 * sp.exp(-e4 / h)
+    return mix, mass_b, mass_a
+
+
+def _segment_density_meaning() -> dict[sp.Basic, sp.Expr]:
+    """What the symbols of ``laplace_segment_density`` stand for: ``2h p`` is ``2h`` times the
+    mixture of :func:`_segment_mixture`, ``lB = log B``, ``lA = log A``, at ``s = s_in``,
+    ``d = s_in + r_in`` (a point of the segment)."""
+    mix, mass_b, mass_a = _segment_mixture()
+    return {
+        TWO_H_P: 2 * h * mix,
+        lB: sp.log(mass_b),
+        lA: sp.log(mass_a),
+        s: _s_in,
+        d: _s_in + _r_in,
+    }
 
 
 def _prove_laplace_density() -> Iterator[Step]:
@@ -125,20 +234,22 @@ def _prove_laplace_density() -> Iterator[Step]:
         (sp.exp(-delta / h) * sp.exp((d - r) - d) / (2 * h)),
     )
     # Two points per side: the mixture is (B e^{-s} + A e^{s-d}) / (2h).
-    w1, w2, w3, w4 = sp.symbols("w1:5", positive=True)
-    e1, e2, e3, e4 = sp.symbols("delta1:5", positive=True)
-    mix = (
-        w1 * kernel.subs(u, e1 + h * s_pos)
-        + w2 * kernel.subs(u, e2 + h * s_pos)
-        + w3 * kernel.subs(u, -(e3 + h * r))
-        + w4 * kernel.subs(u, -(e4 + h * r))
-    )
-    mass_b = w1 * sp.exp(-e1 / h) + w2 * sp.exp(-e2 / h)
-    mass_a = w3 * sp.exp(-e3 / h) + w4 * sp.exp(-e4 / h)
+    mix, mass_b, mass_a = _segment_mixture()
     yield equal(
         "the mixture is (B e^{-s} + A e^{s-d})/(2h) with B, A the decayed masses of each side",
         sp.expand(mix),
-        sp.expand((mass_b * sp.exp(-s_pos) + mass_a * sp.exp(-r)) / (2 * h)),
+        sp.expand((mass_b * sp.exp(-_s_in) + mass_a * sp.exp(-_r_in)) / (2 * h)),
+    )
+    # The statement itself, its symbols replaced by what they stand for (0 <= s <= d).
+    yield citing(
+        _by_definition(
+            "the statement with 2h p = 2h x the mixture, lB = log B, lA = log A, at a point "
+            "s = s_in, d = s_in + r_in (s_in, r_in >= 0) of the segment",
+            _statement("laplace_segment_density"),
+            _segment_density_meaning(),
+        ),
+        sp.Q.nonnegative(s),
+        sp.Q.le(s, d),
     )
 
 
@@ -171,7 +282,7 @@ def _invert_dilogs(expr: sp.Expr) -> sp.Expr:
 
 
 def _prove_laplace_log_segment() -> Iterator[Step]:
-    yield from _derivative_steps("laplace_log", sp.log(_segment_integrand()), via_exp=True)
+    yield from _derivative_steps("laplace_log", sp.log(_segment_integrand()), combine_logs=True)
     yield from _dilog_inversion_steps()
     expr, _ = antiderivatives()["laplace_log"]
 
@@ -239,6 +350,10 @@ def half_dilog() -> dict[str, sp.Expr]:
     }
 
 
+#: ``H(w)`` as theorem ``laplace_log_correction`` states it.
+_H_STATED = (sp.polylog(2, -sp.exp(-2 * w)) + sp.pi**2 / 12) / 2
+
+
 def _prove_laplace_correction() -> Iterator[Step]:
     half = half_dilog()["H"]
     yield equal(
@@ -246,10 +361,12 @@ def _prove_laplace_correction() -> Iterator[Step]:
         half,
         half_dilog()["half_li2"] + sp.pi**2 / 24,
     )
-    yield equal(
+    yield equal("the printed H is the H of the statement", half, _H_STATED)
+    yield evaluates(
         "H'(w) = log(1 + e^{-2w}) for w > 0",
-        sp.expand_func(sp.diff(half, w)),
+        sp.Derivative(_H_STATED, w),
         sp.log(1 + sp.exp(-2 * w)),
+        _differentiated,
     )
     yield equal("H(0) = 0 (Li2(-1) = -pi^2/12)", half.subs(w, 0), 0)
     yield equal("H(oo) = pi^2/24", sp.limit(half, w, sp.oo), sp.pi**2 / 24)
@@ -277,9 +394,12 @@ def _prove_laplace_correction() -> Iterator[Step]:
 
 def _prove_laplace_one_sided() -> Iterator[Step]:
     yield equal(
-        "no right points: int_0^d log(e^{lB - s}) ds = d (lB - d/2)",
-        sp.integrate(sp.expand_log(sp.log(sp.exp(lB - s)), force=True), (s, 0, d)),
-        d * (lB - d / 2),
+        "no right points: the integrand log(e^{lB - s}) is lB - s (a real exponent)",
+        sp.log(sp.exp(lB - s), evaluate=False),
+        lB - s,
+    )
+    yield evaluates(
+        "int_0^d (lB - s) ds = d (lB - d/2)", sp.Integral(lB - s, (s, 0, d)), d * (lB - d / 2)
     )
 
 
@@ -287,8 +407,8 @@ def _prove_laplace_resp() -> Iterator[Step]:
     f = _segment_integrand()
     left, _ = antiderivatives()["laplace_resp_left"]
     right, _ = antiderivatives()["laplace_resp_right"]
-    yield equal("d/ds G_L = e^{-s} / f", sp.simplify(sp.diff(left, s) - sp.exp(-s) / f), 0)
-    yield equal("d/ds G_R = e^{s-d} / f", sp.simplify(sp.diff(right, s) - sp.exp(s - d) / f), 0)
+    yield evaluates("d/ds G_L = e^{-s} / f", sp.Derivative(left, s), sp.exp(-s) / f)
+    yield evaluates("d/ds G_R = e^{s-d} / f", sp.Derivative(right, s), sp.exp(s - d) / f)
     star = _crossing()
     yield equal(
         "int_0^d e^{-s}/f = e^{-lB} (softplus(2 s*) - softplus(2 s* - 2 d)) / 2",
@@ -303,8 +423,20 @@ def _prove_laplace_resp() -> Iterator[Step]:
     )
 
 
+#: The softplus argument of ``softplus_difference`` (real: softplus and sigmoid of a real).
+_y = sp.Symbol("y", real=True)
+
+
+def _softplus_difference() -> sp.Equality:
+    """``softplus(y + 2d) - softplus(y) = log1p(sigmoid(y) expm1(2d))`` as an ``Eq``."""
+    return sp.Eq(
+        _softplus(_y + 2 * d) - _softplus(_y),
+        sp.log(1 + (sp.exp(2 * d) - 1) / (1 + sp.exp(-_y))),
+    )
+
+
 def _prove_softplus_difference() -> Iterator[Step]:
-    y = sp.Symbol("y", real=True)
+    y = _y
     sigmoid = 1 / (1 + sp.exp(-y))
     # exp of both sides: (1 + e^{y+2d}) / (1 + e^y) = 1 + sigmoid(y) (e^{2d} - 1).
     yield equal(
@@ -318,6 +450,12 @@ def _prove_softplus_difference() -> Iterator[Step]:
     )
     yield holds_true(
         "sinh(d) > 0 for d > 0: the log1p argument is a sum of positive terms", sp.sinh(d) > 0
+    )
+    claim = _softplus_difference()
+    yield _logs_combined(
+        "softplus(y + 2d) - softplus(y) - log1p(sigmoid(y) expm1(2d)) is one log, of 1",
+        claim.lhs,
+        claim.rhs,
     )
 
 
@@ -394,6 +532,53 @@ def _max_abs_on_unit_interval(poly: sp.Expr, digits: int = 40) -> sp.Float:
     return max(sp.Abs(poly.subs(T_shape, c)).evalf(digits) for c in candidates)
 
 
+#: Placeholders of ``laplace_short_segment`` (defined by :func:`_short_segment_meaning`): the
+#: printed loss polynomial, the truncation error it leaves, and ``max |P_11|`` on ``[-1, 1]``.
+P_LOG = sp.Symbol("P_log(d^2, T)")
+R_LOG = sp.Symbol("R_log")
+M_LOG = sp.Symbol("M_11", positive=True)
+
+
+def _short_segment_statement() -> sp.And:
+    """The loss integral of a short segment: the printed series plus its truncation error
+    ``R_log``, and the bound that makes ``|R_log|`` below ``2e-20`` for ``d <= SHORT_SEGMENT``.
+
+    By Taylor's theorem ``|R_log| <= M_11 (d/2)^12 / 13!``: ``R_log`` is the mean over the
+    segment of ``g - g_11``, ``g(v) = log(cosh v + T sinh v)`` and ``g_11`` its Taylor
+    polynomial through ``v^11``, and ``g^(12)(v) = P_11(tanh(v + phi))``, ``|tanh| < 1``.  The
+    second conjunct bounds that at the longest short segment (the bound grows with ``d``).
+    """
+    order = SHORT_SERIES_ORDER
+    integral = sp.Integral(sp.log(_segment_integrand()), (s, 0, d))
+    bound = M_LOG * (SHORT_SEGMENT / 2) ** order / sp.factorial(order + 1)
+    return sp.And(
+        sp.Eq(integral, d * (sp.log(sp.exp(lA) + sp.exp(lB)) - d / 2 + P_LOG + R_LOG)),
+        sp.Lt(bound, sp.Rational(2, 10**20)),
+    )
+
+
+def _short_segment_meaning() -> dict[sp.Basic, sp.Expr]:
+    """What the placeholders of ``laplace_short_segment`` stand for, with ``A = e^{lA}``,
+    ``B = e^{lB}`` and ``T = (A - B)/(A + B)``.
+
+    ``P_log(d^2, T)``: the printed polynomial ``short_segment_series()["log"]`` at ``d2 =
+    d^2``; ``R_log``: what it leaves out, ``(1/d) (int_0^d log(B e^{-s} + A e^{s-d}) ds -
+    d (log(A + B) - d/2) - int_{-d/2}^{d/2} g_11(v) dv)``, ``g_11`` the Taylor polynomial
+    (SymPy's ``series``) of ``g(v) = log(cosh v + T sinh v)`` through ``v^11``; ``M_11``: the
+    maximum of ``|P_11|`` on ``[-1, 1]``, ``P_11(tanh x) = d^11/dx^11 tanh x``.
+    """
+    order = SHORT_SERIES_ORDER
+    taylor = sp.series(sp.log(sp.cosh(_v) + T_shape * sp.sinh(_v)), _v, 0, order).removeO()
+    integral = sp.Integral(sp.log(_segment_integrand()), (s, 0, d))
+    midpoint = d * (sp.log(sp.exp(lA) + sp.exp(lB)) - d / 2)
+    dropped = (integral - midpoint - sp.Integral(taylor, (_v, -d / 2, d / 2))) / d
+    return {
+        P_LOG: short_segment_series()["log"].subs(d2, d**2),
+        R_LOG: dropped,
+        M_LOG: _max_abs_on_unit_interval(_tanh_derivative(order - 1)),
+    }
+
+
 def _prove_laplace_short_segment() -> Iterator[Step]:
     big_a, big_b = sp.symbols("A B", positive=True)
     phi, v0 = sp.symbols("phi v_0", real=True)
@@ -434,15 +619,32 @@ def _prove_laplace_short_segment() -> Iterator[Step]:
         sp.diff(sp.tanh(x), x, order - 1),
         top.subs(T_shape, sp.tanh(x)),
     )
-    m_log = _max_abs_on_unit_interval(top)
+    meaning = _short_segment_meaning()
+    parts = _statement("laplace_short_segment").args  # And keeps its arguments sorted
+    identity = next(c for c in parts if isinstance(c, sp.Equality))
+    bound = next(c for c in parts if not isinstance(c, sp.Equality))
+    # The printed polynomial is the mean of the Taylor polynomial: with R_log what it leaves
+    # out, the loss identity holds -- for every T (so at T = (A - B)/(A + B)).
+    yield _by_definition(
+        "int_0^d log(..) ds = d (log(A + B) - d/2 + P_log(d^2, T) + R_log): the mean of the "
+        f"Taylor polynomial through v^{order - 1} about the midpoint is P_log (for every T)",
+        identity,
+        {P_LOG: meaning[P_LOG], R_LOG: meaning[R_LOG]},
+        # linearity (the exact integral cancels), then the polynomial integrals
+        lambda e: sp.expand(sp.expand(e).doit()),
+    )
+    m_log = meaning[M_LOG]
     # The midpoint rule's remainder after the v^{order-2} term:
     # int_{-d/2}^{d/2} |v|^order/order! dv * max|f^(order)| = d (d/2)^order/(order+1)! * max|..|.
     c_log = m_log / (2**order * sp.factorial(order + 1))
-    log_bound = c_log * SHORT_SEGMENT**order
-    yield holds_true(
-        f"loss: |dropped| <= {sp.N(c_log, 4)} d^{order + 1} <= 2e-20 d for d <= "
-        f"{SHORT_SEGMENT} (max |P| on [-1, 1] = {sp.N(m_log, 8)})",
-        log_bound < sp.Rational(2, 10**20),
+    yield citing(
+        _by_definition(
+            f"loss: |R_log| <= M_11 (d/2)^{order}/{order + 1}! = {sp.N(c_log, 4)} d^{order} "
+            f"<= 2e-20 for d <= {SHORT_SEGMENT} (M_11 = max |P| on [-1, 1] = {sp.N(m_log, 8)})",
+            bound,
+            {M_LOG: m_log},
+        ),
+        sp.Q.le(d, SHORT_SEGMENT),
     )
     # 3. The responsibility integrand is (1 - tanh(v - v0)) / (2 q) with e^{2 v0} = q/(1-q).
     yield equal(
@@ -480,10 +682,13 @@ def _prove_laplace_short_segment() -> Iterator[Step]:
     # |dropped| <= d (d/2)^order/(order+1)! * 2 max|R| * max f <= [..] e^{2d} * int f.
     c_resp = 2 * m_resp / (2**order * sp.factorial(order + 1))
     resp_bound = c_resp * SHORT_SEGMENT**order * sp.exp(2 * SHORT_SEGMENT)
-    yield holds_true(
-        f"responsibility: relative |dropped| <= {sp.N(c_resp, 4)} d^{order} e^{{2d}} <= 3e-19 "
-        f"for d <= {SHORT_SEGMENT} (max |R| on [-1, 1] = {sp.N(m_resp, 8)})",
-        resp_bound < sp.Rational(3, 10**19),
+    yield citing(
+        holds_true(
+            f"responsibility: relative |dropped| <= {sp.N(c_resp, 4)} d^{order} e^{{2d}} <= "
+            f"3e-19 for d <= {SHORT_SEGMENT} (max |R| on [-1, 1] = {sp.N(m_resp, 8)})",
+            resp_bound < sp.Rational(3, 10**19),
+        ),
+        sp.Q.le(d, SHORT_SEGMENT),
     )
     # 4. Witnesses: the printed polynomials against quadrature at a concrete segment.
     at = {T_shape: sp.Rational(-2, 7), q_shape: sp.Rational(9, 14), d2: sp.Rational(1, 100)}
@@ -543,8 +748,8 @@ def _resolve(expr: sp.Expr) -> sp.Expr:
 def _prove_boxcar_segment() -> Iterator[Step]:
     kernel = KERNELS["boxcar"].density
     inside = h * kappa / (1 + kappa)
-    yield equal(
-        "inside the support (|u| < h) K = 1/(2h)", _resolve(kernel.subs(u, inside)), 1 / (2 * h)
+    yield evaluates(
+        "inside the support (|u| < h) K = 1/(2h)", kernel.subs(u, inside), 1 / (2 * h), _resolve
     )
     yield equal("inside the support, left side", _resolve(kernel.subs(u, -inside)), 1 / (2 * h))
     yield equal("outside the support (|u| > h) K = 0", _resolve(kernel.subs(u, h * (1 + kappa))), 0)
@@ -567,10 +772,15 @@ def _prove_triangle_density() -> Iterator[Step]:
     t, xj = sp.symbols("t x_j", real=True)
     inside = h * kappa / (1 + kappa)
     # rising side: u = t - x_j = -inside  =>  K = (t - (x_j - h)) / h^2
-    yield equal(
+    rising = ((t - (xj - h)) / h**2).subs(t, xj - inside)
+    yield evaluates(
         "rising side (x_j - h < t < x_j): K = (t - (x_j - h))/h^2",
-        _resolve(kernel.subs(u, -inside)),
-        ((t - (xj - h)) / h**2).subs(t, xj - inside),
+        kernel.subs(u, -inside),
+        rising,
+        _resolve,
+    )
+    yield equal(
+        "at t = x_j - h kappa/(1 + kappa): K = 1/(h (1 + kappa))", rising, 1 / (h * (1 + kappa))
     )
     yield equal(
         "falling side (x_j < t < x_j + h): K = ((x_j + h) - t)/h^2",
@@ -614,6 +824,18 @@ def _prove_triangle_resp() -> Iterator[Step]:
     yield equal(
         "d/ds [-s/q - log(1 - q s)/q^2] = s/(1 - q s)", sp.diff(anti_f2, s), s / (1 - q * s)
     )
+    # 0 < q < 1 is q = 1 - e^{-D} with D > 0: then r + q s >= r = e^{-D} > 0 on [0, 1], the
+    # integral is proper, and D = -log(1 - q) is real.
+    yield citing(
+        evaluates(
+            "int_0^1 s/(r + q s) ds = G(1) - G(0), G = s/q - r log(r + q s)/q^2 (q < 1: the "
+            "denominator stays >= 1 - q > 0; integrated at q = 1 - e^{-D}, D > 0)",
+            sp.Integral(s / (r + q * s), (s, 0, 1)),
+            anti_f1.subs(s, 1) - anti_f1.subs(s, 0),
+            lambda e: e.subs(q, 1 - sp.exp(-D)).doit().subs(D, big_d),
+        ),
+        sp.Q.lt(q, 1),
+    )
     yield equal(
         "f1 = int_0^1 s/(r + q s) = (q - (1-q) D)/q^2",
         anti_f1.subs(s, 1) - anti_f1.subs(s, 0),
@@ -645,42 +867,77 @@ def _prove_triangle_resp() -> Iterator[Step]:
 # --- circle -----------------------------------------------------------------------------------
 
 
-def _prove_wrapped_laplace_images() -> Iterator[Step]:
-    """The left images ``u - 2 pi k`` (``k >= 1``) of a point seen from ``t >= u - 2 pi``."""
-    k = sp.Symbol("k", integer=True, positive=True)
-    r = sp.Symbol("r", nonnegative=True)  # t - (u - 2 pi) >= 0: the first left image's distance
+#: The image index of ``wrapped_laplace_image_sum``.
+_k_image = sp.Symbol("k", integer=True, nonnegative=True)
+
+
+def _image_series() -> sp.Sum:
+    """``sum_{k >= 0} K(delta + 2 pi k)``: the left images ``x - 2 pi (k + 1)`` of a point ``x``
+    at distances ``delta + 2 pi k`` from ``t = x - 2 pi + delta``."""
     kernel = KERNELS["laplace"].density
-    image = kernel.subs(u, r + 2 * sp.pi * (k - 1))  # the k-th left image, |u| = r + 2 pi (k-1)
-    yield equal(
-        "the k-th left image (k >= 1) contributes e^{-r/h} e^{-2 pi (k-1)/h} / (2h)",
-        image,
-        sp.exp(-r / h) * sp.exp(-2 * sp.pi * (k - 1) / h) / (2 * h),
+    return sp.Sum(kernel.subs(u, delta + 2 * sp.pi * _k_image), (_k_image, 0, sp.oo))
+
+
+def _image_closed_form() -> sp.Expr:
+    """One image at distance ``delta`` of weight ``1 / (1 - e^{-2 pi/h})``."""
+    return sp.exp(-delta / h) / (2 * h * (1 - sp.exp(-2 * sp.pi / h)))
+
+
+def _series_by_partial_sums(
+    description: str, series: sp.Sum, partial: sp.Expr, n_terms: sp.Symbol
+) -> Step:
+    """Step ``series = Limit(partial, n_terms, oo)`` for a ``Sum`` to infinity.
+
+    ``partial`` is shown to be the sum of the first ``n_terms`` terms by induction: it is 0 at
+    ``n_terms = 0`` and grows by the term of index ``lower + n_terms - 1``; a series is the
+    limit of its partial sums.
+    """
+    ((index, lower, upper),) = series.limits
+    base = equal(description, partial.subs(n_terms, 0), 0)
+    grows = equal(
+        description,
+        partial - partial.subs(n_terms, n_terms - 1),
+        series.function.subs(index, lower + n_terms - 1),
     )
-    # Partial sums by induction (S_0 = 0, S_N - S_{N-1} = N-th term), then N -> oo.
+    holds = upper is sp.oo and bool(n_terms.is_positive) and base.holds and grows.holds
+    detail = f"S_0 = 0: {base.detail}; S_N - S_(N-1) is term N - 1: {grows.detail}"
+    return Step(description, series, sp.Limit(partial, n_terms, sp.oo), holds, detail)
+
+
+def _prove_wrapped_laplace_images() -> Iterator[Step]:
+    """The left images ``x - 2 pi k`` (``k >= 1``) of a point ``x`` seen from ``t > x - 2 pi``."""
+    series = _image_series()
+    yield equal(
+        "the image at distance delta + 2 pi k (k >= 0) contributes e^{-delta/h} e^{-2 pi k/h} "
+        "/ (2h)",
+        series.function,
+        sp.exp(-delta / h) * sp.exp(-2 * sp.pi * _k_image / h) / (2 * h),
+    )
+    # Partial sums by induction (S_0 = 0, S_N - S_{N-1} = the term k = N - 1), then N -> oo.
     n_terms = sp.Symbol("N", integer=True, positive=True)
-    term = sp.exp(-r / h) * sp.exp(-2 * sp.pi * (n_terms - 1) / h) / (2 * h)
     partial = (
-        sp.exp(-r / h)
+        sp.exp(-delta / h)
         * (1 - sp.exp(-2 * sp.pi * n_terms / h))
         / (2 * h * (1 - sp.exp(-2 * sp.pi / h)))
     )
-    yield equal("partial sum S_N: S_0 = 0", partial.subs(n_terms, 0), 0)
-    yield equal(
-        "partial sum S_N: S_N - S_{N-1} is the N-th image",
-        partial - partial.subs(n_terms, n_terms - 1),
-        term,
+    yield _series_by_partial_sums(
+        "the series is the limit of its partial sums S_N = e^{-delta/h} (1 - e^{-2 pi N/h}) / "
+        "(2h (1 - e^{-2 pi/h})) (S_0 = 0; S_N - S_{N-1} is the term k = N - 1)",
+        series,
+        partial,
+        n_terms,
     )
-    closed = sp.exp(-r / h) / (2 * h * (1 - sp.exp(-2 * sp.pi / h)))
-    yield equal(
-        "N -> oo (h > 0): one image of weight w / (1 - e^{-2 pi/h}) at distance r",
-        sp.limit(partial, n_terms, sp.oo),
+    closed = _image_closed_form()
+    yield evaluates(
+        "N -> oo (h > 0): one image of weight w / (1 - e^{-2 pi/h}) at distance delta",
+        sp.Limit(partial, n_terms, sp.oo),
         closed,
     )
     yield numeric_witness(
-        "the image sum at h = 7/3, r = 1/2 (400 terms against the closed form)",
-        sp.Sum(image, (k, 1, 400)).doit(),
+        "the image sum at h = 7/3, delta = 1/2 (400 terms against the closed form)",
+        sp.Sum(series.function, (_k_image, 0, 399)).doit(),
         closed,
-        {h: sp.Rational(7, 3), r: sp.Rational(1, 2)},
+        {h: sp.Rational(7, 3), delta: sp.Rational(1, 2)},
         tol_digits=30,
     )
 
@@ -689,8 +946,9 @@ THEOREMS: list[Theorem] = [
     Theorem(
         name="laplace_segment_density",
         title="Laplace mixture on a segment is B e^{-s} + A e^{s-d} (over 2h)",
-        statement=sp.Eq(sp.Symbol("2h p"), _segment_integrand()),
-        hypotheses=(sp.Q.positive(h), sp.Q.positive(delta)),
+        statement=sp.Eq(TWO_H_P, _segment_integrand()),
+        # on the segment: 0 <= s <= d (outside it, points change sides)
+        hypotheses=(sp.Q.positive(h), sp.Q.positive(delta), sp.Q.nonnegative(s), sp.Q.le(s, d)),
         prover=_prove_laplace_density,
         explanation="Derived from `KERNELS['laplace'].density`: points left of a segment decay "
         "as `e^{-s}`, points right as `e^{s-d}`; `lB`, `lA` are the logs of the decayed masses.",
@@ -738,11 +996,9 @@ THEOREMS: list[Theorem] = [
     Theorem(
         name="softplus_difference",
         title="softplus(y + 2d) - softplus(y) = log1p(sigmoid(y) expm1(2d))",
-        statement=sp.Eq(
-            _softplus(sp.Symbol("y") + 2 * d) - _softplus(sp.Symbol("y")),
-            sp.log(1 + (sp.exp(2 * d) - 1) / (1 + sp.exp(-sp.Symbol("y")))),
-        ),
-        hypotheses=(sp.Q.positive(d),),
+        # y is real (as the proof assumes: sigmoid(y) > 0); it was an assumption-free symbol
+        statement=_softplus_difference(),
+        hypotheses=(sp.Q.positive(d), sp.Q.real(_y)),
         prover=_prove_softplus_difference,
         explanation="A sum of positive terms: no cancellation when both softplus values are large.",
     ),
@@ -785,31 +1041,29 @@ THEOREMS: list[Theorem] = [
         name="laplace_short_segment",
         title="short Laplace segment (d <= 1/10): midpoint series for the loss and "
         "responsibility integrals, truncation below 2e-20 d and 3e-19 relative",
-        statement=sp.Eq(
-            sp.Integral(sp.log(sp.exp(lB - s) + sp.exp(lA - (d - s))), (s, 0, d)),
-            d * (sp.log(sp.exp(lA) + sp.exp(lB)) - d / 2 + sp.Symbol("P_log(d^2, T)")),
-        ),
+        # The series is not exact: the statement carries its truncation error R_log and the
+        # bound on it (see _short_segment_statement and _short_segment_meaning).
+        statement=_short_segment_statement(),
         hypotheses=(sp.Q.positive(d), sp.Q.le(d, SHORT_SEGMENT)),
         prover=_prove_laplace_short_segment,
         explanation="The compiled fast path (`symkde._fast`) integrates the smooth integrands "
         "about the segment's midpoint: the log term needs one `log(A + B)` and the "
         "responsibility terms none, with `T = (A - B)/(A + B)` and `q = B/(A + B)` formed "
-        "without cancellation.  The remainder bound comes from the exact maximum of the "
-        "tanh derivative polynomials on [-1, 1].",
+        "without cancellation.  The printed polynomial `P_log` is the mean over the segment "
+        "of the Taylor polynomial (through v^11) of `g(v) = log(cosh v + T sinh v)` about the "
+        "midpoint; `R_log` is what it leaves out, the mean of `g` minus that polynomial.  "
+        "Taylor's theorem bounds it by `M_11 (d/2)^12 / 13!`, since `g^(12)(v) = "
+        "P_11(tanh(v + phi))` (the steps show `g' = tanh(v + phi)` and that the 11th "
+        "derivative of tanh is `P_11(tanh)`), `|tanh| < 1` and `M_11` is the exact maximum of "
+        "`|P_11|` on [-1, 1]; the bound grows with `d`, and the statement checks it at "
+        "`d = 1/10`.  That last inference (Taylor's theorem, monotonicity in `d`) is argued "
+        "here, not checked by SymPy.",
     ),
     Theorem(
         name="wrapped_laplace_image_sum",
         title="circle: all left (right) images of a point act as one image of weight "
         "w / (1 - e^{-2 pi/h})",
-        statement=sp.Eq(
-            sp.Sum(
-                KERNELS["laplace"].density.subs(
-                    u, delta + 2 * sp.pi * sp.Symbol("k", integer=True, nonnegative=True)
-                ),
-                (sp.Symbol("k", integer=True, nonnegative=True), 0, sp.oo),
-            ),
-            sp.exp(-delta / h) / (2 * h * (1 - sp.exp(-2 * sp.pi / h))),
-        ),
+        statement=sp.Eq(_image_series(), _image_closed_form()),
         hypotheses=(sp.Q.positive(h), sp.Q.positive(delta)),
         prover=_prove_wrapped_laplace_images,
         explanation="On an arc of length at most 2 pi with the points' representatives in "

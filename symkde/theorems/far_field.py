@@ -23,7 +23,7 @@ from symkde.kernels import KERNELS, h, u
 from symkde.model import bin_loss_concrete, symbols_for
 from symkde.model import i as index_i
 from symkde.model import z as logits_base
-from symkde.theorems._core import Step, Theorem, equal, numeric_witness
+from symkde.theorems._core import Step, Theorem, equal, evaluates, numeric_witness
 from symkde.theorems.gradient import _ONE_HOT_STATEMENT, concretize, l_index
 
 __all__ = ["THEOREMS", "distance", "far_gradient", "offsets"]
@@ -56,10 +56,6 @@ def _limit_statement(kernel_name: str, rhs: sp.Matrix) -> sp.Basic:
     )
 
 
-def _limits(kernel_name: str) -> sp.Matrix:
-    return far_gradient(kernel_name).applyfunc(lambda g: sp.limit(g, distance, sp.oo))
-
-
 _one_hot_rhs = sp.Matrix(
     [
         concretize(_ONE_HOT_STATEMENT.rhs.subs({l_index: 1, index_i: m}), 3).subs(
@@ -68,11 +64,13 @@ _one_hot_rhs = sp.Matrix(
         for m in range(1, 4)
     ]
 )
-_STATEMENTS = {
-    "gaussian": _limit_statement("gaussian", _one_hot_rhs),
-    "laplace": _limit_statement("laplace", far_gradient("laplace").subs(distance, 0)),
-    "cauchy": _limit_statement("cauchy", sp.zeros(3, 1)),
+#: The stated limits of the gradient as D -> oo.
+_LIMIT_VALUES = {
+    "gaussian": _one_hot_rhs,
+    "laplace": far_gradient("laplace").subs(distance, 0),
+    "cauchy": sp.zeros(3, 1),
 }
+_STATEMENTS = {name: _limit_statement(name, value) for name, value in _LIMIT_VALUES.items()}
 
 
 def _witness(kernel_name: str, far: sp.Expr, expected: sp.Matrix) -> Step:
@@ -92,20 +90,26 @@ def _witness(kernel_name: str, far: sp.Expr, expected: sp.Matrix) -> Step:
     )
 
 
+def _limit_steps(kernel_name: str, what: str) -> Iterator[Step]:
+    """One step per component: SymPy evaluates ``Limit(dL/dz_m, D, oo)`` (``Limit.doit``,
+    i.e. ``sympy.limit``) and it equals the stated value."""
+    gradient = far_gradient(kernel_name)
+    for m, (g, value) in enumerate(zip(gradient, _LIMIT_VALUES[kernel_name], strict=True), 1):
+        yield evaluates(
+            f"component {m}: sympy.limit of dL/dz_{m} as D -> oo is {what}",
+            sp.Limit(g, distance, sp.oo),
+            value,
+        )
+
+
 def _prover(kernel_name: str) -> Callable[[], Iterator[Step]]:
     def prove() -> Iterator[Step]:
-        limits = _limits(kernel_name)
+        limits = _LIMIT_VALUES[kernel_name]
         if kernel_name == "gaussian":
-            yield equal(
-                "limit D -> oo: S_i - delta_i1, one-hot on the nearest point", limits, _one_hot_rhs
-            )
+            yield from _limit_steps(kernel_name, "S_i - delta_i1, one-hot on the nearest point")
             yield _witness(kernel_name, sp.Integer(10**4), limits)
         elif kernel_name == "laplace":
-            yield equal(
-                "limit D -> oo equals the gradient at D = 0",
-                limits,
-                far_gradient(kernel_name).subs(distance, 0),
-            )
+            yield from _limit_steps(kernel_name, "the gradient at D = 0")
             free = sp.symbols("o1:4", nonnegative=True)
             yield equal(
                 "for any offsets o_j >= 0 the gradient does not depend on D",
@@ -114,9 +118,7 @@ def _prover(kernel_name: str) -> Callable[[], Iterator[Step]]:
             )
             yield _witness(kernel_name, sp.Rational(7, 2), limits)
         else:
-            yield equal(
-                "limit D -> oo: 0, every responsibility tends to S_i", limits, sp.zeros(3, 1)
-            )
+            yield from _limit_steps(kernel_name, "0, every responsibility tends to S_i")
             yield _witness(kernel_name, sp.Integer(10) ** 60, limits)
 
     return prove

@@ -50,7 +50,16 @@ from symkde.model import (
     x,
     z,
 )
-from symkde.theorems._core import Step, Theorem, equal, holds_true, numeric_witness
+from symkde.theorems._core import (
+    Step,
+    Theorem,
+    citing,
+    equal,
+    evaluates,
+    follows,
+    holds_true,
+    numeric_witness,
+)
 
 __all__ = [
     "THEOREMS",
@@ -59,6 +68,7 @@ __all__ = [
     "concretize",
     "derive_bin_gradient",
     "derive_integrated_gradient",
+    "differentiates",
     "equal_after",
     "integral_nonnegative",
     "merge_integrals",
@@ -74,6 +84,13 @@ l_index = sp.Symbol("l", integer=True, positive=True)
 chi = sp.IndexedBase("chi", nonnegative=True)
 #: ``b = a + width``: the hypothesis ``a < b`` as a substitution SymPy can use.
 width = sp.Symbol("w", positive=True)
+#: Hypotheses that SymPy cannot read off the symbols' assumptions; the steps relying on them
+#: cite them (``_core.citing``).
+I_IN_RANGE = sp.Le(i, n)
+L_IN_RANGE = sp.Le(l_index, n)
+ORDERED = sp.Lt(a, b)
+#: The labelled points carry mass: ``-log sum_{j in M} S_j`` is finite.
+LABELLED_MASS = sp.Gt(sp.Sum(softmax(j) * chi[j], (j, 1, n)), 0)
 
 
 # --------------------------------------------------------------------------- derivation tools
@@ -261,9 +278,9 @@ def _kernel_theorem(name: str) -> Theorem:
         statement = sp.Eq(sp.Integral(kernel.density, (u, -sp.oo, sp.oo)), 1)
 
         def prover() -> Iterator[Step]:
-            integral = statement.lhs
+            integral = sp.Integral(kernel.density, (u, -sp.oo, sp.oo))
             value = integral.doit()
-            yield equal(f"SymPy integrates the {name} kernel over the line", value, 1)
+            yield evaluates(f"SymPy integrates the {name} kernel over the line", integral, 1)
             yield numeric_witness(
                 "the same integral by mpmath quadrature at h = 3/7",
                 integral.subs(h, sp.Rational(3, 7)).evalf(50) if not kernel.compact else value,
@@ -295,46 +312,81 @@ def _prove_vonmises_normalized() -> Iterator[Step]:
         + sp.exp(kappa * sp.cos(u)).diff(kappa)
         - kappa * sp.exp(kappa * sp.cos(u))
     )
-    yield equal(
-        "kappa F'' + F' - kappa F is one integral (Leibniz rule, linearity)",
-        bessel_form,
-        sp.Integral(integrand, (u, -sp.pi, sp.pi)),
+    ode: list[Step] = []
+    ode.append(
+        equal(
+            "kappa F'' + F' - kappa F is one integral (Leibniz rule, linearity)",
+            bessel_form,
+            sp.Integral(integrand, (u, -sp.pi, sp.pi)),
+        )
     )
     primitive = sp.sin(u) * sp.exp(kappa * sp.cos(u))
-    yield equal(
-        "its integrand is the u-derivative of sin(u) exp(kappa cos u)", integrand, primitive.diff(u)
+    ode.append(
+        equal(
+            "its integrand is the u-derivative of sin(u) exp(kappa cos u)",
+            integrand,
+            primitive.diff(u),
+        )
     )
-    yield equal(
-        "which takes equal values at -pi and pi (periodic): the integral is 0",
-        primitive.subs(u, sp.pi) - primitive.subs(u, -sp.pi),
-        0,
+    ode.append(
+        equal(
+            "which takes equal values at -pi and pi (periodic): the integral is 0",
+            primitive.subs(u, sp.pi) - primitive.subs(u, -sp.pi),
+            0,
+        )
     )
     f = sp.Function("F")
     solution = sp.dsolve(kappa * f(kappa).diff(kappa, 2) + f(kappa).diff(kappa) - kappa * f(kappa))
     c1, c2 = sp.symbols("C1 C2")
     singular = solution.rhs.coeff(c2)
-    yield equal(
-        "dsolve: F = C1 I0(kappa) + C2 * (second solution)",
-        solution.rhs,
-        c1 * sp.besseli(0, kappa) + c2 * singular,
+    ode.append(
+        equal(
+            "dsolve: F = C1 I0(kappa) + C2 * (second solution)",
+            solution.rhs,
+            c1 * sp.besseli(0, kappa) + c2 * singular,
+        )
     )
-    yield holds_true(
-        "the second solution is unbounded at kappa -> 0+ (so C2 = 0: F is finite)",
-        sp.Eq(sp.limit(sp.Abs(singular), kappa, 0, "+"), sp.oo),
+    ode.append(
+        holds_true(
+            "the second solution is unbounded at kappa -> 0+ (so C2 = 0: F is finite)",
+            sp.Eq(sp.limit(sp.Abs(singular), kappa, 0, "+"), sp.oo),
+        )
     )
     at_zero = big_f.subs(kappa, 0).doit()
     c1_value = sp.solve(sp.Eq(solution.rhs.subs(c2, 0).subs(kappa, 0), at_zero), c1)[0]
-    yield equal(
-        "F(0) = Integral(1) = 2 pi fixes C1",
-        c1_value * sp.besseli(0, kappa),
-        2 * sp.pi * sp.besseli(0, kappa),
+    bounded = c1_value * sp.besseli(0, kappa)
+    ode.append(
+        equal("F(0) = Integral(1) = 2 pi fixes C1", bounded, 2 * sp.pi * sp.besseli(0, kappa))
     )
+    yield from ode
     density = KERNELS["vonmises"].density
     factor = sp.simplify(density / sp.exp(kappa_of(h) * sp.cos(u)))
-    yield equal("K_vonmises = exp(kappa cos u) * c(h) with c free of u", factor.diff(u), 0)
+    free_of_u = equal("K_vonmises = exp(kappa cos u) * c(h) with c free of u", factor.diff(u), 0)
+    yield free_of_u
+    at_h = factor * big_f.subs(kappa, kappa_of(h))
+
+    def pull_out(e: sp.Expr) -> sp.Expr:
+        # linearity: the u-free factor c(h) moves out of the integral
+        return e.replace(
+            lambda q: isinstance(q, sp.Integral) and q.function.has(sp.besseli),
+            lambda q: factor * sp.Integral(sp.simplify(q.function / factor), *q.limits),
+        )
+
+    yield evaluates(
+        "Integral(K_vonmises) = c(h) F(1/h^2) (c is free of u)",
+        sp.Integral(density, (u, -sp.pi, sp.pi)),
+        at_h,
+        pull_out,
+    )
+    yield follows(
+        "F is the solution of Bessel's equation that is finite at 0 with F(0) = 2 pi (the "
+        "steps above), so F(1/h^2) = 2 pi I0(1/h^2)",
+        sp.Eq(at_h, factor * bounded.subs(kappa, kappa_of(h))),
+        ode,
+    )
     yield equal(
         "so Integral(K_vonmises) = c(h) * F(1/h^2) = 1",
-        factor * (c1_value * sp.besseli(0, kappa)).subs(kappa, kappa_of(h)),
+        factor * bounded.subs(kappa, kappa_of(h)),
         1,
     )
     yield numeric_witness(
@@ -346,30 +398,48 @@ def _prove_vonmises_normalized() -> Iterator[Step]:
     )
 
 
+#: The hypothesis of ``kde_normalized``: the kernel integrates to 1.
+KERNEL_NORMALIZED = sp.Eq(sp.Integral(abstract_kernel, (u, -sp.oo, sp.oo)), 1)
+
+
 def _prove_kde_normalized() -> Iterator[Step]:
-    lhs = _KDE_NORMALIZED.statement.lhs
+    lhs = sp.Integral(kde(abstract_kernel), (t, -sp.oo, sp.oo))
     integrand = lhs.function
     var = sp.Symbol("s", real=True)
     # Exchange the finite sum and the integral (linearity), then shift each term t -> s + x_j.
     exchanged = sp.Sum(sp.Integral(integrand.function, (t, -sp.oo, sp.oo)), *integrand.limits)
     yield Step("linearity: Integral(Sum) = Sum(Integral)", lhs, exchanged, True, "finite sum")
-    shifted = exchanged.replace(
-        lambda e: isinstance(e, sp.Integral), lambda e: e.transform(t, (var + x[j], var))
-    )
-    normalized = pull_constants_out_of_sums(
-        shifted.replace(
-            lambda e: isinstance(e, sp.Integral),
-            lambda e: sp.factor_terms(e).replace(
-                lambda q: isinstance(q, sp.Integral) and q.function.has(abstract_kernel.func),
-                lambda q: sp.Integer(1),
-            ),
+
+    def is_hypothesis(integral: sp.Integral) -> bool:
+        ((bound, lower, upper),) = integral.limits
+        renamed = sp.Integral(integral.function.subs(bound, u), (u, lower, upper))
+        return bool(renamed == KERNEL_NORMALIZED.lhs)
+
+    def shift_and_normalize(e: sp.Expr) -> sp.Expr:
+        # t = s + x_j in each integral (SymPy's transform), then Integral(K(s)) = 1
+        shifted = e.replace(
+            lambda q: isinstance(q, sp.Integral), lambda q: q.transform(t, (var + x[j], var))
         )
-    )
-    yield equal_after(
-        "substitute t = s + x_j; each integral is Integral(K) = 1 (hypothesis); Sum S_j = 1",
-        normalized.doit() if not normalized.has(sp.Sum) else normalized,
-        1,
-        lambda e: sp.simplify(rename_summation_indices(pull_constants_out_of_sums(e))),
+        normalized = pull_constants_out_of_sums(
+            shifted.replace(
+                lambda q: isinstance(q, sp.Integral),
+                lambda q: sp.factor_terms(q).replace(
+                    lambda r: isinstance(r, sp.Integral) and is_hypothesis(r),
+                    lambda r: KERNEL_NORMALIZED.rhs,
+                ),
+            )
+        )
+        normalized = normalized.doit() if not normalized.has(sp.Sum) else normalized
+        return sp.simplify(rename_summation_indices(pull_constants_out_of_sums(normalized)))
+
+    yield citing(
+        equal_after(
+            "substitute t = s + x_j; each integral is Integral(K) = 1 (hypothesis); Sum S_j = 1",
+            exchanged,
+            1,
+            shift_and_normalize,
+        ),
+        KERNEL_NORMALIZED,
     )
 
 
@@ -377,7 +447,7 @@ _KDE_NORMALIZED = Theorem(
     name="kde_normalized",
     title="p(t) integrates to 1 for any normalized kernel (general n)",
     statement=sp.Eq(sp.Integral(kde(abstract_kernel), (t, -sp.oo, sp.oo)), 1),
-    hypotheses=(sp.Eq(sp.Integral(abstract_kernel, (u, -sp.oo, sp.oo)), 1),),
+    hypotheses=(KERNEL_NORMALIZED,),
     prover=_prove_kde_normalized,
     explanation="The softmax-weighted KDE is a probability density, so L is a cross-entropy.",
     reference=REFERENCE,
@@ -390,10 +460,33 @@ _KDE_NORMALIZED = Theorem(
 _GRADIENT_STATEMENT = sp.Eq(sp.Derivative(bin_loss(), z[i]), softmax(i) - responsibility(i))
 
 
+def _differentiate(e: sp.Expr) -> sp.Expr:
+    """SymPy evaluates the derivative ``e`` (not the integrals or sums inside it), then
+    :func:`collapse` (which uses ``1 <= i <= n``)."""
+    return collapse(e.doit(deep=False))
+
+
+def differentiates(
+    description: str,
+    derivative: sp.Expr,
+    derived: sp.Expr,
+    evaluate: Callable[[sp.Expr], sp.Expr] = _differentiate,
+) -> Step:
+    """:func:`_core.evaluates` for ``d/dz_i`` of a general-n loss, citing ``i <= n``.
+
+    Summing Kronecker deltas over ``j = 1..n`` picks the ``i``-th term only when
+    ``1 <= i <= n`` (:func:`collapse`), so the theorem must state it.
+    """
+    return citing(evaluates(description, derivative, derived, evaluate), I_IN_RANGE)
+
+
 def _prove_gradient() -> Iterator[Step]:
     claim = _GRADIENT_STATEMENT.rhs
     derived = derive_bin_gradient()
-    yield equal_after("SymPy differentiates -log p(t) for general n", derived, claim)
+    yield differentiates(
+        "SymPy differentiates -log p(t) for general n", sp.Derivative(bin_loss(), z[i]), derived
+    )
+    yield equal_after("which is S_i - R_i", derived, claim)
     for count in (1, 2, 3):
         logits = symbols_for("z", count, real=True)
         values = symbols_for("K", count, positive=True)
@@ -426,6 +519,11 @@ _INTEGRATED_STATEMENT = sp.Eq(
 def _prove_gradient_integrated() -> Iterator[Step]:
     claim = _INTEGRATED_STATEMENT.rhs
     derived = derive_integrated_gradient()
+    yield differentiates(
+        "SymPy differentiates L under the integral sign (general n)",
+        sp.Derivative(loss(), z[i]),
+        derived,
+    )
     (integral,) = derived.atoms(sp.Integral)
     per_bin = derive_bin_gradient(abstract_kernel)
     yield equal_after(
@@ -433,11 +531,14 @@ def _prove_gradient_integrated() -> Iterator[Step]:
         integral.function,
         -per_bin,
     )
-    yield equal_after(
-        "dL/dz_i = S_i - (1/(b-a)) Integral(R_i)",
-        derived,
-        claim,
-        merge_integrals,
+    yield citing(
+        equal_after(
+            "dL/dz_i = S_i - (1/(b-a)) Integral(R_i) (one integral over [a, b], a < b)",
+            derived,
+            claim,
+            merge_integrals,
+        ),
+        ORDERED,
     )
     gaussian = KERNELS["gaussian"].density
     rng = random.Random(2)
@@ -471,37 +572,59 @@ def _prove_gradient_bounds() -> Iterator[Step]:
     resp = collapse(responsibility(i))
     p = collapse(kde())
     others = sp.Sum((1 - sp.KroneckerDelta(i, j)) ** 2 * softmax(j) * K[j], (j, 1, n))
-    yield equal_after("per bin: S_i - dL/dz_i = R_i", weight - g, resp)
-    yield holds_true("R_i >= 0 (every S_j, K_j > 0)", sp.Ge(resp, 0))
-    yield equal_after(
+    per_bin = sp.Derivative(bin_loss(), z[i])
+    link = differentiates("per bin: SymPy's dL/dz_i (general n)", per_bin, g)
+    upper = equal_after("per bin: S_i - dL/dz_i = R_i", weight - g, resp)
+    upper_sign = holds_true("R_i >= 0 (every S_j, K_j > 0)", sp.Ge(resp, 0))
+    lower = equal_after(
         "per bin: dL/dz_i - (S_i - 1) = sum_{j != i} S_j K_j / p, with 1[j != i] = (1 - delta)^2",
         g - (weight - 1),
         others / p,
     )
-    yield holds_true("sum_{j != i} S_j K_j / p >= 0", sp.Ge(others / p, 0))
+    lower_sign = holds_true("sum_{j != i} S_j K_j / p >= 0", sp.Ge(others / p, 0))
+    yield from (link, upper, upper_sign, lower, lower_sign)
+    yield follows("hence dL/dz_i <= S_i", sp.Le(per_bin, weight), [link, upper, upper_sign])
+    yield follows("and S_i - 1 <= dL/dz_i", sp.Le(weight - 1, per_bin), [link, lower, lower_sign])
     # Integrated: dL/dz_i is S_i minus the mean of R_i over [a, b].
     big_g = derive_integrated_gradient()
+    integrated = sp.Derivative(loss(), z[i])
+    big_link = differentiates("integrated: SymPy's dL/dz_i (general n)", integrated, big_g)
     r_t = responsibility(i, abstract_kernel)
     others_t = sp.Sum(
         (1 - sp.KroneckerDelta(i, j)) ** 2 * softmax(j) * abstract_kernel.subs(u, t - x[j]),
         (j, 1, n),
     )
     upper_gap = sp.Integral(collapse(r_t), (t, a, b))
-    yield equal_after(
+    big_upper = equal_after(
         "integrated: S_i - dL/dz_i = (1/(b-a)) Integral(R_i)",
         weight - big_g,
         upper_gap / (b - a),
         merge_integrals,
     )
-    yield integral_nonnegative("Integral(R_i) >= 0 on a < b", upper_gap, b=a + width)
+    big_upper_sign = citing(
+        integral_nonnegative("Integral(R_i) >= 0 on a < b", upper_gap, b=a + width), ORDERED
+    )
     lower_gap = sp.Integral(others_t / kde(abstract_kernel), (t, a, b))
-    yield equal_after(
+    big_lower = equal_after(
         "integrated: dL/dz_i - (S_i - 1) = (1/(b-a)) Integral(sum_{j != i} S_j K_j / p)",
         big_g - (weight - 1),
         lower_gap / (b - a),
         merge_integrals,
     )
-    yield integral_nonnegative("that integral is >= 0 on a < b", lower_gap, b=a + width)
+    big_lower_sign = citing(
+        integral_nonnegative("that integral is >= 0 on a < b", lower_gap, b=a + width), ORDERED
+    )
+    yield from (big_link, big_upper, big_upper_sign, big_lower, big_lower_sign)
+    yield follows(
+        "hence dL/dz_i <= S_i (b - a > 0)",
+        sp.Le(integrated, weight),
+        [big_link, big_upper, big_upper_sign],
+    )
+    yield follows(
+        "and S_i - 1 <= dL/dz_i (b - a > 0)",
+        sp.Le(weight - 1, integrated),
+        [big_link, big_lower, big_lower_sign],
+    )
     rng = random.Random(3)
     values = _witness_values(rng, 4)
     g4 = concretize(g.subs(i, 3), 4).subs(values)
@@ -530,7 +653,21 @@ def _prove_one_hot() -> Iterator[Step]:
         "K_j = delta_jl turns the loss into -log S_l", one_hot_loss, -sp.log(softmax(l_index))
     )
     derived = collapse(one_hot_loss.diff(z[i]))
-    yield equal_after("SymPy differentiates -log S_l for general n", derived, claim)
+    yield citing(
+        evaluates(
+            "dL/dz_i of that loss",
+            sp.Derivative(
+                substitute_indexed(bin_loss(), K, lambda m: sp.KroneckerDelta(m, l_index)), z[i]
+            ),
+            derived,
+            lambda e: collapse(collapse(e.expr, l_index).diff(*e.variables)),
+        ),
+        L_IN_RANGE,
+        I_IN_RANGE,
+    )
+    yield citing(
+        equal_after("SymPy differentiates -log S_l for general n", derived, claim), I_IN_RANGE
+    )
     general = derive_bin_gradient()
     general = collapse(
         substitute_indexed(general, K, lambda m: sp.KroneckerDelta(m, l_index)), l_index
@@ -577,7 +714,16 @@ _PARTIAL_STATEMENT = sp.Eq(
 def _prove_partial_labels() -> Iterator[Step]:
     claim = _PARTIAL_STATEMENT.rhs
     derived = collapse(_PARTIAL_STATEMENT.lhs.doit())
-    yield equal_after("SymPy differentiates -log sum_{j in M} S_j for general n", derived, claim)
+    yield differentiates(
+        "SymPy differentiates -log sum_{j in M} S_j for general n",
+        sp.Derivative(substitute_indexed(bin_loss(), K, lambda m: chi[m]), z[i]),
+        derived,
+    )
+    yield citing(
+        equal_after("and the derivative is the claimed gradient", derived, claim),
+        I_IN_RANGE,
+        LABELLED_MASS,
+    )
     count, labelled = 5, (2, 4)
     logits = symbols_for("z", count, real=True)
     weights = softmax_concrete(logits)
@@ -672,7 +818,12 @@ THEOREMS: list[Theorem] = [
         name="partial_labels",
         title="K_j = 1[j in M] gives the partial-label (CC) gradient",
         statement=_PARTIAL_STATEMENT,
-        hypotheses=(sp.Q.nonnegative(chi[j]), sp.Gt(sp.Sum(softmax(j) * chi[j], (j, 1, n)), 0)),
+        hypotheses=(
+            sp.Q.nonnegative(chi[j]),
+            sp.Gt(sp.Sum(softmax(j) * chi[j], (j, 1, n)), 0),
+            sp.Le(1, i),
+            sp.Le(i, n),
+        ),
         prover=_prove_partial_labels,
         explanation="An indicator kernel gives the loss -log sum_{j in M} S_j and its gradient.",
         reference=REFERENCE,

@@ -32,13 +32,25 @@ from symkde.model import (
     t,
     z,
 )
-from symkde.theorems._core import Step, Theorem, equal, holds_true, numeric_witness
+from symkde.theorems._core import (
+    Step,
+    Theorem,
+    citing,
+    equal,
+    evaluates,
+    follows,
+    holds_true,
+    numeric_witness,
+)
 from symkde.theorems.gradient import (
+    ORDERED,
+    _differentiate,
     _witness_values,
     collapse,
     concretize,
     derive_bin_gradient,
     derive_integrated_gradient,
+    differentiates,
     equal_after,
     merge_integrals,
 )
@@ -111,15 +123,35 @@ _SUM_STATEMENT = sp.And(
 )
 
 
+def _differentiate_terms(e: sp.Expr) -> sp.Expr:
+    """Every ``Derivative`` in ``e`` evaluated by SymPy (inside a sum over i, 1 <= i <= n)."""
+    return e.replace(lambda q: isinstance(q, sp.Derivative), _differentiate)
+
+
 def _prove_gradient_sum_zero() -> Iterator[Step]:
     per_bin = sp.Sum(derive_bin_gradient(), (i, 1, n))
+    yield evaluates(
+        "per bin: SymPy differentiates each term of sum_i dL/dz_i",
+        sp.Sum(sp.Derivative(bin_loss(), z[i]), (i, 1, n)),
+        per_bin,
+        _differentiate_terms,
+    )
     yield equal_after("per bin: sum_i (S_i - R_i) = 1 - 1 (general n)", per_bin, 0)
     integrated = sum_of_integrals(sp.Sum(derive_integrated_gradient(), (i, 1, n)))
-    yield equal_after(
-        "integrated: sum_i S_i - (1/(b-a)) Integral(sum_i R_i) = 1 - 1",
+    yield evaluates(
+        "integrated: SymPy differentiates each term, and the sum moves under the integral",
+        sp.Sum(sp.Derivative(loss(), z[i]), (i, 1, n)),
         integrated,
-        0,
-        merge_integrals,
+        lambda e: sum_of_integrals(_differentiate_terms(e)),
+    )
+    yield citing(
+        equal_after(
+            "integrated: sum_i S_i - (1/(b-a)) Integral(sum_i R_i) = 1 - 1 (a < b)",
+            integrated,
+            0,
+            merge_integrals,
+        ),
+        ORDERED,
     )
     rng = random.Random(22)
     values = _witness_values(rng, 4)
@@ -143,6 +175,12 @@ _SCALE_STATEMENT = sp.Eq(
 def _prove_scale_invariance() -> Iterator[Step]:
     scaled = collapse(_SCALE_STATEMENT.lhs.doit())
     plain = derive_bin_gradient()
+    yield differentiates(
+        "SymPy differentiates the per-bin loss with K_j -> c(t) K_j (general n)",
+        sp.Derivative(substitute_indexed(bin_loss(), K, lambda m: scale * K[m]), z[i]),
+        scaled,
+    )
+    yield differentiates("and without the scale", sp.Derivative(bin_loss(), z[i]), plain)
     yield equal_after(
         "per bin: K_j -> c(t) K_j leaves the derived gradient unchanged", scaled, plain
     )
@@ -199,35 +237,48 @@ def _prove_only_exponential() -> Iterator[Step]:
     numerator = sp.numer(sp.together(gap))
     functional = profile(r1) * profile(r2 - d) - profile(r1 - d) * profile(r2)
     quotient = sp.cancel(numerator / functional)
-    yield equal(
-        "the gap's numerator is q * (f(r1) f(r2-d) - f(r1-d) f(r2))",
-        numerator,
-        quotient * functional,
-    )
-    yield holds_true(
-        "q is free of f and nonzero (products of exp(z) > 0): invariance for every z "
-        "is the functional equation",
-        sp.And(sp.Ne(quotient, 0), sp.sympify(not quotient.has(profile))),
-    )
+    derivation = [
+        equal(
+            "the gap's numerator is q * (f(r1) f(r2-d) - f(r1-d) f(r2))",
+            numerator,
+            quotient * functional,
+        ),
+        holds_true(
+            "q is free of f and nonzero (products of exp(z) > 0): invariance for every z "
+            "is the functional equation",
+            sp.And(sp.Ne(quotient, 0), sp.sympify(not quotient.has(profile))),
+        ),
+    ]
     at_zero = functional.diff(d).subs(d, 0).doit()
     slope = sp.Derivative(profile(r1), r1)
     solved = sp.solve(sp.Eq(at_zero, 0), slope)
-    yield holds_true(
-        "d/dd at d = 0: f'(r1)/f(r1) = f'(r2)/f(r2), one solution", sp.Eq(len(solved), 1)
+    derivation.append(
+        holds_true(
+            "d/dd at d = 0: f'(r1)/f(r1) = f'(r2)/f(r2), one solution", sp.Eq(len(solved), 1)
+        )
     )
     ode_rhs = solved[0].subs(r2, r0).subs(sp.Derivative(profile(r0), r0), -rate * profile(r0))
     ode = sp.Eq(sp.Derivative(profile(r), r), ode_rhs.subs(r1, r))
-    yield equal(
-        "fix r2 = r0 and call -f'(r0)/f(r0) = lambda: the ODE f' = -lambda f",
-        ode.rhs,
-        -rate * profile(r),
+    derivation.append(
+        equal(
+            "fix r2 = r0 and call -f'(r0)/f(r0) = lambda: the ODE f' = -lambda f",
+            ode.rhs,
+            -rate * profile(r),
+        )
     )
+    yield from derivation
     solution = sp.dsolve(ode, profile(r))
     c1 = sp.Symbol("C1")
-    yield equal(
+    solved_form = equal(
         "dsolve: f(r) = C1 exp(-lambda r), i.e. A exp(-lambda r) with A = C1 > 0",
         solution.rhs.subs(c1, amplitude),
-        _ONLY_EXP_STATEMENT.rhs,
+        amplitude * sp.exp(-rate * r),
+    )
+    yield solved_form
+    yield follows(
+        "f solves f' = -lambda f (the steps above), so it is dsolve's general solution",
+        sp.Eq(profile(r), solution.rhs.subs(c1, amplitude)),
+        [*derivation, solved_form],
     )
     converse = contraction_gap(_ONLY_EXP_STATEMENT.rhs)
     yield equal("conversely A exp(-lambda r) makes the gap vanish", converse, 0)
@@ -278,7 +329,7 @@ THEOREMS: list[Theorem] = [
         name="scale_invariance",
         title="K -> c(t) K leaves the gradient unchanged; only K_i/K_j matter",
         statement=_SCALE_STATEMENT,
-        hypotheses=(sp.Q.positive(scale),),
+        hypotheses=(sp.Q.positive(scale), sp.Le(1, i), sp.Le(i, n)),
         prover=_prove_scale_invariance,
         explanation=(
             "Responsibilities depend on kernel ratios only, so points far from the target "

@@ -41,14 +41,19 @@ from symkde.model import (
 from symkde.theorems._core import (
     Step,
     Theorem,
+    citing,
     counterexample,
     equal,
+    follows,
     holds_true,
     numeric_witness,
 )
 from symkde.theorems.gradient import (
+    I_IN_RANGE,
+    ORDERED,
     derive_bin_gradient,
     derive_integrated_gradient,
+    differentiates,
     equal_after,
     merge_integrals,
 )
@@ -72,6 +77,10 @@ excess = sp.IndexedBase("e", nonnegative=True)
 #: The target's centre and the closest point's distance to it.
 center = (a + b) / 2
 closest = sp.Symbol("D", positive=True)
+#: The hypothesis of the centre claims: ``D`` is the closest point's distance to the centre.
+CLOSEST_IS_MIN = sp.Eq(closest, sp.Symbol("min_j |c - x_j|"))
+#: The hypothesis of the interval theorem: ``d`` is at most the closest point's distance.
+WITHIN_CLOSEST = sp.Le(d, sp.Symbol("distance_to_[a,b]_min"))
 
 
 def move_toward(expr: sp.Expr, target: sp.Expr, step: sp.Expr = d) -> sp.Expr:
@@ -88,27 +97,52 @@ def _place(expr: sp.Expr, target: sp.Expr, step: sp.Expr) -> sp.Expr:
 
 
 def prove_contraction_invariance(
-    kernel: sp.Expr, point: sp.Expr = t, step: sp.Expr = d
+    kernel: sp.Expr,
+    point: sp.Expr = t,
+    step: sp.Expr = d,
+    within: tuple[sp.Basic, ...] | None = None,
 ) -> Iterator[Step]:
     """Steps showing (or failing to show) that the per-bin gradient at ``point`` is unchanged
     when every point moves toward it by ``step``, for general n and points on both sides.
 
+    The identity is proved for the points placed as ``x_j = point -+ (step + e_j)`` with
+    ``e_j >= 0``, which is every configuration with ``step <= |point - x_j|``: the hypothesis
+    ``within`` (by default exactly that inequality) is cited by the step that concludes
+    ``move_toward(Derivative(-log p(point), z_i)) = Derivative(-log p(point), z_i)``.
+
     Used with the Laplace kernel by the theorems below, and with the Gaussian kernel by the
-    tests, where the last step must fail.
+    tests, where the placed identity, and with it the conclusion, must fail.
     """
+    if within is None:
+        within = (sp.Le(step, sp.Abs(point - x[j])),)
     plain = derive_bin_gradient(kernel, point)
     moved = move_toward(plain, point, step)
-    yield holds_true(
+    derivative = sp.Derivative(bin_loss(kernel, point), z[i])
+    closer = holds_true(
         "each point lands step closer: |t - x_j'| = |t - x_j| - step",
         sp.Eq(
             sp.Abs(_place(point - move_toward(x[j], point, step), point, step)),
             sp.Abs(_place(point - x[j], point, step)) - step,
         ),
     )
-    yield equal_after(
+    placed = equal_after(
         "the derived per-bin gradient at the moved points equals the original (general n)",
         _place(moved, point, step),
         _place(plain, point, step),
+    )
+    yield from (closer, placed)
+    yield differentiates(
+        "SymPy's per-bin gradient at the moved points", move_toward(derivative, point, step), moved
+    )
+    yield differentiates("and at the original points", derivative, plain)
+    yield citing(
+        follows(
+            "every configuration with step <= |t - x_j| is x_j = t -+ (step + e_j), e_j >= 0, "
+            "so the placed identity is the identity for every such x",
+            sp.Eq(moved, plain),
+            [closer, placed],
+        ),
+        *within,
     )
 
 
@@ -216,9 +250,17 @@ def _prove_contraction_interval() -> Iterator[Step]:
         yield holds_true(
             f"and d <= |t - x| for that point ({side})", sp.Ge(sp.Abs(place["t"] - place["x"]), d)
         )
-    yield from prove_contraction_invariance(LAPLACE)
+    # at every bin t in [a, b], d <= |t - x_j| follows from d <= the distance to [a, b]
+    yield from prove_contraction_invariance(LAPLACE, within=(WITHIN_CLOSEST,))
     moved = move_toward(derive_integrated_gradient(LAPLACE), center)
     plain = derive_integrated_gradient(LAPLACE)
+    derivative = sp.Derivative(loss(LAPLACE), z[i])
+    yield differentiates(
+        "SymPy's integrated gradient at the points moved toward the centre of [a, b]",
+        move_toward(derivative, center),
+        moved,
+    )
+    yield differentiates("and at the original points", derivative, plain)
 
     def pointwise(e: sp.Expr) -> sp.Expr:
         # At each bin t in [a, b] the points sit at t -/+ (d + e_j(t)) and move toward t.
@@ -228,12 +270,16 @@ def _prove_contraction_interval() -> Iterator[Step]:
         )
         return merge_integrals(_place(toward_t, t, d))
 
-    yield equal_after(
-        "so the integrand of dL/dz_i is unchanged at every t in [a, b], and with it "
-        "the integrated gradient (and any binned mean of per-bin gradients)",
-        moved,
-        plain,
-        pointwise,
+    yield citing(
+        equal_after(
+            "so the integrand of dL/dz_i is unchanged at every t in [a, b], and with it "
+            "the integrated gradient (and any binned mean of per-bin gradients)",
+            moved,
+            plain,
+            pointwise,
+        ),
+        ORDERED,
+        WITHIN_CLOSEST,
     )
     offsets = sp.IndexedBase("g", positive=True)
     one_sided = substitute_indexed(derive_bin_gradient(LAPLACE), x, lambda m: b + offsets[m])
@@ -243,17 +289,21 @@ def _prove_contraction_interval() -> Iterator[Step]:
         one_sided.diff(r),
         0,
     )
-    before = _integrated([3, 5], -1, 1)
-    after = _integrated([2, 4], -1, 1)
+    # Points on both sides, so the example is not a mere translation (which would keep the
+    # gradient for any kernel and any interval).
+    before = _integrated([-3, 4], -1, 1)
+    after = _integrated([-2, 3], -1, 1)
     yield equal(
-        "example h = 1, [-1, 1], x = (3, 5) -> (2, 4): exact integrated gradients agree",
+        "example h = 1, [-1, 1], x = (-3, 4) -> (-2, 3), one point on each side: exact "
+        "integrated gradients agree",
         before,
         after,
     )
 
 
 def _prove_center_bin() -> Iterator[Step]:
-    yield from prove_contraction_invariance(LAPLACE, center, closest)
+    # D is the closest point's distance to the centre, so D <= |c - x_j| for every j
+    yield from prove_contraction_invariance(LAPLACE, center, closest, (CLOSEST_IS_MIN,))
     bin_gradient = derive_bin_gradient(LAPLACE, 0).subs(n, 2).doit().subs(i, 1)
     example = {z[1]: 0, z[2]: 0, h: 1}
     before = bin_gradient.subs({**example, x[1]: 3, x[2]: 5})
@@ -293,6 +343,15 @@ def _center_interval_steps() -> Iterator[Step]:
             sp.Abs(sp.N(after, 30) + sp.Rational(29884, 10**5)) < 10**-5,
         ),
     )
+    yield citing(
+        holds_true(
+            "the move is the claim's: D = 3 is the closest distance of x = (3, 5) to the centre "
+            "0, and the component is i = 1 of n = 2",
+            sp.And(sp.Eq(3, sp.Min(sp.Abs(0 - 3), sp.Abs(0 - 5))), sp.Le(1, 2)),
+        ),
+        CLOSEST_IS_MIN,
+        I_IN_RANGE,
+    )
     yield counterexample(
         "h = 1, [a, b] = [-1, 1], z = (0, 0), x = (3, 5) shifted by D = 3 to (0, 2): the first "
         "integrated gradient component changes",
@@ -317,7 +376,7 @@ THEOREMS: list[Theorem] = [
         name="laplace_contraction_bin",
         title="Laplace: moving all points toward the bin by d keeps the per-bin gradient",
         statement=_BIN_STATEMENT,
-        hypotheses=(sp.Ge(d, 0), sp.Le(d, sp.Abs(t - x[j]))),
+        hypotheses=(sp.Ge(d, 0), sp.Le(d, sp.Abs(t - x[j])), sp.Le(1, i), sp.Le(i, n)),
         prover=_prove_contraction_bin,
         explanation=(
             "Every |t - x_j| drops by d, so every Laplace kernel value is multiplied by "
@@ -330,7 +389,13 @@ THEOREMS: list[Theorem] = [
         name="laplace_contraction_interval",
         title="Laplace: no point in [a, b] -> moving toward [a, b] keeps the integrated gradient",
         statement=_INTERVAL_STATEMENT,
-        hypotheses=(sp.Lt(a, b), sp.Ge(d, 0), sp.Le(d, sp.Symbol("distance_to_[a,b]_min"))),
+        hypotheses=(
+            sp.Lt(a, b),
+            sp.Ge(d, 0),
+            sp.Le(d, sp.Symbol("distance_to_[a,b]_min")),
+            sp.Le(1, i),
+            sp.Le(i, n),
+        ),
         prover=_prove_contraction_interval,
         explanation=(
             "Holds when no point lies inside [a, b] and d is at most the closest point's "
@@ -343,7 +408,7 @@ THEOREMS: list[Theorem] = [
         name="center_claim_bin",
         title="seed's claim, single bin at the centre: true",
         statement=_BIN_STATEMENT.subs({t: center, d: closest}),
-        hypotheses=(sp.Eq(closest, sp.Symbol("min_j |c - x_j|")),),
+        hypotheses=(sp.Eq(closest, sp.Symbol("min_j |c - x_j|")), sp.Le(1, i), sp.Le(i, n)),
         prover=_prove_center_bin,
         explanation="For the bin at the centre this is laplace_contraction_bin with d = D.",
         reference=REFERENCE,
@@ -352,7 +417,7 @@ THEOREMS: list[Theorem] = [
         name="center_claim_interval",
         title="seed's claim, loss over [a, b]: false once a point passes the interval's edge",
         statement=_INTERVAL_STATEMENT.subs(d, closest),
-        hypotheses=(sp.Eq(closest, sp.Symbol("min_j |c - x_j|")),),
+        hypotheses=(sp.Eq(closest, sp.Symbol("min_j |c - x_j|")), sp.Le(1, i), sp.Le(i, n)),
         prover=_prove_center_interval,
         expected=False,
         explanation=(
