@@ -87,6 +87,18 @@ def test_one_row_per_block_when_a_row_nearly_fills_the_budget(monkeypatch):
     assert seen == [n, n, n]
 
 
+def test_blocks_of_whole_panels_stay_within_the_budget():
+    # quadrature asks for blocks of whole panels (rows_multiple nodes each): the largest
+    # multiple of rows_multiple within the budget, or one panel if even that is too large
+    k, per_panel = 3000, 48
+    mix = mixture(np.zeros(k), np.linspace(0, 1, k), kernel="gaussian", bandwidth=0.1)
+    t = np.linspace(0.0, 1.0, 40 * per_panel)
+    sizes = [rows.stop - rows.start for rows, _ in numeric._blocks(mix, t, per_panel)]
+    assert all(size % per_panel == 0 for size in sizes)
+    assert max(sizes) * k <= max(numeric._BLOCK_ELEMENTS, per_panel * k)
+    assert max(sizes) == max(per_panel, numeric._BLOCK_ELEMENTS // k // per_panel * per_panel)
+
+
 # --------------------------------------------------------------------------- panel edges
 
 
@@ -381,3 +393,63 @@ def test_circle_quadrature_resolves_narrow_dominance_switches():
     assert ref_err < mpmath.mpf(10) ** -25
     assert_close(got_loss, ref_loss, rtol=LOSS_RTOL, ref_dps=30, what="loss")
     assert_close(got_grad, ref_grad, atol=GRAD_ATOL, ref_dps=30, what="gradient")
+
+
+@pytest.mark.parametrize(("seed", "h", "spread"), [(1, 0.35, 2.0), (2, 0.35, 2.0), (6, 1.5, 0.3)])
+def test_von_mises_circle_switches_are_the_exact_crossings_with_their_widths(seed, h, spread):
+    # _circle_switches places a mesh feature where the dominant von Mises term changes, of
+    # width 1/|d/dt log(K_i w_i / K_j w_j)| (at most h).  Compared with a brute-force scan of
+    # the dominant term and the derivative kappa (sin(t - x_j) - sin(t - x_i)) at the crossing
+    # (h = 1.5: some widths 1/rate lie between 1 and h, so the cap at h is exercised too)
+    rng = np.random.default_rng(seed)
+    n, a, b = 5, -1.0, 2.0
+    z, x = rng.normal(0.0, spread, n), rng.uniform(-np.pi, np.pi, n)
+    mix = mixture(z, x, kernel="vonmises", bandwidth=h, circular=True, a=a, b=b)
+    points, widths = numeric._circle_switches(mix, a, b)
+    kappa = 1.0 / h**2
+
+    def score(t):
+        return mix.log_w + kappa * np.cos(t - mix.x)
+
+    brute = brute_force_switches(mix, a, b, score)
+    order = np.argsort(points)
+    assert points.size == brute.size and points.size >= 1, (points, brute)
+    np.testing.assert_allclose(points[order], brute, atol=1e-4)
+    if h > 1:  # some crossings are steeper than 1/h: the uncapped width is exercised
+        assert (widths < h).any()
+    for t, width in zip(points[order], widths[order], strict=True):
+        terms = score(t)
+        first, second = np.argsort(terms)[::-1][:2]
+        assert terms[first] - terms[second] < 1e-9 * max(1.0, abs(terms[first]))
+        rate = kappa * abs(np.sin(t - mix.x[second]) - np.sin(t - mix.x[first]))
+        np.testing.assert_allclose(width, min(1.0 / rate, h), rtol=1e-9)
+
+
+def test_circle_compact_kernel_near_a_is_not_taken_for_a_gap():
+    # boxcar on the circle, h = 0.5: the point at 0.2 covers [-0.3, 0.7], the one at 0.9
+    # covers [0.4, 1.4]; [0, 1] is covered.  The images searched for supports must include
+    # those within h left of a
+    args = ([0.3, -0.4], [0.2, 0.9], 0.0, 1.0)
+    options = dict(kernel="boxcar", bandwidth=0.5, circular=True)
+    got_loss, got_grad = symkde.loss_and_grad(*args, method="quadrature", **options)
+    ref_loss, ref_grad = reference.loss_and_grad(*args, **options)
+    assert abs(got_loss - float(ref_loss)) <= 1e-12 * max(1.0, abs(float(ref_loss)))
+    np.testing.assert_allclose(got_grad, [float(v) for v in ref_grad], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel", ["boxcar", "triangle"])
+def test_circle_compact_kernel_wider_than_the_circle_matches_the_reference(kernel):
+    # h = 16.8 > 2 pi: each point's support wraps around several times, and the wrapped
+    # density's kinks x_j + h (mod 2 pi) come from images far outside [a, b]; a mesh built
+    # from too few images missed one (found by the mutation run: 2e-5 off, silently)
+    args = (
+        [5.20509255, -20.40294143],
+        [-1.39840782, 2.70394569],
+        -3.4070912583389728,
+        1.9583691342054719,
+    )
+    options = dict(kernel=kernel, bandwidth=16.841957734667076, circular=True)
+    got_loss, got_grad = symkde.loss_and_grad(*args, method="quadrature", **options)
+    ref_loss, ref_grad = reference.loss_and_grad(*args, **options)
+    assert abs(got_loss - float(ref_loss)) <= 1e-12 * max(1.0, abs(float(ref_loss)))
+    np.testing.assert_allclose(got_grad, [float(v) for v in ref_grad], rtol=0, atol=1e-12)
