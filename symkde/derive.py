@@ -12,6 +12,12 @@ hypotheses: none
 step 1 [ok] expand
     (x + 1)**2 = x**2 + 2*x + 1
     (difference reduces to 0 by expand)
+step 2 [ok] the steps prove the statement
+    Eq((x + 1)**2, x**2 + 2*x + 1)
+    (every conjunct is proved by steps that hold)
+step 3 [ok] the hypotheses are the proof's
+    True
+    (each is implied by the symbols' assumptions or cited by a step that holds)
 verdict: proved
 """
 
