@@ -83,7 +83,7 @@ from symkde.theorems.gradient import (
     l_index,
     merge_integrals,
 )
-from symkde.theorems.invariance import scale, sum_of_integrals
+from symkde.theorems.invariance import differentiate_terms, scale, sum_of_integrals
 
 __all__ = [
     "THEOREMS",
@@ -447,14 +447,6 @@ def _transfer_step() -> Step:
     )
 
 
-def _differentiate(expr: sp.Expr) -> sp.Expr:
-    """Every ``Derivative`` in ``expr`` done by SymPy, then :func:`collapse` (sums evaluated,
-    constants pulled out; the index ``i`` of ``z_i`` is one of ``1..n``)."""
-    return expr.replace(
-        lambda e: isinstance(e, sp.Derivative), lambda e: collapse(e.doit(deep=False))
-    )
-
-
 def _periodicity(expr: sp.Expr) -> sp.Expr:
     """The hypothesis ``K_circ(w + 2 pi) = K_circ(w)`` applied as a rewrite, then collapsed."""
     w = sp.Wild("w")
@@ -565,7 +557,7 @@ def _prove_sum_zero() -> Iterator[Step]:
         "per bin: SymPy differentiates each term of sum_i dL/dz_i",
         sp.Sum(sp.Derivative(bin_loss(wrapped_kernel), z[i]), (i, 1, n)),
         per_bin,
-        _differentiate,
+        differentiate_terms,
     )
     yield equal_after("per bin: sum_i (S_i - R_i) = 1 - 1 (general n)", per_bin, 0)
     integrated = sum_of_integrals(sp.Sum(derive_integrated_gradient(wrapped_kernel), (i, 1, n)))
@@ -573,7 +565,7 @@ def _prove_sum_zero() -> Iterator[Step]:
         "over the arc: SymPy differentiates each term, and the sum moves under the integral",
         sp.Sum(sp.Derivative(loss(wrapped_kernel), z[i]), (i, 1, n)),
         integrated,
-        lambda e: sum_of_integrals(_differentiate(e)),
+        lambda e: sum_of_integrals(differentiate_terms(e)),
     )
     yield citing(
         equal_after(
@@ -641,7 +633,7 @@ def _prove_labels(one_hot: bool) -> Iterator[Step]:
                 "j collapses to its term j = l (1 <= l <= n): S_i - delta_il (general n)",
                 stated_loss,
                 claim,
-                lambda e: apply_deltas(collapse(_differentiate(e), l_index)),
+                lambda e: apply_deltas(collapse(differentiate_terms(e), l_index)),
             ),
             _L_IN_RANGE,
             I_IN_RANGE,
@@ -1022,7 +1014,7 @@ def _prove_bound() -> Iterator[Step]:
             "K_j = K(r_j), eps_j = eps(r_j) (general n)",
             sp.Derivative(substitute_indexed(bin_loss(), K, _after), z[i]),
             gradient_after,
-            lambda e: _by_ratio(_differentiate(e), ratio_step),
+            lambda e: _by_ratio(differentiate_terms(e), ratio_step),
         ),
         equal_after(
             "there, g_i' - g_i = R_i - R_i' (general n)",

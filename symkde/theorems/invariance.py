@@ -55,7 +55,7 @@ from symkde.theorems.gradient import (
     merge_integrals,
 )
 
-__all__ = ["THEOREMS", "sum_of_integrals"]
+__all__ = ["THEOREMS", "differentiate_terms", "sum_of_integrals"]
 
 REFERENCE = "derivations/invariance.py"
 
@@ -123,7 +123,7 @@ _SUM_STATEMENT = sp.And(
 )
 
 
-def _differentiate_terms(e: sp.Expr) -> sp.Expr:
+def differentiate_terms(e: sp.Expr) -> sp.Expr:
     """Every ``Derivative`` in ``e`` evaluated by SymPy (inside a sum over i, 1 <= i <= n)."""
     return e.replace(lambda q: isinstance(q, sp.Derivative), _differentiate)
 
@@ -134,7 +134,7 @@ def _prove_gradient_sum_zero() -> Iterator[Step]:
         "per bin: SymPy differentiates each term of sum_i dL/dz_i",
         sp.Sum(sp.Derivative(bin_loss(), z[i]), (i, 1, n)),
         per_bin,
-        _differentiate_terms,
+        differentiate_terms,
     )
     yield equal_after("per bin: sum_i (S_i - R_i) = 1 - 1 (general n)", per_bin, 0)
     integrated = sum_of_integrals(sp.Sum(derive_integrated_gradient(), (i, 1, n)))
@@ -142,7 +142,7 @@ def _prove_gradient_sum_zero() -> Iterator[Step]:
         "integrated: SymPy differentiates each term, and the sum moves under the integral",
         sp.Sum(sp.Derivative(loss(), z[i]), (i, 1, n)),
         integrated,
-        lambda e: sum_of_integrals(_differentiate_terms(e)),
+        lambda e: sum_of_integrals(differentiate_terms(e)),
     )
     yield citing(
         equal_after(
