@@ -176,3 +176,27 @@ def test_an_edited_statement_fails_the_theorem():
     assert edited != theorem.statement
     wrong = dataclasses.replace(theorem, statement=edited)
     assert not wrong.verdict_ok(wrong.prove())
+
+
+def test_rational_points_of_positive_symbols_are_positive():
+    # a witness at 0 for a positive symbol would test a degenerate point (or divide by 0)
+    import random
+
+    from symkde.theorems.gradient import rational_point
+
+    positive, real = sp.Symbol("p", positive=True), sp.Symbol("r", real=True)
+    rng = random.Random(0)
+    draws = [rational_point(rng, [positive, real], low=-1, high=1) for _ in range(400)]
+    assert all(0 < d[positive] <= 1 for d in draws)
+    assert any(d[real] == 0 for d in draws) and any(d[real] < 0 for d in draws)
+
+
+def test_the_laplace_quadrature_check_reads_the_first_component_with_unequal_logits():
+    # _quadrature (the independent mpmath check of exact_integrated_gradient) with z = (1, 0):
+    # the first component's softmax weight is e/(e + 1), not 1/2
+    from symkde.theorems import laplace
+
+    logits, positions = [1, 0], [sp.Rational(-1, 2), 2]
+    exact = laplace.exact_integrated_gradient(logits, positions, -1, 1)
+    reference = laplace._quadrature(logits, positions, -1, 1)
+    assert abs(sp.N(exact, 40) - sp.Float(reference, 40)) < sp.Float(10) ** -35

@@ -575,13 +575,14 @@ def _prove_gradient_bounds() -> Iterator[Step]:
     per_bin = sp.Derivative(bin_loss(), z[i])
     link = differentiates("per bin: SymPy's dL/dz_i (general n)", per_bin, g)
     upper = equal_after("per bin: S_i - dL/dz_i = R_i", weight - g, resp)
-    upper_sign = holds_true("R_i >= 0 (every S_j, K_j > 0)", sp.Ge(resp, 0))
+    # each sign step is about the very expression the equality before it derived
+    upper_sign = holds_true("R_i >= 0 (every S_j, K_j > 0)", sp.Ge(upper.rhs, 0))
     lower = equal_after(
         "per bin: dL/dz_i - (S_i - 1) = sum_{j != i} S_j K_j / p, with 1[j != i] = (1 - delta)^2",
         g - (weight - 1),
         others / p,
     )
-    lower_sign = holds_true("sum_{j != i} S_j K_j / p >= 0", sp.Ge(others / p, 0))
+    lower_sign = holds_true("sum_{j != i} S_j K_j / p >= 0", sp.Ge(lower.rhs, 0))
     yield from (link, upper, upper_sign, lower, lower_sign)
     yield follows("hence dL/dz_i <= S_i", sp.Le(per_bin, weight), [link, upper, upper_sign])
     yield follows("and S_i - 1 <= dL/dz_i", sp.Le(weight - 1, per_bin), [link, lower, lower_sign])
