@@ -200,3 +200,13 @@ def test_the_laplace_quadrature_check_reads_the_first_component_with_unequal_log
     exact = laplace.exact_integrated_gradient(logits, positions, -1, 1)
     reference = laplace._quadrature(logits, positions, -1, 1)
     assert abs(sp.N(exact, 40) - sp.Float(reference, 40)) < sp.Float(10) ** -35
+
+
+def test_a_numeric_witness_never_links_a_statement_chain():
+    # a witness agrees to 40 digits, it is not an identity: the closing step must not use it
+    from symkde.theorems._core import statement_proved
+
+    witness = numeric_witness("1e-45 apart", X, X + sp.Rational(1, 10**45), AT)
+    assert witness.holds
+    claim = sp.Eq(witness.lhs, witness.rhs, evaluate=False)
+    assert not statement_proved(claim, [witness]).holds

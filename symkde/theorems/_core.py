@@ -184,7 +184,11 @@ def conjuncts(statement: Any) -> tuple[Any, ...]:
 
 
 def _edges(steps: Iterable[Step]) -> list[tuple[Any, Any]]:
-    """The equalities that steps holding have shown, as pairs of sides."""
+    """The exact equalities that steps holding have shown, as pairs of sides.
+
+    A side that is a ``Float`` comes from a numeric witness (agreement to ``tol_digits``, not
+    an identity) and never links a chain.
+    """
     found = []
     for step in steps:
         if not step.holds or isinstance(step.lhs, sp.MatrixBase):
@@ -194,7 +198,11 @@ def _edges(steps: Iterable[Step]) -> list[tuple[Any, Any]]:
                 found.append((step.lhs.lhs, step.lhs.rhs))
         else:
             found.append((step.lhs, step.rhs))
-    return found
+    return [
+        (lhs, rhs)
+        for lhs, rhs in found
+        if not isinstance(lhs, sp.Float) and not isinstance(rhs, sp.Float)
+    ]
 
 
 def _chained(claim: Any, steps: list[Step]) -> bool:
