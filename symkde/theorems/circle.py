@@ -49,7 +49,6 @@ from symkde.model import (
     loss,
     n,
     responsibility,
-    softmax,
     softmax_concrete,
     substitute_indexed,
     symbols_for,
@@ -72,6 +71,9 @@ from symkde.theorems.gradient import (
     _ONE_HOT_STATEMENT,
     _PARTIAL_STATEMENT,
     I_IN_RANGE,
+    L_IN_RANGE,
+    LABELLED_MASS,
+    ORDERED,
     apply_deltas,
     chi,
     collapse,
@@ -109,11 +111,7 @@ to_left = sp.Symbol("q", positive=True)
 wrapped_kernel: sp.Expr = sp.Function("K_circ", positive=True)(u)
 _PERIODIC = sp.Eq(wrapped_kernel.subs(u, u + TWO_PI), wrapped_kernel)
 #: The arc ``[a, b]``: nonempty, and at most one turn.
-_ORDERED = sp.Lt(a, b)
 _ARC_SHORT = sp.Le(b - a, TWO_PI)
-#: The labels: the labelled point ``l`` is one of the points; the labelled set has mass.
-_L_IN_RANGE = sp.Le(l_index, n)
-_LABELLED_MASS = sp.Gt(sp.Sum(softmax(j) * chi[j], (j, 1, n)), 0)
 
 
 def image_sum(kernel: sp.Expr, arg: sp.Expr = u) -> sp.Sum:
@@ -526,7 +524,7 @@ def _prove_scale() -> Iterator[Step]:
             derive_integrated_gradient(wrapped_kernel),
             merge_integrals,
         ),
-        _ORDERED,
+        ORDERED,
     )
     logits = [sp.Rational(1, 3), sp.Rational(-1, 2), 2]
     positions = [sp.Rational(3, 1), sp.Rational(-3, 1), sp.Rational(1, 2)]
@@ -574,7 +572,7 @@ def _prove_sum_zero() -> Iterator[Step]:
             0,
             merge_integrals,
         ),
-        _ORDERED,
+        ORDERED,
     )
     yield numeric_witness(
         "wrapped Cauchy, n = 3, bin t = 3: the per-bin gradients sum to 0 at 50 digits",
@@ -635,7 +633,7 @@ def _prove_labels(one_hot: bool) -> Iterator[Step]:
                 claim,
                 lambda e: apply_deltas(collapse(differentiate_terms(e), l_index)),
             ),
-            _L_IN_RANGE,
+            L_IN_RANGE,
             I_IN_RANGE,
         )
         at_bin = collapse(
@@ -651,7 +649,7 @@ def _prove_labels(one_hot: bool) -> Iterator[Step]:
                 claim,
                 apply_deltas,
             ),
-            _L_IN_RANGE,
+            L_IN_RANGE,
         )
     else:
         claim = _PARTIAL_STATEMENT.rhs
@@ -663,7 +661,7 @@ def _prove_labels(one_hot: bool) -> Iterator[Step]:
                 stated_loss,
                 at_bin,
             ),
-            _LABELLED_MASS,
+            LABELLED_MASS,
         )
         yield citing(
             equal_after(
@@ -671,7 +669,7 @@ def _prove_labels(one_hot: bool) -> Iterator[Step]:
                 at_bin,
                 claim,
             ),
-            _LABELLED_MASS,
+            LABELLED_MASS,
         )
     # A wrapped boxcar of half-width 1/2 at the bin t = 3 covers x = 2.8 directly and x = -3
     # across pi (3 - (-3) = 6 = 2 pi - 0.28...): K_circ = (1/(2h)) 1[j in M].
@@ -1234,7 +1232,7 @@ def _prove_concentration() -> Iterator[Step]:
 # --------------------------------------------------------------------------- registry
 
 
-_CIRCLE_HYPOTHESES = (sp.Q.positive(wrapped_kernel), _PERIODIC, _ORDERED, _ARC_SHORT)
+_CIRCLE_HYPOTHESES = (sp.Q.positive(wrapped_kernel), _PERIODIC, ORDERED, _ARC_SHORT)
 
 THEOREMS: list[Theorem] = [
     Theorem(
@@ -1296,7 +1294,7 @@ THEOREMS: list[Theorem] = [
         hypotheses=(
             sp.Q.positive(sp.Symbol("c", positive=True)),
             sp.Le(1, l_index),
-            _L_IN_RANGE,
+            L_IN_RANGE,
             sp.Le(1, i),
             sp.Le(i, n),
         ),
@@ -1311,7 +1309,7 @@ THEOREMS: list[Theorem] = [
         name="circle_partial_labels",
         title="circle: K_circ(t - x_j) = c 1[j in M] gives the partial-label (CC) gradient",
         statement=sp.Eq(sp.Derivative(_label_loss(one_hot=False), z[i]), _PARTIAL_STATEMENT.rhs),
-        hypotheses=(sp.Q.nonnegative(chi[j]), _LABELLED_MASS, sp.Le(1, i), sp.Le(i, n)),
+        hypotheses=(sp.Q.nonnegative(chi[j]), LABELLED_MASS, sp.Le(1, i), sp.Le(i, n)),
         prover=lambda: _prove_labels(one_hot=False),
         explanation=(
             "A wrapped boxcar covering the points of M at a bin gives -log sum_{j in M} S_j."
