@@ -453,3 +453,53 @@ def test_circle_compact_kernel_wider_than_the_circle_matches_the_reference(kerne
     ref_loss, ref_grad = reference.loss_and_grad(*args, **options)
     assert abs(got_loss - float(ref_loss)) <= 1e-12 * max(1.0, abs(float(ref_loss)))
     np.testing.assert_allclose(got_grad, [float(v) for v in ref_grad], rtol=0, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- p = 0 at both ends
+
+#: Two triangle supports that overlap by ~5e-17: ``x2 - x1 == 2 h`` in float64, yet
+#: ``fl(x2 - h) < fl(x1 + h)``.  p is positive on the overlap but evaluates to 0 at both of its
+#: ends, so the panel between those edges has a zero of p at each end (found by a search over
+#: the float64 neighbours of ``x1 + 2 h``; a real-valued argument says no panel can).
+BOTH_ENDS_X = [-0.5352541607213923, 0.47672289451348865]
+BOTH_ENDS_H = 0.5059885276174405
+BOTH_ENDS_ARGS = (
+    [0.0, 0.3],
+    BOTH_ENDS_X,
+    BOTH_ENDS_X[0] - BOTH_ENDS_H / 2,
+    BOTH_ENDS_X[1] + BOTH_ENDS_H / 2,
+)
+
+
+def test_a_panel_with_p_zero_at_both_ends_is_split_into_two_that_tile_it():
+    z, x, a, b = BOTH_ENDS_ARGS
+    mix = mixture(z, x, kernel="triangle", bandwidth=BOTH_ENDS_H, a=a, b=b)
+    edges = numeric._breakpoints(mix, a, b)
+    lse = np.concatenate([parts[0] for _, parts in numeric._blocks(mix, edges)])
+    zero = ~np.isfinite(lse)
+    both = np.flatnonzero(zero[:-1] & zero[1:])
+    assert both.size == 1, "precondition: exactly one panel with p == 0 at both ends"
+    parent_lo, parent_hi = edges[both[0]], edges[both[0] + 1]
+
+    lo, hi, kind = numeric._initial_panels(mix, edges)
+    order = np.argsort(lo)
+    lo, hi, kind = lo[order], hi[order], kind[order]
+    assert np.all(lo < hi)
+    # the panels tile [a, b]: each starts where the one before ends
+    assert lo[0] == a and hi[-1] == b
+    np.testing.assert_array_equal(lo[1:], hi[:-1])
+    # the parent is split at a point strictly inside it; each child has its zero at one end
+    left = np.flatnonzero(lo == parent_lo)
+    assert left.size == 1
+    (i,) = left
+    assert hi[i] == lo[i + 1] and hi[i + 1] == parent_hi
+    assert parent_lo < hi[i] < parent_hi
+    assert kind[i] == numeric._ZERO_AT_LO and kind[i + 1] == numeric._ZERO_AT_HI
+
+
+def test_loss_with_p_zero_at_both_ends_of_a_panel_matches_the_reference():
+    options = dict(kernel="triangle", bandwidth=BOTH_ENDS_H)
+    got_loss, got_grad = symkde.loss_and_grad(*BOTH_ENDS_ARGS, method="quadrature", **options)
+    ref_loss, ref_grad = reference.loss_and_grad(*BOTH_ENDS_ARGS, **options)
+    assert abs(got_loss - float(ref_loss)) <= 1e-12 * max(1.0, abs(float(ref_loss)))
+    np.testing.assert_allclose(got_grad, [float(v) for v in ref_grad], rtol=0, atol=1e-12)
