@@ -91,6 +91,7 @@ def exact_loss_grad(
     *,
     with_grad: bool = True,
     circular: bool = False,
+    covered: bool = False,
 ) -> tuple[float, FloatArray | None]:
     """Exact ``(L, dL/dz)`` for weights ``exp(log_w)`` at points ``x`` on the target ``[a, b]``.
 
@@ -103,6 +104,12 @@ def exact_loss_grad(
         with_grad: also return the gradient with respect to the logits.
         circular: positions are angles, the kernels wrapped, the target the arc from ``a``
             to ``b`` (``0 < b - a <= 2 pi``, up to 4 ulps over is the full circle).
+        covered: the caller has found, in the input coordinates, that a compact kernel's
+            supports cover ``[a, b]`` (``numeric._uncovered``).  The closed forms work in
+            coordinates shifted by ``a``, where ``x - a +- h`` rounds: two supports that
+            touch exactly may be an ulp apart there.  With ``covered``, such a segment is a
+            rounding artefact; it contributes nothing (it must be narrower than 8 ulps of
+            ``b - a + 2h``, else ``RuntimeError``).  Without it, it makes the loss infinite.
 
     Returns:
         ``(L, grad)``; ``grad`` is None when ``with_grad`` is False.  A compact kernel that
@@ -136,9 +143,11 @@ def exact_loss_grad(
                 return fast[0], gradient
     live = np.flatnonzero(np.isfinite(log_w))
     if circular:
-        value, log_resp, length = _circle(kernel, log_w[live], x[live], a, b, h, with_grad)
+        value, log_resp, length = _circle(
+            kernel, log_w[live], x[live], a, b, h, with_grad, covered=covered
+        )
     else:
-        value, log_resp = _items(kernel, log_w[live], x[live], a, b, h, with_grad)
+        value, log_resp = _items(kernel, log_w[live], x[live], a, b, h, with_grad, covered=covered)
         length = b - a
     if isinstance(value, tuple):  # an uncovered sub-interval, in coordinates shifted by a
         if not with_grad:
@@ -175,6 +184,7 @@ def _items(
     value: float | tuple[float, float]
     with np.errstate(all="ignore"):
         if kernel == "laplace":
+            floor.pop("covered", None)  # never uncovered
             value, log_resp = _laplace(lws, xs, a, b, h, with_grad)
         elif kernel == "boxcar":
             value, log_resp = _boxcar(lws, xs - a, b - a, h, with_grad, **floor)
@@ -254,7 +264,14 @@ def _wrapped_compact(kernel: str, h: float) -> tuple[float, dict[str, Any]]:
 
 
 def _circle(
-    kernel: str, lw: FloatArray, x: FloatArray, a: float, b: float, h: float, with_grad: bool
+    kernel: str,
+    lw: FloatArray,
+    x: FloatArray,
+    a: float,
+    b: float,
+    h: float,
+    with_grad: bool,
+    covered: bool = False,
 ) -> tuple[float | tuple[float, float], FloatArray | None, float]:
     """Wrapped kernels on the arc ``[a, b]``: the arc becomes ``[0, L]``, the points their
     representatives ``u`` in ``[0, 2 pi)`` measured from ``a``, and the wrapped density on
@@ -268,7 +285,7 @@ def _circle(
       several per point).
 
     ``int R_i`` is the sum over the images of point ``i``.  Returns ``(value, log int R,
-    L)``.
+    L)``.  ``covered`` as in :func:`exact_loss_grad`.
     """
     length = b - a
     if not length > 0:
@@ -304,6 +321,8 @@ def _circle(
         keep[-k_lo] = True  # u itself: every point gets its floor term, covering or not
         floor["floor_items"] = (np.arange(images.shape[0]) == -k_lo)[:, None].repeat(n, 1)[keep]
         image_lw = np.broadcast_to(lw, images.shape)
+    if kernel != "laplace":
+        floor["covered"] = covered
     value, log_resp = _items(
         kernel, image_lw[keep], images[keep], 0.0, length, support, with_grad, **floor
     )
@@ -928,6 +947,26 @@ def _laplace_fast(
     return value, gradient
 
 
+def _drop_artefacts(
+    kernel: str, lo: FloatArray, hi: FloatArray, bad: NDArray[np.bool_], b: float, h: float
+) -> FloatArray:
+    """Segment lengths with the ``bad`` ones (rounding artefacts of the shift) set to 0.
+
+    Each endpoint ``x - a +- h`` is off by at most 2 ulps of ``b + 2h`` (the points that reach
+    the target lie within ``h`` of it), so an artefact is narrower than 8 of them; a wider
+    uncovered segment contradicts the caller's ``covered`` and raises.
+    """
+    length = hi - lo
+    limit = 8.0 * np.spacing(b + 2.0 * h)
+    if np.any(length[bad] > limit):
+        lo_bad, hi_bad = _uncovered_run(lo, hi, bad)
+        raise RuntimeError(
+            f"exact {kernel}: [{lo_bad}, {hi_bad}] (shifted by -a) is uncovered, wider than "
+            f"rounding ({limit:.3g}), on a target the input coordinates cover"
+        )
+    return np.where(bad, 0.0, length)
+
+
 def _uncovered_run(lo: FloatArray, hi: FloatArray, bad: NDArray[np.bool_]) -> tuple[float, float]:
     """The first maximal run of uncovered segments, as ``(lo, hi)``."""
     first = int(np.argmax(bad))
@@ -944,6 +983,7 @@ def _boxcar(
     log_norm: float | None = None,
     log_floor: float = -np.inf,
     floor_items: NDArray[np.bool_] | None = None,
+    covered: bool = False,
 ) -> tuple[float | tuple[float, float], FloatArray | None]:
     """Coordinates shifted so that ``a = 0``; ``p`` is constant on each segment.
 
@@ -951,7 +991,7 @@ def _boxcar(
     ``log_norm = log 2h``); the circle passes the full turns of a wide wrapped box as the
     floor, each point's kernel being ``(floor + its indicator) / e^{log_norm}``; its
     ``w_i floor int 1/mass`` is added to the items marked in ``floor_items`` (one image of
-    each point).
+    each point).  ``covered`` as in :func:`exact_loss_grad`.
     """
     xm, xp = xs - h, xs + h
     knots = _knots(np.concatenate((xm, xp)), 0.0, b)
@@ -962,9 +1002,12 @@ def _boxcar(
     (log_mass,), _ = _window_reduce((lws,), xs, first, stop, mid, 2.0 * h, _lse_combine)
     log_mass = _logaddexp(log_mass, np.full_like(log_mass, log_floor))
     bad = log_mass == -np.inf
-    if bad.any():
-        return _uncovered_run(lo, hi, bad), None
     length = hi - lo
+    if bad.any():
+        if not covered:
+            return _uncovered_run(lo, hi, bad), None
+        length = _drop_artefacts("boxcar", lo, hi, bad, b, h)
+        log_mass = np.where(bad, 0.0, log_mass)  # any finite value: its length is 0
     if log_norm is None:
         log_norm = float(np.log(2.0 * h))
     value = float(log_norm - np.sum(length * log_mass) / b)
@@ -991,13 +1034,14 @@ def _triangle(
     log_norm: float | None = None,
     log_floor: float = -np.inf,
     floor_items: NDArray[np.bool_] | None = None,
+    covered: bool = False,
 ) -> tuple[float | tuple[float, float], FloatArray | None]:
     """Coordinates shifted so that ``a = 0``; ``h^2 p`` is linear on each segment.
 
     Rising points (``x_j - h <= lo``, ``x_j >= hi``) contribute ``w_j (t - (x_j - h))``,
     falling points (``x_j <= lo``, ``x_j + h >= hi``) ``w_j (x_j + h - t)``.  ``log_norm``
     (default ``2 log h``) and ``log_floor`` (a constant added to ``h^2 p``) as in
-    :func:`_boxcar`.
+    :func:`_boxcar`; ``covered`` as in :func:`exact_loss_grad`.
     """
     xm, xp = xs - h, xs + h
     knots = _knots(np.concatenate((xm, xs, xp)), 0.0, b)
@@ -1024,8 +1068,11 @@ def _triangle(
     )
     bad = (rise_empty | (rise[0] == -np.inf)) & (fall_empty | (fall[0] == -np.inf))
     bad &= log_floor == -np.inf
+    length = hi - lo
     if bad.any():
-        return _uncovered_run(lo, hi, bad), None
+        if not covered:
+            return _uncovered_run(lo, hi, bad), None
+        length = _drop_artefacts("triangle", lo, hi, bad, b, h)
 
     def log_h2p(t: FloatArray) -> FloatArray:
         up = _logaddexp(rise[1], rise[0] + np.log(t - rise[2]))
@@ -1034,7 +1081,8 @@ def _triangle(
         return _logaddexp(sides, np.full_like(sides, log_floor))
 
     l0, l1 = log_h2p(lo), log_h2p(hi)
-    length = hi - lo
+    if bad.any():  # any finite values: their segments have length 0
+        l0, l1 = np.where(bad, 0.0, l0), np.where(bad, 0.0, l1)
     if log_norm is None:
         log_norm = float(2.0 * np.log(h))
     value = float(log_norm - np.sum(length * log_linear_mean(l0, l1)) / b)

@@ -257,9 +257,11 @@ def _image_owners(mix: _Mixture, lo: float, hi: float) -> tuple[FloatArray, NDAr
     k_lo = np.floor((lo - mix.x) / _TWO_PI)
     k_hi = np.ceil((hi - mix.x) / _TWO_PI)
     counts = (k_hi - k_lo + 1).astype(np.intp)
-    base = np.repeat(mix.x + k_lo * _TWO_PI, counts)
     steps = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    return base + steps * _TWO_PI, np.repeat(np.arange(mix.x.size), counts)
+    turns = np.repeat(k_lo, counts) + steps
+    # x + k (2 pi) with one rounding, and k = 0 exactly x: supports that touch on the arc
+    # must still touch (a base x + k_lo 2 pi stepped back by 2 pi rounds twice)
+    return np.repeat(mix.x, counts) + turns * _TWO_PI, np.repeat(np.arange(mix.x.size), counts)
 
 
 def _uncovered(mix: _Mixture, a: float, b: float) -> tuple[float, float] | None:
@@ -281,6 +283,22 @@ def _uncovered(mix: _Mixture, a: float, b: float) -> tuple[float, float] | None:
     if reach[-1] < b:
         return (max(float(reach[-1]), a), b)
     return None
+
+
+def _if_uncovered(mix: _Mixture, a: float, b: float, with_grad: bool) -> tuple[float, None] | None:
+    """``(inf, None)`` if the supports leave part of ``[a, b]`` uncovered (with the gradient:
+    raises :class:`UncoveredTargetError`); None if they cover it.
+
+    Decided in the input coordinates (``x +- h`` exact whenever it is representable), for the
+    quadrature and the closed forms alike: the closed forms' shift by ``a`` may round a gap
+    of an ulp away, or open one between supports that touch.
+    """
+    gap = _uncovered(mix, a, b)
+    if gap is None:
+        return None
+    if not with_grad:
+        return math.inf, None
+    raise UncoveredTargetError(gap)
 
 
 def _raise_uncovered(mix: _Mixture, a: float, b: float, t_bad: float) -> None:
@@ -492,11 +510,9 @@ def _quadrature(
     mix: _Mixture, problem: Problem, with_grad: bool
 ) -> tuple[float, FloatArray | None]:
     a, b = problem.a, problem.b
-    gap = _uncovered(mix, a, b)
-    if gap is not None:
-        if not with_grad:
-            return math.inf, None
-        raise UncoveredTargetError(gap)
+    uncovered = _if_uncovered(mix, a, b, with_grad)
+    if uncovered is not None:
+        return uncovered
     edges = _breakpoints(mix, a, b)
     lo, hi, kind = _initial_panels(mix, edges)
     neg_loss_parts: list[float] = []
@@ -641,6 +657,11 @@ def _panel_nodes(
 def _exact(mix: _Mixture, problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
     from symkde.exact import exact_loss_grad
 
+    compact = bool(KERNEL_INFO[mix.kernel]["compact"])
+    if compact:
+        uncovered = _if_uncovered(mix, problem.a, problem.b, with_grad)
+        if uncovered is not None:
+            return uncovered
     value, mean_grad = exact_loss_grad(
         mix.kernel,
         mix.log_w,
@@ -650,6 +671,7 @@ def _exact(mix: _Mixture, problem: Problem, with_grad: bool) -> tuple[float, Flo
         mix.h,
         with_grad=with_grad,
         circular=mix.circular,
+        covered=compact,
     )
     if mean_grad is None:
         return value, None
