@@ -517,11 +517,17 @@ def _quadrature(
     lo, hi, kind = _initial_panels(mix, edges)
     neg_loss_parts: list[float] = []
     mean_r = np.zeros_like(mix.log_w)
+    zero_end = kind != _REGULAR
+    if zero_end.any():
+        part, part_r = _zero_end_panels(mix, lo[zero_end], hi[zero_end], kind[zero_end], a, b)
+        neg_loss_parts.append(part)
+        mean_r += part_r
+        lo, hi = lo[~zero_end], hi[~zero_end]
     k = mix.x.size
     per_panel = 3 * _GL_ORDER  # whole panel, left half, right half
     previous = np.full(lo.size, np.inf)  # each panel's parent's normalised error
     for _level in range(_QUAD_MAX_LEVELS):
-        t, wt = _panel_nodes(lo, hi, kind)
+        t, wt = _panel_nodes(lo, hi)
         wt /= b - a
         share = (hi - lo) / (b - a)
         done = np.zeros(lo.size, dtype=bool)
@@ -532,17 +538,9 @@ def _quadrature(
             panels = slice(rows.start // per_panel, rows.stop // per_panel)
             w_rows = wt[rows]
             if not np.isfinite(lse).all():
-                # Only next to a zero of p (panels mapped by s**10): t - x rounds onto the
-                # support's end, p is not representable there.  Such nodes carry weight
-                # <= 1e-14 of [a, b] and |log p| < 40 an ulp away: dropping them moves the loss
-                # by at most 4e-13 (measured: 1.4e-14; the contract allows 1e-12).
-                bad = ~np.isfinite(lse)
-                singular = np.repeat(kind[panels] != 0, per_panel)
-                if np.any(bad & ~singular) or np.any(w_rows[bad] > 1e-14):
-                    raise QuadratureError(f"log p is not finite at a node in [{a}, {b}]")
-                w_rows = np.where(bad, 0.0, w_rows)
-                lse = np.where(bad, 0.0, lse)
-                esum = np.where(bad, 1.0, esum)
+                # p > 0 at both ends of every panel here (the zeros' panels were taken out),
+                # and a compact kernel's p is linear or constant between edges
+                raise QuadratureError(f"log p is not finite at a node in [{a}, {b}]")
             weighted = (w_rows * lse).reshape(-1, 3, _GL_ORDER).sum(axis=2)
             whole_l, halves_l = weighted[:, 0], weighted[:, 1] + weighted[:, 2]
             err = np.abs(whole_l - halves_l) / np.maximum(share[panels], np.abs(halves_l))
@@ -570,15 +568,11 @@ def _quadrature(
             if not with_grad:
                 return -neg_loss, None
             return _finish(mix, neg_loss, mean_r)
-        lo, hi, kind, error = lo[~done], hi[~done], kind[~done], error[~done]
+        lo, hi, error = lo[~done], hi[~done], error[~done]
         mid = 0.5 * (lo + hi)
         if np.any(mid <= lo) or np.any(mid >= hi):
             break  # panels cannot be split further in float64
-        # children: a zero of p at lo stays with the left child, one at hi with the right
-        left_kind = np.where(kind == _ZERO_AT_LO, _ZERO_AT_LO, _REGULAR)
-        right_kind = np.where(kind == _ZERO_AT_HI, _ZERO_AT_HI, _REGULAR)
         lo, hi = np.concatenate([lo, mid]), np.concatenate([mid, hi])
-        kind = np.concatenate([left_kind, right_kind])
         previous = np.concatenate([error, error])
     raise QuadratureError(
         f"quadrature did not converge to {_QUAD_TOL} on {lo.size} panels of [{a}, {b}] "
@@ -587,10 +581,6 @@ def _quadrature(
 
 
 _REGULAR, _ZERO_AT_LO, _ZERO_AT_HI = 0, 1, 2
-#: Panels next to a zero of p (compact kernels whose supports end at the same point) are
-#: mapped by t = lo + length * s**10: log p ~ log(t - lo) becomes smooth enough in s that
-#: 16-point Gauss-Legendre integrates it to ~2e-16 relative (tests/test_numeric.py).
-_SINGULAR_POWER = 10
 _GL_S = 0.5 * (_GL_X + 1.0)
 _GL_WS = 0.5 * _GL_W
 
@@ -627,31 +617,49 @@ def _initial_panels(
     return lo, hi, kind
 
 
-def _panel_nodes(
-    lo: FloatArray, hi: FloatArray, kind: NDArray[np.int8]
-) -> tuple[FloatArray, FloatArray]:
+def _panel_nodes(lo: FloatArray, hi: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Nodes and weights (in t units) of each panel, its left half and its right half."""
     mid = 0.5 * (lo + hi)
     seg_lo = np.stack([lo, lo, mid], axis=1)[:, :, None]  # (P, 3, 1)
     seg_hi = np.stack([hi, mid, hi], axis=1)[:, :, None]
     length = seg_hi - seg_lo
-    seg_kind = np.stack(
-        [
-            kind,
-            np.where(kind == _ZERO_AT_LO, _ZERO_AT_LO, _REGULAR),
-            np.where(kind == _ZERO_AT_HI, _ZERO_AT_HI, _REGULAR),
-        ],
-        axis=1,
-    )[:, :, None]
-    q = _SINGULAR_POWER
-    mapped = _GL_S**q
-    t = np.where(
-        seg_kind == _ZERO_AT_LO,
-        seg_lo + length * mapped,
-        np.where(seg_kind == _ZERO_AT_HI, seg_hi - length * mapped, seg_lo + length * _GL_S),
-    )
-    w = np.where(seg_kind == _REGULAR, length * _GL_WS, length * q * _GL_S ** (q - 1) * _GL_WS)
+    t = seg_lo + length * _GL_S
+    w = np.broadcast_to(length * _GL_WS, t.shape).copy()
     return t.reshape(-1), w.reshape(-1)
+
+
+def _zero_end_panels(
+    mix: _Mixture, lo: FloatArray, hi: FloatArray, kind: NDArray[np.int8], a: float, b: float
+) -> tuple[float, FloatArray]:
+    """``(int log p, int R)`` over panels with ``p = 0`` at one end, divided by ``b - a``.
+
+    Only the triangle kernel has such panels (a boxcar is positive at its support's ends), and
+    its density is linear between edges (every kink ``x_j``, ``x_j +- h`` is an edge): with
+    ``s`` the distance from the zero, ``p = p(far) s / L`` on a panel of length ``L``.  So
+    ``int log p = L (log p(far) - 1)`` (theorem ``triangle_zero_end_panel``), and each
+    ``R_j = w_j K_j / p`` is constant: every ``K_j`` nonzero on the panel is linear and
+    vanishes at the zero, since ``p`` does.  ``int R_j = L R_j(far)``.
+
+    Evaluated at the far end only: a quadrature node near the zero rounds onto it when
+    ``|t|`` is large (``p`` evaluates to 0 within an ulp of ``t``), which no mapping of the
+    nodes can avoid.  A panel with ``p = 0`` at its far end too is a rounding artefact (``p``
+    linear and zero at both ends is zero); it is refused unless it is narrower than 1e-14 of
+    ``[a, b]`` (then its part is below 1e-14 * 40 in the loss).
+    """
+    if mix.kernel != "triangle":
+        raise QuadratureError(f"p = 0 at a panel's end for kernel {mix.kernel!r}")
+    far = np.where(kind == _ZERO_AT_LO, hi, lo)
+    share = (hi - lo) / (b - a)
+    parts: list[float] = []
+    mean_r = np.zeros_like(mix.log_w)
+    for rows, (lse, e, esum) in _blocks(mix, far):
+        zero = ~np.isfinite(lse)
+        if np.any(share[rows][zero] > 1e-14):
+            raise QuadratureError(f"p = 0 at both ends of a panel in [{a}, {b}]")
+        use = ~zero
+        parts.extend((share[rows][use] * (lse[use] - 1.0)).tolist())
+        mean_r += ((share[rows][use] / esum[use])[:, None] * e[use]).sum(axis=0)
+    return math.fsum(parts), mean_r
 
 
 def _exact(mix: _Mixture, problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:

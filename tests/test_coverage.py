@@ -107,7 +107,7 @@ def touching_problems(seed: int, count: int, circular: bool):
 
 
 @pytest.mark.parametrize("circular", [False, True])
-@pytest.mark.parametrize("kernel", ["boxcar"])
+@pytest.mark.parametrize("kernel", COMPACT)
 def test_closed_form_and_quadrature_agree_on_touching_supports(kernel, circular):
     for z, x, a, b, h in touching_problems(7, 60, circular):
         options = dict(kernel=kernel, bandwidth=h, circular=circular)
@@ -119,3 +119,49 @@ def test_closed_form_and_quadrature_agree_on_touching_supports(kernel, circular)
             assert truth is None, where
         assert abs(exact[0] - quad[0]) <= 2 * LOSS_RTOL * max(1.0, abs(exact[0])), where
         assert np.all(np.abs(exact[1] - quad[1]) <= 2 * GRAD_ATOL), where
+
+
+# --------------------------------------------------------------------------- zeros of p far from 0
+
+
+@pytest.mark.parametrize(
+    "a", [0.0, 1.6, 100.5, -1e6 + 0.5, 2.0**40], ids=["at 0", "1.6", "100.5", "-1e6", "2^40"]
+)
+def test_triangle_quadrature_with_p_zero_at_a_far_from_0(a):
+    # the support [a, a + 1] of a point at a + 1/2 starts at a: log p ~ log(t - a).  Quadrature
+    # nodes next to a round onto it when |a| is large (the s**10 node mapping used before
+    # raised QuadratureError from a = 100.5 on)
+    args = ([0.0], [a + 0.5], a, a + 0.3)
+    got = symkde.loss_and_grad(*args, kernel="triangle", bandwidth=0.5, method="quadrature")
+    ref_loss, ref_grad = reference.loss_and_grad(*args, kernel="triangle", bandwidth=0.5, dps=DPS)
+    assert_close(got[0], ref_loss, rtol=LOSS_RTOL, ref_dps=DPS, what="loss")
+    assert_close(got[1], ref_grad, atol=GRAD_ATOL, ref_dps=DPS, what="gradient")
+
+
+def test_zero_end_panels_are_the_theorem_s_closed_form():
+    """numeric._zero_end_panels term by term against triangle_zero_end_panel's right side."""
+    import sympy as sp
+
+    from symkde import numeric
+    from symkde._validate import validate
+    from symkde.theorems.closed_forms import THEOREMS, L_panel, P_far
+
+    (theorem,) = [t for t in THEOREMS if t.name == "triangle_zero_end_panel"]
+    log_integral = sp.lambdify((P_far, L_panel), theorem.statement.args[0].rhs, "mpmath")
+    # two points at 1 (supports [0.5, 1.5]) and one at 2 ([1.5, 2.5]): p = 0 at 1.5 only;
+    # on the target [1.2, 1.8] the panel [1.2, 1.5] has its zero at hi
+    z, x, a, b, h = [0.3, -0.2, 0.1], [1.0, 1.0, 2.0], 1.2, 1.8, 0.5
+    mix = numeric._mixture(validate(z, x, a, b, kernel="triangle", bandwidth=h, circular=False))
+    lo, hi = np.array([1.2]), np.array([1.5])
+    kind = np.array([numeric._ZERO_AT_HI], dtype=np.int8)
+    part, part_r = numeric._zero_end_panels(mix, lo, hi, kind, a, b)
+    w = np.exp(z) / np.exp(z).sum()
+    kernels = np.maximum(h - np.abs(1.2 - np.array(x)), 0.0) / h**2  # at the far end, 1.2
+    p_far = float(w @ kernels)
+    expected = float(log_integral(p_far, 0.3)) / (b - a)
+    assert abs(part - expected) <= 1e-15
+    # R_j = w_j K_j / p at the far end: the two points at 1 share it, the one at 2 gets 0
+    np.testing.assert_allclose(part_r, 0.3 * w * kernels / p_far / (b - a), rtol=1e-14)
+    assert part_r[2] == 0.0
+    # and the closed form is not a tautology: without its "- 1" it would be off by L/(b - a)
+    assert abs(part - 0.3 * np.log(p_far) / (b - a)) > 0.4

@@ -176,7 +176,8 @@ def test_memory_blocks_bound_the_dense_array(monkeypatch):
 )
 def test_quadrature_integrates_log_zeros_of_compact_kernels(x, h):
     # p vanishes at isolated points (triangle supports ending together): log p has an
-    # integrable log singularity there; the s**10-mapped panels integrate it to ~1e-16
+    # integrable log singularity there; numeric._zero_end_panels integrates the panels next
+    # to it in closed form (theorem triangle_zero_end_panel)
     z = np.zeros(len(x))
     exact = symkde.loss_and_grad(z, x, 0.0, 1.0, kernel="triangle", bandwidth=h, method="exact")
     quad = symkde.loss_and_grad(z, x, 0.0, 1.0, kernel="triangle", bandwidth=h, method="quadrature")

@@ -871,6 +871,37 @@ def _prove_triangle_resp() -> Iterator[Step]:
 _k_image = sp.Symbol("k", integer=True, nonnegative=True)
 
 
+#: A triangle panel with p = 0 at one end: the density at its far end, its length, and two
+#: points' kernel slopes and weights (any number of points is the same algebra).
+P_far, L_panel = sp.symbols("P L", positive=True)
+c_1, c_2, w_1, w_2 = sp.symbols("c_1 c_2 w_1 w_2", positive=True)
+
+
+def _zero_end_resp() -> sp.Expr:
+    """``R_1 = w_1 K_1 / p`` with both kernels linear and zero at ``s = 0``."""
+    return w_1 * c_1 * s / (w_1 * c_1 * s + w_2 * c_2 * s)
+
+
+def _prove_triangle_zero_end_panel() -> Iterator[Step]:
+    density = w_1 * c_1 * s + w_2 * c_2 * s
+    yield equal(
+        "p = sum_j w_j c_j s is P s / L with P = p(L), the density at the far end",
+        density,
+        (density.subs(s, L_panel) * s / L_panel),
+    )
+    yield evaluates(
+        "int_0^L log(P s / L) ds = L (log P - 1): the log singularity at s = 0 is integrable",
+        sp.Integral(sp.log(P_far * s / L_panel), (s, 0, L_panel)),
+        L_panel * (sp.log(P_far) - 1),
+    )
+    yield evaluates(
+        "R_1 = w_1 c_1 s / (w_1 c_1 s + w_2 c_2 s) does not depend on s, so int R_1 = L R_1(L)",
+        sp.Derivative(_zero_end_resp(), s),
+        0,
+        lambda e: sp.simplify(e.doit()),
+    )
+
+
 def _image_series() -> sp.Sum:
     """``sum_{k >= 0} K(delta + 2 pi k)``: the left images ``x - 2 pi (k + 1)`` of a point ``x``
     at distances ``delta + 2 pi k`` from ``t = x - 2 pi + delta``."""
@@ -1036,6 +1067,31 @@ THEOREMS: list[Theorem] = [
         ),
         hypotheses=(sp.Q.positive(q), sp.Q.lt(q, 1)),
         prover=_prove_triangle_resp,
+    ),
+    Theorem(
+        name="triangle_zero_end_panel",
+        title="triangle panel with p = 0 at one end: int log p = L (log p(far) - 1), R constant",
+        statement=sp.And(
+            sp.Eq(
+                sp.Integral(sp.log(P_far * s / L_panel), (s, 0, L_panel)),
+                L_panel * (sp.log(P_far) - 1),
+            ),
+            sp.Eq(sp.Derivative(_zero_end_resp(), s), 0),
+        ),
+        hypotheses=(
+            sp.Q.positive(P_far),
+            sp.Q.positive(L_panel),
+            sp.Q.positive(c_1),
+            sp.Q.positive(c_2),
+            sp.Q.positive(w_1),
+            sp.Q.positive(w_2),
+        ),
+        prover=_prove_triangle_zero_end_panel,
+        explanation="`numeric._zero_end_panels`: between edges each triangle kernel is linear "
+        "(`triangle_segment_density`); where p = 0 every kernel alive on the panel is 0 too, so "
+        "with `s` the distance from the zero, `K_j = c_j s` and `p = P s / L`.  The quadrature "
+        "integrates such panels in closed form from `p` and `R` at the far end: its nodes near "
+        "the zero would round onto it when `|t|` is large.",
     ),
     Theorem(
         name="laplace_short_segment",
