@@ -62,6 +62,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from symkde._angles import TWO_PI, turns_to
+from symkde._angles import TWO_PI_LO as _TWO_PI_LO
+from symkde._angles import two_sum as _two_sum
 from symkde._generated import laplace_forms as _forms
 from symkde.errors import UncoveredTargetError
 
@@ -200,22 +203,7 @@ def _items(
 # --------------------------------------------------------------------------------------------
 # The circle: the wrapped density on the arc is a line density of finitely many images.
 
-#: ``2 pi = _TWO_PI + _TWO_PI_LO`` to about 1e-32 (Cody-Waite reduction).
-_TWO_PI = 2.0 * np.pi
-_TWO_PI_LO = 2.4492935982947064e-16
-_SPLIT = 134217729.0  # 2**27 + 1, Dekker's splitter
-
-
-def _two_prod(p: FloatArray, q: float) -> tuple[FloatArray, FloatArray]:
-    """``p * q = prod + error`` exactly (Dekker; no overflow for ``|p q| < 1e290``)."""
-    prod = p * q
-    big = _SPLIT * p
-    p_hi = big - (big - p)
-    p_lo = p - p_hi
-    big_q = _SPLIT * q
-    q_hi = big_q - (big_q - q)
-    q_lo = q - q_hi
-    return prod, ((p_hi * q_hi - prod) + p_hi * q_lo + p_lo * q_hi) + p_lo * q_lo
+_TWO_PI = TWO_PI
 
 
 def _reduce_angle(v: FloatArray) -> FloatArray:
@@ -224,13 +212,7 @@ def _reduce_angle(v: FloatArray) -> FloatArray:
     >>> float(_reduce_angle(np.array([7.0]))[0])  # 0.71681469282041352307... (7 - 2*np.pi: ...38)
     0.7168146928204135
     """
-    k = np.rint(v / _TWO_PI)
-    ok = np.abs(k) < 2.0**60
-    k = np.where(ok, k, 0.0)
-    prod, err = _two_prod(k, _TWO_PI)
-    total, err2 = _two_sum(v, -prod)
-    reduced = total + ((err2 - err) - k * _TWO_PI_LO)
-    return np.where(ok, reduced, np.remainder(v, _TWO_PI))
+    return turns_to(v)[0]
 
 
 def _wrapped_compact(kernel: str, h: float) -> tuple[float, dict[str, Any]]:
@@ -696,13 +678,6 @@ def _knots(inside: FloatArray, a: float, b: float) -> FloatArray:
     if inside.size:
         inside = inside[np.concatenate(([True], inside[1:] != inside[:-1]))]
     return np.concatenate(([a], inside, [b]))
-
-
-def _two_sum(p: FloatArray, q: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``p + q = total + error`` exactly (Knuth's TwoSum)."""
-    total = p + q
-    back = total - p
-    return total, (p - (total - back)) + (q - back)
 
 
 def _laplace(

@@ -264,13 +264,12 @@ def test_uncovered_arc_and_coverage_across_pi():
 def test_reduce_angle_is_accurate_to_an_ulp_of_the_result():
     v = np.array([0.5 + 1000 * TWO_PI, -3.0 - 7 * TWO_PI, 1e6, -1e9 + 0.25, 3.1, 1e300])
     got = _reduce_angle(v)
-    with mpmath.workdps(400):
-        for g, value in zip(got[:-1], v[:-1], strict=True):
+    with mpmath.workdps(400):  # 1e300 too: beyond 2**30 turns they are taken off exactly
+        for g, value in zip(got, v, strict=True):
             exact = mpmath.mpf(float(value))
             k = mpmath.nint(exact / (2 * mpmath.pi))
             true = exact - 2 * mpmath.pi * k
             assert abs(mpmath.mpf(float(g)) - true) <= 2 * mpmath.mpf(math.ulp(4.0)), (value, g)
-    assert np.isfinite(got[-1])
 
 
 @pytest.mark.parametrize("kernel", ["boxcar", "triangle"])

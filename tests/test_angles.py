@@ -1,0 +1,99 @@
+"""Far-away angles on the circle (API.md allows |x|, |a|, |b| up to 1e50).
+
+Turning an angle by ``k fl(2 pi)`` is off by ``k * 2.4e-16``: the circle quadrature was off by
+2e-12 at ``a = 1e4`` and by 0.3 at ``a = 1e16`` (found by the fuzz test once it drew circle
+calls), and the closed forms' reduction fell back to it beyond ``2**60`` turns.
+:mod:`symkde._angles` takes turns off to an ulp of the result; the tolerances below are
+API.md's 1e-12 against the mpmath reference at 30 digits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+import symkde
+from symkde import reference
+from symkde._angles import minus_turns, turns_to
+from symkde.errors import UncoveredTargetError
+from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close
+
+DPS = 30
+FAR = [0.5, 7.25, 1e4, -3.5e9, 1e16 + 2.0, -7e18, 1e19, 1e40, -1e50, 1e300]
+
+
+def true_turns(value: float, centre: float = 0.0) -> tuple[mpmath.mpf, mpmath.mpf]:
+    with mpmath.workdps(400):
+        exact = mpmath.mpf(value)
+        k = mpmath.nint((exact - centre) / (2 * mpmath.pi))
+        return exact - 2 * mpmath.pi * k, k
+
+
+@pytest.mark.parametrize("centre", [0.0, 2.5, -3.0])
+def test_turns_to_is_accurate_to_an_ulp_of_the_result(centre):
+    got, turns = turns_to(np.array(FAR), centre)
+    for value, g, k in zip(FAR, got.tolist(), turns.tolist(), strict=True):
+        true, true_k = true_turns(value, centre)
+        assert k == float(true_k), value
+        assert abs(mpmath.mpf(g) - true) <= 2 * mpmath.mpf(math.ulp(abs(g) + 1.0)), value
+        if k == 0.0:
+            assert g == value  # no turn: the angle itself, bit for bit
+
+
+def test_minus_turns_takes_off_any_number_of_turns():
+    # turn counts that a float holds exactly (below 2**53): a valid arc has |a| < 6e16
+    for value in [v for v in FAR if abs(v) < 5e16]:
+        true, k = true_turns(value)
+        (got,) = minus_turns(np.array([value]), float(k)).tolist()
+        assert abs(mpmath.mpf(got) - true) <= 2 * mpmath.mpf(math.ulp(4.0)), value
+    # and a perturbed turn count is caught: one turn off is 2 pi off
+    true, k = true_turns(1e16 + 2.0)
+    (off,) = minus_turns(np.array([1e16 + 2.0]), float(k) + 1).tolist()
+    assert abs(off - (float(true) - 2 * math.pi)) < 1e-12
+
+
+@pytest.mark.parametrize("method", ["exact", "quadrature"])
+@pytest.mark.parametrize("a", [1e4, -3.5e9, 1e16], ids=["1e4", "-3.5e9", "1e16"])
+def test_circle_loss_far_from_0_matches_the_reference(a, method):
+    # points near the target, and one 1e30 radians away (a few turns from anywhere)
+    z = [0.2, -0.4, 0.9]
+    x = [a + 0.3, a - 1.0, 1e30]
+    b = a + 2.0  # an arc needs ulp(a) <= 2 pi, so |a| < 6e16 on the circle
+    options = dict(kernel="laplace", bandwidth=0.7, circular=True)
+    loss, grad = symkde.loss_and_grad(z, x, a, b, method=method, **options)
+    ref_loss, ref_grad = reference.loss_and_grad(z, x, a, b, dps=DPS, **options)
+    assert_close(loss, ref_loss, rtol=LOSS_RTOL, ref_dps=DPS, what="loss")
+    assert_close(grad, ref_grad, atol=GRAD_ATOL, ref_dps=DPS, what="gradient")
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "vonmises", "triangle"])
+def test_circle_binned_loss_far_from_0_matches_the_reference(kernel):
+    a, b = 1e16, 1e16 + 2.0
+    z, x = [0.1, -0.3], [1e16 + 0.5, -2.5e12]
+    options = dict(kernel=kernel, bandwidth=2.5, circular=True)
+    got = symkde.loss(z, x, a, b, method="bins", bins=16, **options)
+    ref = reference.loss(z, x, a, b, method="bins", bins=16, dps=DPS, **options)
+    assert_close(got, ref, rtol=LOSS_RTOL, ref_dps=DPS, what="binned loss")
+
+
+@pytest.mark.parametrize("method", ["exact", "quadrature"])
+def test_an_uncovered_gap_is_reported_in_the_caller_s_angles(method):
+    # a box of half-width 0.5 at a + 0.5 covers [a, a + 1] of the target [a, a + 2]
+    a = 1e4
+    with pytest.raises(UncoveredTargetError) as caught:
+        symkde.grad(
+            [0.0],
+            [a + 0.5],
+            a,
+            a + 2.0,
+            kernel="boxcar",
+            bandwidth=0.5,
+            circular=True,
+            method=method,
+        )
+    lo, hi = caught.value.interval
+    assert a <= lo <= hi <= a + 2.0
+    assert abs(lo - (a + 1.0)) < 1e-11 and hi == a + 2.0
