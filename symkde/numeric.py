@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symkde._angles import minus_turns, turns_to
+from symkde._angles import minus_turns, turns_to, two_sum
 from symkde._generated.log_kernels import (
     KERNEL_INFO,
     LOG_KERNEL_RATIOS,
@@ -149,7 +149,13 @@ def image_count(kernel: str, h: float) -> int:
     (1, 2, 7)
     """
     if KERNEL_INFO[kernel]["compact"]:
-        return math.ceil((h + math.pi) / _TWO_PI)
+        count = math.ceil((h + math.pi) / _TWO_PI)
+        if count >= 1 << 20:
+            raise ValueError(
+                f"bandwidth: {h!r} needs more than 2**20 images on the circle; "
+                "method='exact' has the closed form for any bandwidth"
+            )
+        return count
     log_tail_bound = math.log(_IMAGE_TAIL)
     for count in range(1, 1 << 20):
         nearest = (2 * count + 1) * math.pi  # distance of image count + 1, at worst
@@ -255,34 +261,58 @@ def _images(mix: _Mixture, lo: float, hi: float) -> FloatArray:
 
 def _image_owners(mix: _Mixture, lo: float, hi: float) -> tuple[FloatArray, NDArray[np.intp]]:
     """The circle's images ``x_j + 2 pi k`` that reach [lo, hi], and each one's point ``j``."""
-    k_lo = np.floor((lo - mix.x) / _TWO_PI)
-    k_hi = np.ceil((hi - mix.x) / _TWO_PI)
+    return _periodic_copies(mix.x, lo, hi)
+
+
+def _periodic_copies(
+    positions: FloatArray, lo: float, hi: float
+) -> tuple[FloatArray, NDArray[np.intp]]:
+    """``positions + 2 pi k`` within [lo, hi] (one more each side), and whose copy each is."""
+    k_lo = np.floor((lo - positions) / _TWO_PI)
+    k_hi = np.ceil((hi - positions) / _TWO_PI)
     counts = (k_hi - k_lo + 1).astype(np.intp)
     steps = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     turns = np.repeat(k_lo, counts) + steps
     # x + k (2 pi) with one rounding, and k = 0 exactly x: supports that touch on the arc
     # must still touch (a base x + k_lo 2 pi stepped back by 2 pi rounds twice)
-    return np.repeat(mix.x, counts) + turns * _TWO_PI, np.repeat(np.arange(mix.x.size), counts)
+    owners = np.repeat(np.arange(positions.size), counts)
+    return np.repeat(positions, counts) + turns * _TWO_PI, owners
+
+
+def _exceeds(p: FloatArray, q: FloatArray, bound: float) -> NDArray[np.bool_]:
+    """``p - q > bound`` decided exactly (the difference as ``hi + lo`` by TwoSum)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        hi, lo = two_sum(p, -q)
+    return (hi > bound) | ((hi == bound) & (lo > 0.0))
 
 
 def _uncovered(mix: _Mixture, a: float, b: float) -> tuple[float, float] | None:
-    """The first sub-interval of [a, b] of positive length where a compact kernel gives p = 0."""
+    """The first sub-interval of [a, b] of positive length where a compact kernel gives p = 0.
+
+    Decided exactly on the positions (every support has the same half-width ``h``): a gap
+    lies between sorted neighbours with ``x_{i+1} - x_i > 2h``, before the first if
+    ``x_0 - a > h``, after the last if ``b - x_last > h``; supports that touch cover.  On the
+    circle the positions are the images ``x + 2 pi k`` as floats (``x`` itself for ``k = 0``).
+    The interval reported is rounded.
+    """
     if not KERNEL_INFO[mix.kernel]["compact"]:
         return None
     if mix.circular and mix.h >= math.pi:
         return None  # every point's support is the whole circle
-    centres = np.sort(_images(mix, a - mix.h, b + mix.h))
-    lo, hi = centres - mix.h, centres + mix.h
-    reach = np.maximum.accumulate(hi)  # right end of the union of supports so far
-    if lo[0] > a:
-        return (a, min(float(lo[0]), b))
-    gaps = np.flatnonzero(lo[1:] > reach[:-1])
-    for g in gaps:
-        gap_lo, gap_hi = float(reach[g]), float(lo[g + 1])
-        if gap_hi > a and gap_lo < b:
-            return (max(gap_lo, a), min(gap_hi, b))
-    if reach[-1] < b:
-        return (max(float(reach[-1]), a), b)
+    h = mix.h
+    centres = np.sort(_images(mix, a - h, b + h))
+    centres = centres[~_exceeds(centres, np.full_like(centres, b), h)]  # x - h > b: beyond
+    centres = centres[~_exceeds(np.full_like(centres, a), centres, h)]  # x + h < a: before
+    if centres.size == 0:
+        return (a, b)
+    if _exceeds(centres[:1], np.array([a]), h)[0]:
+        return (a, min(float(centres[0] - h), b))
+    gaps = np.flatnonzero(_exceeds(centres[1:], centres[:-1], 2.0 * h))
+    if gaps.size:
+        g = int(gaps[0])
+        return (max(float(centres[g] + h), a), min(float(centres[g + 1] - h), b))
+    if _exceeds(np.array([b]), centres[-1:], h)[0]:
+        return (max(float(centres[-1] + h), a), b)
     return None
 
 
@@ -290,9 +320,9 @@ def _if_uncovered(mix: _Mixture, a: float, b: float, with_grad: bool) -> tuple[f
     """``(inf, None)`` if the supports leave part of ``[a, b]`` uncovered (with the gradient:
     raises :class:`UncoveredTargetError`); None if they cover it.
 
-    Decided in the input coordinates (``x +- h`` exact whenever it is representable), for the
-    quadrature and the closed forms alike: the closed forms' shift by ``a`` may round a gap
-    of an ulp away, or open one between supports that touch.
+    Decided exactly on the caller's positions (:func:`_uncovered`), for every method but
+    ``bins`` alike, before any shift: a shift by ``a`` may round a gap of an ulp away, or open
+    one between supports that touch.
     """
     gap = _uncovered(mix, a, b)
     if gap is None:
@@ -467,14 +497,21 @@ def _breakpoints(mix: _Mixture, a: float, b: float) -> FloatArray:
     feature, where the integrand is smooth on the panel's own scale.
     """
     info = KERNEL_INFO[mix.kernel]
-    centres = _images(mix, a - mix.h, b + mix.h)
-    feats = [centres]
-    widths = [np.full(centres.shape, mix.h)]
     kinks: tuple[int, ...] = info["kinks"]  # type: ignore[assignment]
-    for offset in kinks:
-        if offset != 0:
-            feats.append(centres + offset * mix.h)
-            widths.append(np.full(centres.shape, mix.h))
+    if not mix.circular:
+        centres = mix.x
+        feats = [centres] + [centres + offset * mix.h for offset in kinks if offset != 0]
+    else:
+        # Features repeat every 2 pi: the copies within one turn (or h) of [a, b] are all the
+        # mesh needs, also when h spans many turns.  A kink x + offset h is placed from the
+        # offset reduced to within pi of 0 (exactly offset h when it is that small already).
+        reach = min(mix.h, _TWO_PI)
+        feats = [_periodic_copies(mix.x, a - reach, b + reach)[0]]
+        for offset in kinks:
+            if offset != 0:
+                (turned,), _ = turns_to(np.array([offset * mix.h]))
+                feats.append(_periodic_copies(mix.x + turned, a - reach, b + reach)[0])
+    widths = [np.full(f.shape, mix.h) for f in feats]
     # Log-weights near -1e308 (z = (1e308, 0)) overflow a switch position to +-inf or nan:
     # such a switch is outside (a, b) and _dominance_switches drops it.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -510,12 +547,16 @@ def _breakpoints(mix: _Mixture, a: float, b: float) -> FloatArray:
 def _quadrature(
     mix: _Mixture, problem: Problem, with_grad: bool
 ) -> tuple[float, FloatArray | None]:
-    a, b = problem.a, problem.b
-    uncovered = _if_uncovered(mix, a, b, with_grad)
-    if uncovered is not None:
-        return uncovered
+    a, b = problem.a, problem.b  # covered, if the kernel is compact: _compute has checked
     edges = _breakpoints(mix, a, b)
     lo, hi, kind = _initial_panels(mix, edges)
+    if mix.kernel != "triangle":
+        # a boxcar is constant on a panel: p = 0 at an end is a rounding artefact of the
+        # end's position, and the nodes inside see the panel's value
+        kind = np.zeros_like(kind)
+    # a panel this narrow where p evaluates to 0 inside is a rounding artefact of the move
+    # (supports that touch before it); p = 0 on a wider one contradicts the coverage check
+    artefact = 8.0 * math.ulp(abs(a) + abs(b) + 2.0 * mix.h)
     neg_loss_parts: list[float] = []
     mean_r = np.zeros_like(mix.log_w)
     zero_end = kind != _REGULAR
@@ -541,7 +582,14 @@ def _quadrature(
             if not np.isfinite(lse).all():
                 # p > 0 at both ends of every panel here (the zeros' panels were taken out),
                 # and a compact kernel's p is linear or constant between edges
-                raise QuadratureError(f"log p is not finite at a node in [{a}, {b}]")
+                bad = ~np.isfinite(lse)
+                wide = np.repeat((hi[panels] - lo[panels]) > artefact, per_panel)
+                if np.any(bad & wide):
+                    raise QuadratureError(f"log p is not finite at a node in [{a}, {b}]")
+                w_rows = np.where(bad, 0.0, w_rows)
+                lse = np.where(bad, 0.0, lse)
+                esum = np.where(bad, 1.0, esum)
+                e = np.where(bad[:, None], 0.0, e)
             weighted = (w_rows * lse).reshape(-1, 3, _GL_ORDER).sum(axis=2)
             whole_l, halves_l = weighted[:, 0], weighted[:, 1] + weighted[:, 2]
             err = np.abs(whole_l - halves_l) / np.maximum(share[panels], np.abs(halves_l))
@@ -666,11 +714,7 @@ def _zero_end_panels(
 def _exact(mix: _Mixture, problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
     from symkde.exact import exact_loss_grad
 
-    compact = bool(KERNEL_INFO[mix.kernel]["compact"])
-    if compact:
-        uncovered = _if_uncovered(mix, problem.a, problem.b, with_grad)
-        if uncovered is not None:
-            return uncovered
+    compact = bool(KERNEL_INFO[mix.kernel]["compact"])  # covered: _compute has checked
     value, mean_grad = exact_loss_grad(
         mix.kernel,
         mix.log_w,
@@ -714,35 +758,63 @@ def _turned(problem: Problem) -> tuple[Problem, float]:
     return replace(problem, a=float(a), b=b, x=x), problem.a - float(a)
 
 
+def _shifted(problem: Problem) -> tuple[Problem, float]:
+    """The line problem moved by ``-a`` (``a = 0``), and ``a``.
+
+    Every position is then measured from the target, to an ulp of itself: at ``a = 2**20``,
+    nodes and kinks in absolute coordinates are off by an ulp of ``2**20`` (1.2e-10), which
+    moved the quadrature of a boxcar by 1.6e-10 and the binned Gaussian by 1.7e-11.
+    """
+    a = problem.a
+    if a == 0.0:
+        return problem, 0.0
+    return replace(problem, a=0.0, b=problem.b - a, x=problem.x - a), a
+
+
 def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
-    if not problem.circular:
-        return _compute_turned(problem, with_grad)
-    turned, offset = _turned(problem)
-    try:
-        return _compute_turned(turned, with_grad)
-    except UncoveredTargetError as error:  # report the gap in the caller's angles
-        lo, hi = error.interval
-        if offset != 0.0:
-            lo = min(max(lo + offset, problem.a), problem.b)
-            hi = min(max(hi + offset, problem.a), problem.b)
-        raise UncoveredTargetError((lo, hi)) from None
-
-
-def _compute_turned(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
-    mix = _mixture(problem)
     method = problem.method
     if method == "auto":
         method = "exact" if _has_exact(problem.kernel, problem.circular) else "quadrature"
-    if method == "exact":
-        if not _has_exact(problem.kernel, problem.circular):
-            raise ValueError(
-                f"method: 'exact' needs a kernel with a closed form (laplace, boxcar, triangle); "
-                f"got kernel={problem.kernel!r}, use 'quadrature' or 'auto'"
-            )
-        return _exact(mix, problem, with_grad)
-    if method == "bins":
-        return _bins(mix, problem, with_grad)
-    return _quadrature(mix, problem, with_grad)
+    if method == "exact" and not _has_exact(problem.kernel, problem.circular):
+        raise ValueError(
+            f"method: 'exact' needs a kernel with a closed form (laplace, boxcar, triangle); "
+            f"got kernel={problem.kernel!r}, use 'quadrature' or 'auto'"
+        )
+    if problem.circular:
+        moved, offset = _turned(problem)
+        judged = moved  # the turned angles: the caller's own wherever no turn was needed
+    else:
+        moved, offset = _shifted(problem)
+        judged = problem
+
+    def in_callers_coordinates(interval: tuple[float, float]) -> tuple[float, float]:
+        if offset == 0.0:
+            return interval
+        lo, hi = (min(max(v + offset, problem.a), problem.b) for v in interval)
+        return lo, hi
+
+    if KERNEL_INFO[problem.kernel]["compact"] and method != "bins":
+        # Coverage is decided before the move (_if_uncovered); after it, a segment the move
+        # leaves uncovered is a rounding artefact a few ulps wide.
+        try:
+            uncovered = _if_uncovered(_mixture(judged), judged.a, judged.b, with_grad)
+        except UncoveredTargetError as error:
+            if judged is problem:
+                raise
+            raise UncoveredTargetError(in_callers_coordinates(error.interval)) from None
+        if uncovered is not None:
+            return uncovered
+    try:
+        mix = _mixture(moved)
+        if method == "exact":
+            return _exact(mix, moved, with_grad)
+        if method == "bins":
+            return _bins(mix, moved, with_grad)
+        return _quadrature(mix, moved, with_grad)
+    except UncoveredTargetError as error:
+        if offset == 0.0:
+            raise
+        raise UncoveredTargetError(in_callers_coordinates(error.interval)) from None
 
 
 def loss(

@@ -1,4 +1,4 @@
-"""Far-away angles on the circle (API.md allows |x|, |a|, |b| up to 1e50).
+"""Far from 0: angles on the circle, targets on the line (API.md: |x|, |a|, |b| up to 1e50).
 
 Turning an angle by ``k fl(2 pi)`` is off by ``k * 2.4e-16``: the circle quadrature was off by
 2e-12 at ``a = 1e4`` and by 0.3 at ``a = 1e16`` (found by the fuzz test once it drew circle
@@ -97,3 +97,60 @@ def test_an_uncovered_gap_is_reported_in_the_caller_s_angles(method):
     lo, hi = caught.value.interval
     assert a <= lo <= hi <= a + 2.0
     assert abs(lo - (a + 1.0)) < 1e-11 and hi == a + 2.0
+
+
+# --------------------------------------------------------------------------- wide bandwidths
+
+WIDE = ([0.0, 0.5, -0.3], [0.0, 2.0, -2.9], 0.0, 1.0)
+
+
+@pytest.mark.parametrize("h", [50.0, 123.4])
+@pytest.mark.parametrize("kernel", ["boxcar", "triangle", "gaussian", "laplace", "vonmises"])
+def test_circle_quadrature_with_a_bandwidth_of_many_turns_matches_the_reference(kernel, h):
+    # the kinks x +- h are placed from h reduced by whole turns (exactly h when h <= pi)
+    options = dict(kernel=kernel, bandwidth=h, circular=True)
+    loss, grad = symkde.loss_and_grad(*WIDE, method="quadrature", **options)
+    ref_loss, ref_grad = reference.loss_and_grad(*WIDE, dps=DPS, **options)
+    assert_close(loss, ref_loss, rtol=LOSS_RTOL, ref_dps=DPS, what="loss")
+    assert_close(grad, ref_grad, atol=GRAD_ATOL, ref_dps=DPS, what="gradient")
+
+
+@pytest.mark.parametrize("h", [1e7, 1e16])
+def test_circle_quadrature_at_huge_bandwidths_answers_or_names_the_bandwidth(h):
+    # the mesh once enumerated every image within h of the arc: 3e15 of them at h = 1e16
+    # (MemoryError, found by the fuzz test)
+    for kernel in ("laplace", "vonmises", "cauchy"):  # wrapped closed forms: no image sums
+        options = dict(kernel=kernel, bandwidth=h, circular=True)
+        loss, grad = symkde.loss_and_grad(*WIDE, method="quadrature", **options)
+        assert abs(loss - math.log(2 * math.pi)) < 1e-6 and np.all(np.abs(grad) < 1e-6)
+    exact = symkde.loss_and_grad(*WIDE, kernel="laplace", bandwidth=h, circular=True)
+    assert abs(exact[0] - loss) < 1e-6
+    for kernel in ("gaussian", "boxcar", "triangle"):  # image sums: refused, never a crash
+        with pytest.raises(ValueError, match=r"^bandwidth: .* 2\*\*20 images"):
+            symkde.loss(*WIDE, kernel=kernel, bandwidth=h, circular=True, method="quadrature")
+    for kernel in ("boxcar", "triangle"):  # their closed forms take any bandwidth
+        loss = symkde.loss(*WIDE, kernel=kernel, bandwidth=h, circular=True)
+        assert abs(loss - math.log(2 * math.pi)) < 1e-6
+
+
+# --------------------------------------------------------------------------- the line far from 0
+
+
+@pytest.mark.parametrize("method", ["quadrature", "bins"])
+@pytest.mark.parametrize("kernel", ["gaussian", "cauchy", "laplace", "boxcar", "triangle"])
+@pytest.mark.parametrize("offset", [2.0**20, 1e12, -3e13], ids=["2^20", "1e12", "-3e13"])
+def test_line_far_from_0_matches_the_reference(offset, kernel, method):
+    # nodes and kinks in absolute coordinates were off by an ulp of the offset: the boxcar
+    # quadrature by 1.6e-10 at 2^20, the binned Gaussian by 1.7e-11 (found by the fuzz test
+    # moving a whole call); they are now measured from a
+    args = ([0.0, 0.3, -0.2], [offset + 0.1234567, offset + 0.77, offset - 0.4321], offset)
+    b = offset + 1.0
+    options = dict(kernel=kernel, bandwidth=0.37)
+    bins = dict(bins=7) if method == "bins" else {}
+    loss, grad = symkde.loss_and_grad(*args, b, method=method, **options, **bins)
+    ref_method = "bins" if method == "bins" else "integral"
+    ref_loss, ref_grad = reference.loss_and_grad(
+        *args, b, method=ref_method, dps=DPS, **options, **bins
+    )
+    assert_close(loss, ref_loss, rtol=LOSS_RTOL, ref_dps=DPS, what="loss")
+    assert_close(grad, ref_grad, atol=GRAD_ATOL, ref_dps=DPS, what="gradient")

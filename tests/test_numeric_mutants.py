@@ -232,7 +232,9 @@ def test_dominance_switches_only_inside_a_b():
         ([0.4], 0.5, (0.9, 1.0)),  # support [-0.1, 0.9]: (0.9, 1] uncovered
         ([0.0, 1.0], 0.3, (0.3, 0.7)),  # a gap in the middle
         ([0.0, 1.0], 0.5, None),  # supports touch at 0.5: covered (p = 0 at one point only)
-        ([-5.0, 0.2, 0.7, 5.0], 0.3, None),  # far points do not matter
+        ([-5.0, 0.2, 0.7, 5.0], 0.3125, None),  # far points do not matter
+        # exact arithmetic on the inputs: fl(0.7) + fl(0.3) = 1 - 5.6e-17 < 1
+        ([-5.0, 0.2, 0.7, 5.0], 0.3, (0.9999999999999999, 1.0)),
         ([-5.0, 0.25, 5.0], 0.3, (0.55, 1.0)),
         ([-1.0, 0.5], 0.5, None),  # a gap (-0.5, 0) that ends exactly at a
         ([0.5, 2.0], 0.5, None),  # a gap (1, 1.5) that starts exactly at b
