@@ -32,6 +32,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -62,8 +63,11 @@ ALL_KERNELS = (*LINE_KERNELS, "vonmises")
 CLOSED_FORM = frozenset({"laplace", "boxcar", "triangle"})
 COMPACT = frozenset({"boxcar", "triangle"})
 METHODS = ("auto", "exact", "quadrature", "bins")
-#: Issue 5 (the circle) adds True: until then circular=True raises NotImplementedError.
-CIRCULAR_VALID: tuple[Any, ...] = (False, np.bool_(False))
+CIRCULAR_VALID: tuple[Any, ...] = (False, np.bool_(False), True, np.bool_(True))
+#: 2 pi to 60 digits as an exact fraction: the circle's images x + 2 pi k, off by < 1e-58 k.
+with mpmath.workdps(60):
+    _MAN, _EXP = (2 * mpmath.pi).man_exp
+TWO_PI = Fraction(_MAN) * Fraction(2) ** _EXP
 #: API.md contract (loss relative to max(1, |L|), gradient entries absolute); two computed
 #: values each within it of the truth differ by at most twice that.
 LOSS_RTOL = 1e-12
@@ -245,13 +249,34 @@ def rounding_scale(call: Call) -> float:
     return 8 * math.ulp(biggest)
 
 
+def support_centres(call: Call) -> list[tuple[Fraction, bool]]:
+    """Centres of the supports that can reach [a, b], each with whether float64 has it exactly.
+
+    On the line the live points (exact); on the circle their images ``x + 2 pi k`` (exact for
+    ``k = 0`` only: 2 pi is irrational).  For ``h < pi`` (callers' business) a point has at
+    most ``(b - a + 2h) / 2 pi + 2 < 4`` of them.
+    """
+    points = [Fraction(v) for v in live_points(call)]
+    if not call.circular:
+        return [(v, True) for v in points]
+    h, a, b = Fraction(float(call.bandwidth)), Fraction(float(call.a)), Fraction(float(call.b))
+    centres = []
+    for v in points:
+        for k in range(math.floor((a - h - v) / TWO_PI), math.ceil((b + h - v) / TWO_PI) + 1):
+            centres.append((v + k * TWO_PI, k == 0))
+    return centres
+
+
 def integral_is_infinite(call: Call) -> bool | None:
     """Exact-arithmetic truth for the integral: p = 0 on a piece of [a, b] of positive length.
 
     None (either answer is right) when the truth hinges on a boundary within rounding of another
-    and ``x +- h`` is not exact in float64.
+    and a support's end ``x +- h`` is not exact in float64.
     """
-    exact = [Fraction(v) for v in live_points(call)]
+    if call.circular and float(call.bandwidth) >= math.pi:
+        return False  # every support is the whole circle (a triangle's one zero has measure 0)
+    centres = support_centres(call)
+    exact = [c for c, _ in centres]
     h, a, b = Fraction(float(call.bandwidth)), Fraction(float(call.a)), Fraction(float(call.b))
     truth = uncovered_piece(h, a, b, exact) is not None
     tol = Fraction(rounding_scale(call))
@@ -259,7 +284,9 @@ def integral_is_infinite(call: Call) -> bool | None:
     borderline &= uncovered_piece(h - tol, a, b, exact) is not None
     hf = float(call.bandwidth)
     floats_exact = all(
-        Fraction(v + s * hf) == Fraction(v) + s * h for v in live_points(call) for s in (1, -1)
+        is_float and Fraction(float(c) + s * hf) == c + s * h
+        for c, is_float in centres
+        for s in (1, -1)
     )
     return None if borderline and not floats_exact else truth
 
@@ -270,6 +297,10 @@ def some_midpoint_uncovered(call: Call) -> bool | None:
     t = a + (np.arange(m) + 0.5) * ((b - a) / m)
     distance = np.abs(np.subtract.outer(t, live_points(call)))
     tol = rounding_scale(call)
+    if call.circular:  # to the nearest image
+        distance = np.mod(distance, 2 * math.pi)
+        distance = np.minimum(distance, 2 * math.pi - distance)
+        tol += 8 * math.ulp(2 * math.pi)
     surely_reached = distance < h - tol
     maybe_reached = distance <= h + tol
     if (~maybe_reached.any(axis=1)).any():
@@ -583,27 +614,63 @@ INTERVAL_GARBAGE = (
 )
 
 
+def _touching(call: Call, _: float) -> Call:
+    """The second point's support starts where the first one's ends (x_2 = x_1 + 2h)."""
+    if len(call.x) < 2:
+        return call
+    return replace(call, x=[call.x[0], call.x[0] + 2 * call.bandwidth, *call.x[2:]])
+
+
+def _support_at_a(call: Call, _: float) -> Call:
+    """The first point's support starts at a (a zero of a triangle's p at a)."""
+    return replace(
+        call, a=call.x[0] - call.bandwidth, b=call.x[0] - call.bandwidth + (call.b - call.a)
+    )
+
+
+def _far(call: Call, offset: float) -> Call:
+    """Everything moved by up to 1e3 * 2**20 (the circle's turns, the line's rounding)."""
+    shift = offset * 2.0**20
+    return replace(
+        call, x=[v + shift for v in call.x], a=call.a + shift, b=call.a + shift + (call.b - call.a)
+    )
+
+
+#: Boundaries random floats almost never hit, applied to a valid call before any garbage.
+SNAPS = (
+    lambda call, _: call,
+    lambda call, _: call,
+    _touching,
+    _support_at_a,
+    lambda call, offset: _touching(_support_at_a(call, offset), offset),
+    _far,
+)
+
+
 @st.composite
 def calls(draw: st.DrawFn) -> Call:
     """A valid call with 0 to 3 of its arguments replaced by garbage."""
     n = draw(st.integers(1, 4))
-    kernel = draw(st.sampled_from(LINE_KERNELS))
+    circular = draw(pick(CIRCULAR_VALID))
+    kernel = draw(st.sampled_from(ALL_KERNELS if circular else LINE_KERNELS))
     method = draw(
         st.sampled_from(METHODS if kernel in CLOSED_FORM else ("auto", "quadrature", "bins"))
     )
     a = draw(finite(-2.0, 2.0))
+    length = draw(finite(0.1, 3.0) | st.just(2 * math.pi)) if circular else draw(finite(0.1, 3.0))
     call = Call(
         z=draw(st.lists(finite(-5.0, 5.0), min_size=n, max_size=n)),
         x=draw(st.lists(finite(-3.0, 3.0), min_size=n, max_size=n)),
         a=a,
-        b=a + draw(finite(0.1, 3.0)),
+        b=a + length,
         kernel=kernel,
         bandwidth=draw(finite(0.05, 3.0)),
-        circular=draw(pick(CIRCULAR_VALID)),
+        circular=circular,
         method=method,
         bins=draw(st.integers(1, 40)) if method == "bins" else None,
         function=draw(st.sampled_from(["loss", "grad", "loss_and_grad"])),
     )
+    call = draw(st.sampled_from(SNAPS))(call, draw(finite(-1e3, 1e3)))
     garbled = draw(st.sets(st.sampled_from([*ARGUMENTS, "interval", "omit"]), max_size=3))
     changes: dict[str, Any] = {}
     # sorted: a set of strings iterates in PYTHONHASHSEED order, which would make the seeded

@@ -73,6 +73,7 @@ NUMERIC_TESTS = (
     "tests/test_validation.py",
     "tests/test_numeric.py",
     "tests/test_numeric_mutants.py",
+    "tests/test_coverage.py",
     "tests/test_circle.py",
     "tests/test_kernels_circle.py",
     "tests/test_exact.py",
