@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symkde._angles import minus_turns, turns_to, two_sum
+from symkde._angles import difference_turned, minus_turns, turns_to, two_sum
 from symkde._generated.log_kernels import (
     KERNEL_INFO,
     LOG_KERNEL_RATIOS,
@@ -739,8 +739,8 @@ def _has_exact(kernel: str, circular: bool) -> bool:
     return kernel in EXACT_KERNELS  # on the line and on the circle
 
 
-def _turned(problem: Problem) -> tuple[Problem, float]:
-    """The circle problem with every angle within a few turns of 0, and the turn taken off.
+def _turned(problem: Problem) -> Problem:
+    """The circle problem with every angle within a few turns of 0.
 
     The target is turned by ``2 pi K`` (``K`` nearest ``a / 2 pi``), each point by its own
     number of turns to within ``pi`` of the target's middle; the loss and gradient do not
@@ -755,11 +755,11 @@ def _turned(problem: Problem) -> tuple[Problem, float]:
     if turns != 0.0:
         x = turns_to(x)[0]
     x = turns_to(x, 0.5 * (a + b))[0]
-    return replace(problem, a=float(a), b=b, x=x), problem.a - float(a)
+    return replace(problem, a=float(a), b=b, x=x)
 
 
-def _shifted(problem: Problem) -> tuple[Problem, float]:
-    """The line problem moved by ``-a`` (``a = 0``), and ``a``.
+def _shifted(problem: Problem) -> Problem:
+    """The line problem moved by ``-a`` (``a = 0``); the circle's is ``difference_turned``.
 
     Every position is then measured from the target, to an ulp of itself: at ``a = 2**20``,
     nodes and kinks in absolute coordinates are off by an ulp of ``2**20`` (1.2e-10), which
@@ -767,8 +767,8 @@ def _shifted(problem: Problem) -> tuple[Problem, float]:
     """
     a = problem.a
     if a == 0.0:
-        return problem, 0.0
-    return replace(problem, a=0.0, b=problem.b - a, x=problem.x - a), a
+        return problem
+    return replace(problem, a=0.0, b=problem.b - a, x=problem.x - a)
 
 
 def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
@@ -780,17 +780,25 @@ def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | Non
             f"method: 'exact' needs a kernel with a closed form (laplace, boxcar, triangle); "
             f"got kernel={problem.kernel!r}, use 'quadrature' or 'auto'"
         )
+    # Coverage is judged on the caller's positions (on the circle: turned by whole turns,
+    # which leaves every angle that needs none as it is); everything else is computed from
+    # positions measured from a.
     if problem.circular:
-        moved, offset = _turned(problem)
-        judged = moved  # the turned angles: the caller's own wherever no turn was needed
+        judged = _turned(problem)
+        moved = replace(
+            problem,
+            a=0.0,
+            b=problem.b - problem.a,
+            x=difference_turned(problem.x, problem.a, 0.5 * (problem.b - problem.a)),
+        )
     else:
-        moved, offset = _shifted(problem)
         judged = problem
+        moved = _shifted(problem)
 
-    def in_callers_coordinates(interval: tuple[float, float]) -> tuple[float, float]:
-        if offset == 0.0:
+    def in_callers_coordinates(interval: tuple[float, float], origin: float) -> tuple[float, float]:
+        if origin == problem.a:
             return interval
-        lo, hi = (min(max(v + offset, problem.a), problem.b) for v in interval)
+        lo, hi = (min(max(v + (problem.a - origin), problem.a), problem.b) for v in interval)
         return lo, hi
 
     if KERNEL_INFO[problem.kernel]["compact"] and method != "bins":
@@ -799,9 +807,9 @@ def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | Non
         try:
             uncovered = _if_uncovered(_mixture(judged), judged.a, judged.b, with_grad)
         except UncoveredTargetError as error:
-            if judged is problem:
+            if judged.a == problem.a:
                 raise
-            raise UncoveredTargetError(in_callers_coordinates(error.interval)) from None
+            raise UncoveredTargetError(in_callers_coordinates(error.interval, judged.a)) from None
         if uncovered is not None:
             return uncovered
     try:
@@ -812,9 +820,9 @@ def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | Non
             return _bins(mix, moved, with_grad)
         return _quadrature(mix, moved, with_grad)
     except UncoveredTargetError as error:
-        if offset == 0.0:
+        if moved.a == problem.a:
             raise
-        raise UncoveredTargetError(in_callers_coordinates(error.interval)) from None
+        raise UncoveredTargetError(in_callers_coordinates(error.interval, moved.a)) from None
 
 
 def loss(

@@ -154,3 +154,19 @@ def test_line_far_from_0_matches_the_reference(offset, kernel, method):
     )
     assert_close(loss, ref_loss, rtol=LOSS_RTOL, ref_dps=DPS, what="loss")
     assert_close(grad, ref_grad, atol=GRAD_ATOL, ref_dps=DPS, what="gradient")
+
+
+@pytest.mark.parametrize("base", [100.0, 33 * math.pi, 1e4 + 0.3], ids=["100", "33pi", "1e4"])
+@pytest.mark.parametrize("kernel", ["boxcar", "triangle", "gaussian"])
+def test_circle_tiny_arc_far_from_0_keeps_its_distances(kernel, base):
+    # h = 2**-33 on an arc of 3.5 h: at 33 pi (half a turn past 16 turns) the target and the
+    # points were turned by different numbers of turns, each an ulp of pi off (1e-6 of h):
+    # the gradient was 1e-6 off.  Distances to a are now taken exactly before any turn.
+    h = 2.0**-33
+    z, x, a, b = [0.0, 0.3, -0.2], [base, base + 2 * h, base + 0.7 * h], base - h / 2, base + 3 * h
+    options = dict(kernel=kernel, bandwidth=h, circular=True)
+    ref_loss, ref_grad = reference.loss_and_grad(z, x, a, b, dps=DPS, **options)
+    for method in ("quadrature",) if kernel == "gaussian" else ("exact", "quadrature"):
+        loss, grad = symkde.loss_and_grad(z, x, a, b, method=method, **options)
+        assert_close(loss, ref_loss, rtol=LOSS_RTOL, ref_dps=DPS, what=f"{method} loss")
+        assert_close(grad, ref_grad, atol=GRAD_ATOL, ref_dps=DPS, what=f"{method} gradient")
