@@ -7,6 +7,8 @@ Each test states a documented property of the public API or of a documented inte
 
 from __future__ import annotations
 
+import math
+
 import mpmath
 import numpy as np
 import pytest
@@ -379,6 +381,17 @@ def test_image_count_refuses_a_bandwidth_that_needs_more_than_2_pow_20_images():
     # Laplace, h = 1.5e5: the bound asks for ~1.2e6 images (its error message names 2**20)
     with pytest.raises(ValueError, match=r"bandwidth: .* needs more than 2\*\*20 images"):
         numeric.image_count("laplace", 1.5e5)
+
+
+@pytest.mark.parametrize("kernel", ["boxcar", "triangle"])
+def test_compact_image_count_refuses_from_exactly_2_pow_20_images(kernel):
+    # count = ceil((h + pi) / 2 pi): 2**20 - 1 images are summed, 2**20 are refused
+    below = (2**20 - 1) * 2 * np.pi - np.pi - 1.0
+    at = (2**20 - 1) * 2 * np.pi - np.pi + 1.0
+    assert numeric.image_count(kernel, below) == 2**20 - 1
+    assert math.ceil((at + math.pi) / (2 * math.pi)) == 2**20
+    with pytest.raises(ValueError, match=r"^bandwidth: .* 2\*\*20 images on the circle"):
+        numeric.image_count(kernel, at)
 
 
 def test_circle_quadrature_resolves_narrow_dominance_switches():
