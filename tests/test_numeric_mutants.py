@@ -518,3 +518,27 @@ def test_loss_with_p_zero_at_both_ends_of_a_panel_matches_the_reference():
     ref_loss, ref_grad = reference.loss_and_grad(*BOTH_ENDS_ARGS, **options)
     assert abs(got_loss - float(ref_loss)) <= 1e-12 * max(1.0, abs(float(ref_loss)))
     np.testing.assert_allclose(got_grad, [float(v) for v in ref_grad], rtol=0, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- huge weight spreads
+
+
+@pytest.mark.parametrize("circular", [False, True], ids=["line", "circle"])
+@pytest.mark.parametrize("kernel", ["boxcar", "triangle"])
+@pytest.mark.parametrize(
+    ("z", "x", "h"),
+    [
+        ([0.0, 1e308], [0.0, 4.0], 2.0),  # the light point alone covers [0, 2)
+        ([1e308, 0.0], [0.0, 1.0], 0.5),
+        ([0.0, 2e4], [0.0, 2.0], 1.0),
+    ],
+)
+def test_compact_kernels_with_log_weights_far_apart_match_the_reference(kernel, circular, z, x, h):
+    # found by the fuzz test: z = (0, 1e308) gave loss inf and a gradient 0.5 off, because
+    # the closed form adds the log-weight back to a log-space sum (numeric._EXACT_COMPACT_SPREAD)
+    a, b = 0.0, 2.0 if x[1] == 4.0 else 1.0
+    options = dict(kernel=kernel, bandwidth=h, circular=circular)
+    loss, grad = symkde.loss_and_grad(np.array(z), x, a, b, **options)
+    ref_loss, ref_grad = reference.loss_and_grad(z, x, a, b, dps=30, **options)
+    assert_close(loss, ref_loss, rtol=LOSS_RTOL, ref_dps=30, what="loss")
+    assert_close(grad, ref_grad, atol=GRAD_ATOL, ref_dps=30, what="gradient")
