@@ -542,3 +542,17 @@ def test_compact_kernels_with_log_weights_far_apart_match_the_reference(kernel, 
     ref_loss, ref_grad = reference.loss_and_grad(z, x, a, b, dps=30, **options)
     assert_close(loss, ref_loss, rtol=LOSS_RTOL, ref_dps=30, what="loss")
     assert_close(grad, ref_grad, atol=GRAD_ATOL, ref_dps=30, what="gradient")
+
+
+def test_circle_compact_kernel_of_half_width_pi_covers_the_circle():
+    # h = pi: every support is the whole circle.  Judged from images x +- fl(2 pi) instead,
+    # rounding opened false gaps in 51 of 2000 random problems (mutant #158 at 3ace8ca)
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(1, 4))
+        x = rng.uniform(-3, 3, n).tolist()
+        a = float(rng.uniform(-3, 3))
+        b = a + float(rng.uniform(0.1, 6.28))
+        for kernel in ("boxcar", "triangle"):
+            loss = symkde.loss([0.0] * n, x, a, b, kernel=kernel, bandwidth=math.pi, circular=True)
+            assert math.isfinite(loss), (kernel, x, a, b)
