@@ -751,10 +751,7 @@ def _turned(problem: Problem) -> Problem:
     (a,), (turns,) = turns_to(np.array([problem.a]))
     # a valid arc has ulp(a) <= 2 pi: |a| < 6e16, so the turn count is an exact float
     b = problem.b if turns == 0.0 else float(minus_turns(np.array([problem.b]), turns)[0])
-    x = problem.x
-    if turns != 0.0:
-        x = turns_to(x)[0]
-    x = turns_to(x, 0.5 * (a + b))[0]
+    x = turns_to(problem.x, 0.5 * (a + b))[0]  # any number of turns, one rounding
     return replace(problem, a=float(a), b=b, x=x)
 
 
