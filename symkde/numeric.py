@@ -15,6 +15,10 @@ All of it is evaluated in log space.  A node ``t`` whose dominant term has a lar
 *log-kernel ratios* ``log K(t - x_j) - log K(t - x_ref)``, which carry no cancellation, so
 far-away points neither underflow nor lose digits.
 
+Before anything else, positions are measured from ``a`` (on the circle: ``x - a`` taken
+exactly, then whole turns off, :mod:`symkde._angles`), and whether compact kernels cover the
+target is decided exactly on the caller's positions (:func:`_uncovered`).
+
 >>> import numpy as np
 >>> round(loss([0.0, 0.0], [0.0, 1.0], 0.0, 1.0), 12)  # mpmath: 1.1524753240992...
 1.152475324099
