@@ -44,13 +44,18 @@ def two_prod(p: FloatArray, q: float) -> tuple[FloatArray, FloatArray]:
     return prod, ((p_hi * q_hi - prod) + p_hi * q_lo + p_lo * q_hi) + p_lo * q_lo
 
 
-def _exact_turns(v: float, centre: float) -> tuple[float, float]:
-    """``(v - 2 pi k, k)`` with ``k`` the integer nearest ``(v - centre) / 2 pi``, in mpmath."""
-    _, exponent = math.frexp(v)
+def _exact_turns(
+    v: float, a: float = 0.0, centre: float = 0.0, k: float | None = None
+) -> tuple[float, float]:
+    """``(v - a - 2 pi k, k)`` in mpmath, with ``k`` given or nearest ``(v - a - centre) / 2 pi``.
+
+    As many bits as the largest magnitude has above the point, plus 128.
+    """
+    _, exponent = math.frexp(max(abs(v), abs(a), 8.0 * abs(k or 0.0)))
     with mpmath.workprec(max(exponent, 0) + 128):
-        exact = mpmath.mpf(v)
-        k = mpmath.nint((exact - centre) / (2 * mpmath.pi))
-        return float(exact - 2 * mpmath.pi * k), float(k)
+        d = mpmath.mpf(v) - mpmath.mpf(a)
+        turns = mpmath.nint((d - centre) / (2 * mpmath.pi)) if k is None else mpmath.mpf(k)
+        return float(d - 2 * mpmath.pi * turns), float(turns)
 
 
 def turns_to(v: FloatArray, centre: float = 0.0) -> tuple[FloatArray, FloatArray]:
@@ -71,7 +76,7 @@ def turns_to(v: FloatArray, centre: float = 0.0) -> tuple[FloatArray, FloatArray
     total, err2 = two_sum(v, -prod)
     reduced = np.where(k == 0.0, v, total + ((err2 - err) - k * TWO_PI_LO))
     for i in np.flatnonzero(~fast):
-        reduced[i], k[i] = _exact_turns(float(v[i]), centre)
+        reduced[i], k[i] = _exact_turns(float(v[i]), centre=centre)
     return reduced, k
 
 
@@ -88,12 +93,7 @@ def minus_turns(v: FloatArray, k: float) -> FloatArray:
         prod, err = two_prod(np.full(v.shape, k), TWO_PI)
         total, err2 = two_sum(v, -prod)
         return total + ((err2 - err) - k * TWO_PI_LO)
-    out = np.empty_like(v)
-    for i, value in enumerate(v.tolist()):
-        _, exponent = math.frexp(value)
-        with mpmath.workprec(max(exponent, 0) + 128):
-            out[i] = float(mpmath.mpf(value) - 2 * mpmath.pi * mpmath.mpf(k))
-    return out
+    return np.array([_exact_turns(value, k=k)[0] for value in v.tolist()], dtype=np.float64)
 
 
 def difference_turned(x: FloatArray, a: float, centre: float) -> FloatArray:
@@ -113,9 +113,5 @@ def difference_turned(x: FloatArray, a: float, centre: float) -> FloatArray:
     out = reduced + lo
     # beyond 2**30 turns lo (half an ulp of hi) may itself be turns: all of it exactly
     for i in np.flatnonzero(np.abs(hi) >= _FAST_TURNS * TWO_PI):
-        _, exponent = math.frexp(max(abs(float(x[i])), abs(a)))
-        with mpmath.workprec(max(exponent, 0) + 128):
-            d = mpmath.mpf(float(x[i])) - mpmath.mpf(a)
-            k = mpmath.nint((d - centre) / (2 * mpmath.pi))
-            out[i] = float(d - 2 * mpmath.pi * k)
+        out[i] = _exact_turns(float(x[i]), a, centre)[0]
     return out

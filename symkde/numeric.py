@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symkde._angles import difference_turned, minus_turns, turns_to, two_sum
+from symkde._angles import TWO_PI, difference_turned, minus_turns, turns_to, two_sum
 from symkde._generated.log_kernels import (
     KERNEL_INFO,
     LOG_KERNEL_RATIOS,
@@ -79,7 +79,7 @@ _QUAD_STAGNATION = 0.9
 #: the support end kept a normalised error of ~4e-12 and refined until memory ran out.
 #: Even 1e6 such panels add at most 1e-13.
 _QUAD_ABS_FLOOR = 1e-19
-_TWO_PI = 2.0 * math.pi
+_TWO_PI = TWO_PI
 #: Image sums on the circle drop a tail below this, relative to the kernel's value.
 _IMAGE_TAIL = 1e-17
 
@@ -554,10 +554,6 @@ def _quadrature(
     a, b = problem.a, problem.b  # covered, if the kernel is compact: _compute has checked
     edges = _breakpoints(mix, a, b)
     lo, hi, kind = _initial_panels(mix, edges)
-    if mix.kernel != "triangle":
-        # a boxcar is constant on a panel: p = 0 at an end is a rounding artefact of the
-        # end's position, and the nodes inside see the panel's value
-        kind = np.zeros_like(kind)
     # a panel this narrow where p evaluates to 0 inside is a rounding artefact of the move
     # (supports that touch before it); p = 0 on a wider one contradicts the coverage check
     artefact = 8.0 * math.ulp(abs(a) + abs(b) + 2.0 * mix.h)
@@ -648,7 +644,9 @@ def _initial_panels(
     keep = hi - lo > 1e-30 * (edges[-1] - edges[0])
     lo, hi = lo[keep], hi[keep]
     kind = np.zeros(lo.size, dtype=np.int8)
-    if not KERNEL_INFO[mix.kernel]["compact"] or lo.size == 0:
+    if mix.kernel != "triangle" or lo.size == 0:
+        # only a triangle's p can vanish at a point it is positive next to; a boxcar's
+        # p = 0 at an edge is a rounding artefact of that edge (_quadrature integrates it)
         return lo, hi, kind
     lse_edges = np.concatenate([parts[0] for _, parts in _blocks(mix, edges)])
     zero = ~np.isfinite(lse_edges)
