@@ -167,7 +167,7 @@ def first_call_seconds(cache_dir: str) -> float:
 
 def fast_vs_log_space(n: int) -> tuple[float, float]:
     """Largest loss and gradient differences between the compiled path and the log-space scans."""
-    from symkde import exact
+    from symkde.numeric import exact
 
     z, x = problem(n, lo=0.0, hi=1.0)
     lw = z - z.max() - np.log(np.sum(np.exp(z - z.max())))

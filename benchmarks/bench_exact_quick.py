@@ -1,4 +1,4 @@
-"""Quick timing of symkde.exact against np.argsort (the algorithm's floor).
+"""Quick timing of symkde.numeric.exact against np.argsort (the algorithm's floor).
 
 Run: ``python benchmarks/bench_exact_quick.py [--kernels laplace,boxcar,triangle] [--sizes ...]``.
 Prints the median of repeated runs (same process, same inputs) of loss + gradient and the
@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from symkde.exact import exact_loss_grad
+from symkde.numeric.exact import exact_loss_grad
 
 
 def _median_seconds(call, repeat: int) -> float:

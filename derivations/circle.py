@@ -23,7 +23,7 @@
 import sympy as sp
 
 from symkde import theorems
-from symkde.display import say, show, walk  # noqa: F401 - used by later cells
+from symkde.cli.display import say, show, walk  # noqa: F401 - used by later cells
 
 # %% [markdown]
 # ## 1. Closed forms from image sums
@@ -31,7 +31,7 @@ from symkde.display import say, show, walk  # noqa: F401 - used by later cells
 # Laplace: for $u = r + 2\pi N$, $0 \le r < 2\pi$, the images to the right and to the left
 # are two geometric series with ratio $e^{-2\pi/h}$.
 # %%
-from symkde.kernels import KERNELS, h
+from symkde.symbolic.kernels import KERNELS, h
 from symkde.theorems.circle import (
     geometric_series,
     image_sum,

@@ -19,7 +19,7 @@
 # each side), so $\int \log p$ and every responsibility integral have closed forms: a
 # dilogarithm for long segments, and for short ones (most of them when points are dense) a
 # midpoint series whose coefficients are polynomials in $T = (A - B)/(A + B)$ and
-# $q = B/(A + B)$. The compiled fast path (`symkde._fast`) evaluates the series; codegen
+# $q = B/(A + B)$. The compiled fast path (`symkde.numeric.compiled`) evaluates the series; codegen
 # prints it, and the dilogarithm pieces, from the expressions below.
 # Library: `symkde.theorems.closed_forms`.
 
@@ -27,7 +27,7 @@
 import mpmath
 import sympy as sp
 
-from symkde.display import show, walk
+from symkde.cli.display import show, walk
 from symkde.theorems.closed_forms import (
     SHORT_SEGMENT,
     T_shape,

@@ -20,7 +20,7 @@
 # %%
 import sympy as sp
 
-from symkde.display import say, show, walk  # noqa: F401 - used by later cells
+from symkde.cli.display import say, show, walk  # noqa: F401 - used by later cells
 
 # %%
 from symkde.theorems.far_field import distance, far_gradient

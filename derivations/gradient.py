@@ -16,17 +16,17 @@
 #
 # SymPy differentiates the per-bin loss $-\log p(t)$, $p(t) = \sum_j S_j K_j$, for a
 # symbolic number of points $n$, and the integrated loss under the integral sign.
-# Library: `symkde.model`, `symkde.theorems.gradient`.
+# Library: `symkde.symbolic.model`, `symkde.theorems.gradient`.
 
 # %%
 import sympy as sp
 
-from symkde.display import say, show, walk  # noqa: F401 - used by later cells
+from symkde.cli.display import say, show, walk  # noqa: F401 - used by later cells
 
 # %% [markdown]
 # ## The per-bin gradient, derived
 # %%
-from symkde.model import bin_loss, i, responsibility, softmax
+from symkde.symbolic.model import bin_loss, i, responsibility, softmax
 from symkde.theorems.gradient import collapse, derive_bin_gradient
 
 show("loss", bin_loss())

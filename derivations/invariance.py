@@ -19,7 +19,7 @@
 # %%
 import sympy as sp
 
-from symkde.display import say, show, walk  # noqa: F401 - used by later cells
+from symkde.cli.display import say, show, walk  # noqa: F401 - used by later cells
 
 # %% [markdown]
 # ## The functional equation behind "only exponential kernels"

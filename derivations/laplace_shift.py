@@ -22,7 +22,7 @@
 # %%
 import sympy as sp
 
-from symkde.display import say, show, walk  # noqa: F401 - used by later cells
+from symkde.cli.display import say, show, walk  # noqa: F401 - used by later cells
 
 # %% [markdown]
 # ## The seed's counterexample, integrated exactly by SymPy

@@ -16,7 +16,7 @@
 import numpy as np
 
 import symkde
-from symkde.display import show_theorem as show
+from symkde.cli.display import show_theorem as show
 
 proofs = {}
 

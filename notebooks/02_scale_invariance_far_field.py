@@ -10,8 +10,8 @@
 # %matplotlib inline
 import numpy as np
 
-from symkde import figures
-from symkde.display import show_theorem as show
+from symkde.cli import figures
+from symkde.cli.display import show_theorem as show
 
 proofs = {"scale_invariance": show("scale_invariance")}
 

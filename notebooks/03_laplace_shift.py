@@ -9,8 +9,8 @@
 # %matplotlib inline
 import numpy as np
 
-from symkde import figures
-from symkde.display import show_theorem as show
+from symkde.cli import figures
+from symkde.cli.display import show_theorem as show
 
 proofs = {}
 

@@ -9,8 +9,8 @@
 # %matplotlib inline
 import numpy as np
 
-from symkde import figures
-from symkde.verification import EPS, GRAD_ATOL, LOSS_RTOL
+from symkde.cli import figures
+from symkde.cli.verification import EPS, GRAD_ATOL, LOSS_RTOL
 
 # %% [markdown]
 # ## Error in units of eps across regimes

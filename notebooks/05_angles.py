@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 import symkde
-from symkde import figures
+from symkde.cli import figures
 
 # %%
 kernels = figures.circle_kernels_data()

@@ -14,15 +14,23 @@ import importlib
 from typing import Any
 
 from symkde.errors import UncoveredTargetError
-from symkde.numeric import grad, loss, loss_and_grad
+from symkde.numeric.api import grad, loss, loss_and_grad
 
 __all__ = ["UncoveredTargetError", "grad", "loss", "loss_and_grad", "reference", "theorems"]
 __version__ = "0.1.0"
 
-_LAZY = ("reference", "theorems", "kernels", "codegen", "nodes", "model")
+_LAZY = {
+    "reference": "symkde.reference",
+    "theorems": "symkde.theorems",
+    "symbolic": "symkde.symbolic",
+    "kernels": "symkde.symbolic.kernels",
+    "codegen": "symkde.symbolic.codegen",
+    "nodes": "symkde.symbolic.nodes",
+    "model": "symkde.symbolic.model",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return importlib.import_module(f"symkde.{name}")
+        return importlib.import_module(_LAZY[name])
     raise AttributeError(f"module 'symkde' has no attribute {name!r}")

@@ -44,8 +44,9 @@ def pytest_report_header(config):
 def _compile_the_fast_path_first():
     """Compile (or load from numba's cache) symkde's compiled loops before any test runs.
 
-    On a fresh machine the first ``import symkde._fast`` compiles for a few seconds; inside
+    On a fresh machine the first ``import symkde.numeric.compiled`` compiles for a few seconds;
+    inside
     a time-boxed call (tests/test_fuzz.py, tests/test_properties.py) that would read as a
     hang.  Compile time is not what those tests judge.
     """
-    import symkde._fast  # noqa: F401
+    import symkde.numeric.compiled  # noqa: F401

@@ -3,7 +3,7 @@
 Turning an angle by ``k fl(2 pi)`` is off by ``k * 2.4e-16``: the circle quadrature was off by
 2e-12 at ``a = 1e4`` and by 0.3 at ``a = 1e16`` (found by the fuzz test once it drew circle
 calls), and the closed forms' reduction fell back to it beyond ``2**60`` turns.
-:mod:`symkde._angles` takes turns off to an ulp of the result; the tolerances below are
+:mod:`symkde.numeric.angles` takes turns off to an ulp of the result; the tolerances below are
 API.md's 1e-12 against the mpmath reference at 30 digits.
 """
 
@@ -17,8 +17,8 @@ import pytest
 
 import symkde
 from symkde import reference
-from symkde._angles import minus_turns, turns_to
 from symkde.errors import UncoveredTargetError
+from symkde.numeric.angles import minus_turns, turns_to
 from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close
 
 DPS = 30

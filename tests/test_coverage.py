@@ -21,7 +21,7 @@ import pytest
 import symkde
 from symkde import reference
 from symkde.errors import UncoveredTargetError
-from symkde.exact import exact_loss_grad
+from symkde.numeric.exact import exact_loss_grad
 from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close
 from tests.test_fuzz import uncovered_piece
 
@@ -142,8 +142,8 @@ def test_zero_end_panels_are_the_theorem_s_closed_form():
     """numeric._zero_end_panels term by term against triangle_zero_end_panel's right side."""
     import sympy as sp
 
-    from symkde import numeric
-    from symkde._validate import validate
+    from symkde.numeric import api as numeric
+    from symkde.numeric.validate import validate
     from symkde.theorems.closed_forms import THEOREMS, L_panel, P_far
 
     (theorem,) = [t for t in THEOREMS if t.name == "triangle_zero_end_panel"]

@@ -1,4 +1,4 @@
-"""symkde.exact: closed-form loss and gradient on the line (laplace, boxcar, triangle).
+"""symkde.numeric.exact: closed-form loss and gradient on the line (laplace, boxcar, triangle).
 
 Three layers: (1) each per-segment numeric function against the SymPy antiderivative of
 ``symkde.theorems.closed_forms`` lambdified with mpmath at 50 digits; (2) the whole loss
@@ -15,7 +15,7 @@ import sympy as sp
 
 from symkde import reference
 from symkde.errors import UncoveredTargetError
-from symkde.exact import (
+from symkde.numeric.exact import (
     _log_correction,
     exact_loss_grad,
     laplace_segment_log_integral,

@@ -1,4 +1,4 @@
-"""symkde.exact on the circle: wrapped laplace, boxcar and triangle (issue 5 section 1).
+"""symkde.numeric.exact on the circle: wrapped laplace, boxcar and triangle (issue 5 section 1).
 
 Checked against the mpmath reference (its own wrapped kernels: closed forms and image sums),
 against the quadrature method (independent float64 code), and for the symmetries of the
@@ -16,7 +16,7 @@ import pytest
 import symkde
 from symkde import reference
 from symkde.errors import UncoveredTargetError
-from symkde.exact import _reduce_angle, exact_loss_grad
+from symkde.numeric.exact import _reduce_angle, exact_loss_grad
 from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close, log_softmax
 
 REF_DPS = 30

@@ -1,4 +1,4 @@
-"""The compiled fast path of the exact Laplace loss (symkde._fast, exact._laplace_fast).
+"""The compiled fast path of the exact Laplace loss (symkde.numeric.compiled, exact._laplace_fast).
 
 It must (1) agree with the log-space scans it short-cuts, in every regime where it runs, and
 with the mpmath reference; (2) decline (return None) exactly where its linear-space sums
@@ -13,8 +13,10 @@ import mpmath
 import numpy as np
 import pytest
 
-from symkde import _fast, exact, reference
-from symkde._generated import laplace_forms
+from symkde import reference
+from symkde.numeric import compiled as _fast
+from symkde.numeric import exact
+from symkde.numeric._generated import laplace_forms
 from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close, log_softmax
 
 REF_DPS = 30

@@ -7,7 +7,7 @@ another exception type (a NumPy ``RuntimeWarning`` counts: pytest turns warnings
 never a hang: each call is time-boxed with ``SIGALRM``.
 
 Which arguments are bad is decided here, from API.md, by :func:`contract_violations` -- not by
-asking ``symkde._validate``.  "Correct" for a valid call is checked by facts that need no
+asking ``symkde.numeric.validate``.  "Correct" for a valid call is checked by facts that need no
 reference value: theorems gradient_sum_zero / gradient_bounds, masked entries 0, Gibbs'
 inequality ``L >= log(b - a)`` (the cross-entropy of U[a, b] is at least its entropy), a
 single live point has gradient 0, ``loss`` agrees with ``loss_and_grad``, the closed form

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symkde import numeric
-from symkde._generated import log_kernels as generated
-from symkde.kernels import KERNELS, h, u, wrapped_density, wrapped_log_density
+from symkde.numeric import api as numeric
+from symkde.numeric._generated import log_kernels as generated
+from symkde.symbolic.kernels import KERNELS, h, u, wrapped_density, wrapped_log_density
 
 r = sp.Symbol("r", nonnegative=True)  # u mod 2 pi, in [0, 2 pi)
 

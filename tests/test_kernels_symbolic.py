@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from symkde.kernels import KERNELS, h, u
-from symkde.nodes import LogI0e
+from symkde.symbolic.kernels import KERNELS, h, u
+from symkde.symbolic.nodes import LogI0e
 from symkde.theorems import get
 
 LINE_KERNELS = [name for name, kern in KERNELS.items() if not kern.circular_only]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from symkde.kernels import KERNELS, h, u
-from symkde.model import (
+from symkde.symbolic.kernels import KERNELS, h, u
+from symkde.symbolic.model import (
     K,
     bin_loss,
     bin_loss_concrete,

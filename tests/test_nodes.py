@@ -8,7 +8,7 @@ import pytest
 import scipy.special
 import sympy as sp
 
-from symkde.nodes import LogI0e, LogSumExp, StableNumPyPrinter
+from symkde.symbolic.nodes import LogI0e, LogSumExp, StableNumPyPrinter
 
 a, b, c = sp.symbols("a b c", real=True)
 kappa = sp.Symbol("kappa", positive=True)

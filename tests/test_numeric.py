@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import symkde
-from symkde import numeric
 from symkde.errors import UncoveredTargetError
+from symkde.numeric import api as numeric
 
 SMOOTH = ("laplace", "gaussian", "cauchy")
 ALL_LINE = ("laplace", "gaussian", "boxcar", "triangle", "cauchy")

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 import symkde
-from symkde import numeric, reference
-from symkde._validate import validate
+from symkde import reference
 from symkde.errors import UncoveredTargetError
+from symkde.numeric import api as numeric
+from symkde.numeric.validate import validate
 from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close
 
 

@@ -370,7 +370,7 @@ def contraction_loss_shift() -> sp.Expr:
     log K rises by a constant that depends on neither ``e`` nor the side, so
     ``log p(t)`` rises by it at every ``t`` in [a, b], and ``L = -mean log p`` falls by it.
     """
-    from symkde.kernels import KERNELS, h, u
+    from symkde.symbolic.kernels import KERNELS, h, u
 
     d, e = sp.symbols("d e", nonnegative=True)
     log_k = KERNELS["laplace"].log_density

@@ -18,7 +18,7 @@ import sympy as sp
 import symkde
 from symkde import reference
 from symkde.errors import UncoveredTargetError
-from symkde.kernels import KERNELS, h, u
+from symkde.symbolic.kernels import KERNELS, h, u
 
 mp = mpmath.mp
 T = sp.Symbol("t", real=True)

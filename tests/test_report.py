@@ -8,10 +8,11 @@ import re
 import matplotlib.image
 import pytest
 
-from symkde import figures, theorems
-from symkde.cli import main
-from symkde.derive import verdict
-from symkde.report import FIGURE_CAPTIONS, build_report
+from symkde import theorems
+from symkde.cli import figures
+from symkde.cli.derive import verdict
+from symkde.cli.main import main
+from symkde.cli.report import FIGURE_CAPTIONS, build_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -103,7 +104,7 @@ def test_cli_dispatch(tmp_path, monkeypatch):
         calls.append(out_dir)
         return tmp_path / "report.md"
 
-    monkeypatch.setattr("symkde.report.build_report", fake)
+    monkeypatch.setattr("symkde.cli.report.build_report", fake)
     stream = io.StringIO()
     assert main(["report", "--out", str(tmp_path)], out=stream) == 0
     assert calls == [str(tmp_path)] and "report.md" in stream.getvalue()

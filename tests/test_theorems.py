@@ -13,8 +13,8 @@ import pytest
 import sympy as sp
 
 from symkde import theorems
-from symkde.kernels import KERNELS, h
-from symkde.model import K, i, n, softmax, z
+from symkde.symbolic.kernels import KERNELS, h
+from symkde.symbolic.model import K, i, n, softmax, z
 from symkde.theorems.gradient import (
     _ONE_HOT_STATEMENT,
     concretize,

@@ -12,8 +12,8 @@ import time
 import sympy as sp
 
 from symkde import theorems
-from symkde.kernels import KERNELS, h, u
-from symkde.model import K
+from symkde.symbolic.kernels import KERNELS, h, u
+from symkde.symbolic.model import K
 from symkde.theorems._core import counterexample, equal
 from symkde.theorems.circle import (
     THEOREMS,

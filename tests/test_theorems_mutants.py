@@ -46,7 +46,7 @@ def test_counterexample_needs_the_sides_to_differ():
 
 @pytest.mark.parametrize("theorem", closed_forms.THEOREMS, ids=lambda t: t.name)
 def test_closed_form_theorem_proves_as_expected(theorem):
-    # these back symkde.exact's closed forms; all are expected to hold (~4 s together)
+    # these back symkde.numeric.exact's closed forms; all are expected to hold (~4 s together)
     proof = theorem.prove()
     assert theorem.verdict_ok(proof), [(s.description, s.detail) for s in proof.failed_steps]
     assert theorem.expected and proof.holds and not proof.failed_steps
@@ -74,7 +74,7 @@ def test_a_refuted_claim_fails_only_at_its_counterexample(name):
 def test_contraction_placement_puts_even_sigma_left_and_odd_sigma_right():
     # prove_contraction_invariance covers points on both sides of the bin only if _place
     # really puts them there: x_j = t - (d + e_j) for even sigma_j, t + (d + e_j) for odd
-    from symkde.model import t, x
+    from symkde.symbolic.model import t, x
     from symkde.theorems import laplace
 
     step, gap = sp.Symbol("d", positive=True), laplace.excess[1]
@@ -155,7 +155,7 @@ def test_a_narrowed_hypothesis_fails_the_theorem():
     # the mutant that survived before: one_hot stated for labels l >= 2 only
     import dataclasses
 
-    from symkde.model import n
+    from symkde.symbolic.model import n
     from symkde.theorems.gradient import l_index
 
     theorem = theorems.get("one_hot")

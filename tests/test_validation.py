@@ -82,7 +82,7 @@ def test_type_errors_are_also_value_errors():
 def test_full_circle_forgives_four_ulps():
     two_pi = 2 * math.pi
     b_ok = two_pi + 4 * math.ulp(two_pi)
-    from symkde._validate import validate
+    from symkde.numeric.validate import validate
 
     assert validate([0.0], [0.0], 0.0, b_ok, circular=True).b == b_ok
     with pytest.raises(ValueError, match=r"^a, b:"):

@@ -1,6 +1,6 @@
 """Evidence for an 'equivalent' verdict: a numeric.py mutant against the real module.
 
-Loads ``symkde/numeric.py`` of a commit twice -- as it is and with mutant N of
+Loads ``symkde/numeric/api.py`` of a commit twice -- as it is and with mutant N of
 ``tools/mutation.py`` applied -- and compares ``loss_and_grad`` on seeded random problems
 (every kernel, line and circle, quadrature and bins, logit spreads up to ~600, points up to
 1000 away).  Prints the largest difference (loss relative to max(1, |L|), gradient absolute)
@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mutation
 
-MODULE = "symkde/numeric.py"
+MODULE = "symkde/numeric/api.py"
 KERNELS = ("laplace", "gaussian", "cauchy", "boxcar", "triangle", "vonmises")
 
 

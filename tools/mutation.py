@@ -27,13 +27,13 @@ every test that touches the module if one of those names appears in another file
 ``--recheck`` every survivor runs again against the module's full test list, so that a survivor
 is not an artefact of the selection.
 
-    python tools/mutation.py symkde/numeric.py --jobs 1 --json numeric.json   # full run
-    python tools/mutation.py --sample 120 --seed 7 symkde/numeric.py          # seeded sample
+    python tools/mutation.py symkde/numeric/api.py --jobs 1 --json numeric.json   # full run
+    python tools/mutation.py --sample 120 --seed 7 symkde/numeric/api.py          # seeded sample
     python tools/mutation.py --sample 120 --seed 7 --theorems                 # across theorems
-    python tools/mutation.py --list symkde/numeric.py          # the mutants, no run
-    python tools/mutation.py --show 17 symkde/numeric.py       # one mutant as a diff
-    python tools/mutation.py --only 17,40 symkde/numeric.py    # just these mutants
-    python tools/mutation.py --commit 1de7954 --sample 120 --seed 7 symkde/numeric.py
+    python tools/mutation.py --list symkde/numeric/api.py          # the mutants, no run
+    python tools/mutation.py --show 17 symkde/numeric/api.py       # one mutant as a diff
+    python tools/mutation.py --only 17,40 symkde/numeric/api.py    # just these mutants
+    python tools/mutation.py --commit 1de7954 --sample 120 --seed 7 symkde/numeric/api.py
     python tools/mutant_compare.py 15 --commit 1de7954    # a survivor vs the real module
 
 Scores: killed / (killed + survived + not covered), with a 95% Wilson interval when a sample
@@ -84,8 +84,8 @@ NUMERIC_TESTS = (
 #: Module -> the tests that may judge its mutants (fast files first: pytest -x stops at a
 #: failure).  Coverage then narrows each mutant to the tests that run its line.
 TARGETS: dict[str, tuple[str, ...]] = {
-    "symkde/_validate.py": ("tests/test_validation.py", "tests/test_fuzz.py"),
-    "symkde/numeric.py": NUMERIC_TESTS,
+    "symkde/numeric/validate.py": ("tests/test_validation.py", "tests/test_fuzz.py"),
+    "symkde/numeric/api.py": NUMERIC_TESTS,
 }
 THEOREM_TESTS = (
     "tests/test_theorems.py",

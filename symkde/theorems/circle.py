@@ -36,9 +36,9 @@ import numpy as np
 import sympy as sp
 
 import symkde
-from symkde.kernels import KERNELS, h, u
-from symkde.kernels import wrapped_density as _wrapped_density
-from symkde.model import (
+from symkde.symbolic.kernels import KERNELS, h, u
+from symkde.symbolic.kernels import wrapped_density as _wrapped_density
+from symkde.symbolic.model import (
     K,
     a,
     b,

@@ -1,10 +1,10 @@
-"""Closed forms behind ``symkde.exact``: each antiderivative differentiated back by SymPy.
+"""Closed forms behind ``symkde.numeric.exact``: each antiderivative differentiated back by SymPy.
 
 Per segment between breakpoints the density has a simple form derived from
-:mod:`symkde.kernels` (Laplace: ``exp(lB - s) + exp(lA - (d - s))``; boxcar: a constant;
+:mod:`symkde.symbolic.kernels` (Laplace: ``exp(lB - s) + exp(lA - (d - s))``; boxcar: a constant;
 triangle: a linear function), and the loss and every responsibility integral have
 elementary or dilogarithm antiderivatives.  Each theorem differentiates its antiderivative
-back to the integrand and then checks the stable form that ``symkde/exact.py`` evaluates.
+back to the integrand and then checks the stable form that ``symkde/numeric/exact.py`` evaluates.
 ``tests/test_exact.py`` evaluates the numeric functions against the expressions returned by
 :func:`antiderivatives` at 50 digits.
 
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import sympy as sp
 
-from symkde.kernels import KERNELS, h, u
+from symkde.symbolic.kernels import KERNELS, h, u
 from symkde.theorems._core import (
     Step,
     Theorem,
@@ -325,14 +325,15 @@ def _prove_laplace_log_segment() -> Iterator[Step]:
 
 
 def half_dilog() -> dict[str, sp.Expr]:
-    """The dilogarithm pieces ``symkde.exact`` evaluates on long Laplace segments, in ``w``.
+    """The dilogarithm pieces ``symkde.numeric.exact`` evaluates on long Laplace segments, in ``w``.
 
     ``H``: ``H(w) = (Li2(-e^{-2w}) + pi^2/12)/2 = int_0^w log(1 + e^{-2v}) dv`` for
     ``w >= 0`` (theorem ``laplace_log_correction``); ``half_li2``: ``Li2(-e^{-2w})/2``, whose
     differences ``H(w1) - H(w0)`` need no constant; ``H_series``: H's Taylor polynomial
-    through ``w^11``, for small ``w`` where the two terms of ``H`` cancel.  ``symkde.codegen``
+    through ``w^11``, for small ``w`` where the two terms of ``H`` cancel.
+    ``symkde.symbolic.codegen``
     prints all three (Li2 as ``scipy.special.spence``) into
-    ``symkde/_generated/laplace_forms.py``.
+    ``symkde/numeric/_generated/laplace_forms.py``.
 
     >>> half_dilog()["H"].subs(w, 0)
     0
@@ -459,7 +460,8 @@ def _prove_softplus_difference() -> Iterator[Step]:
     )
 
 
-# --- Laplace, short segments: midpoint series (the compiled fast path of symkde._fast) ------
+# --- Laplace, short segments: midpoint series (the compiled fast path of symkde.numeric.compiled)
+# ------
 
 #: Segments up to this length (in bandwidths) are integrated by the midpoint series below.
 SHORT_SEGMENT = sp.Rational(1, 10)
@@ -504,8 +506,8 @@ def short_segment_series() -> dict[str, sp.Expr]:
     ``s = d/2 + v`` the integrands are ``log cosh(v + phi) - log cosh(phi)`` (``tanh phi =
     T``) and ``(1 - tanh(v + psi))/(2q)`` (``tanh psi = 1 - 2q``), so every Taylor
     coefficient is a tanh-derivative polynomial (theorem ``laplace_short_segment`` proves
-    both forms and bounds the truncation); ``symkde.codegen`` prints the two polynomials
-    into ``symkde/_generated/laplace_forms.py``.
+    both forms and bounds the truncation); ``symkde.symbolic.codegen`` prints the two polynomials
+    into ``symkde/numeric/_generated/laplace_forms.py``.
 
     >>> short_segment_series()["resp"].subs(d2, 0)
     1
@@ -1102,7 +1104,8 @@ THEOREMS: list[Theorem] = [
         statement=_short_segment_statement(),
         hypotheses=(sp.Q.positive(d), sp.Q.le(d, SHORT_SEGMENT)),
         prover=_prove_laplace_short_segment,
-        explanation="The compiled fast path (`symkde._fast`) integrates the smooth integrands "
+        explanation="The compiled fast path (`symkde.numeric.compiled`) integrates the smooth "
+        "integrands "
         "about the segment's midpoint: the log term needs one `log(A + B)` and the "
         "responsibility terms none, with `T = (A - B)/(A + B)` and `q = B/(A + B)` formed "
         "without cancellation.  The printed polynomial `P_log` is the mean over the segment "

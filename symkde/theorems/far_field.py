@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator
 
 import sympy as sp
 
-from symkde.kernels import KERNELS, h, u
-from symkde.model import bin_loss_concrete, symbols_for
-from symkde.model import i as index_i
-from symkde.model import z as logits_base
+from symkde.symbolic.kernels import KERNELS, h, u
+from symkde.symbolic.model import bin_loss_concrete, symbols_for
+from symkde.symbolic.model import i as index_i
+from symkde.symbolic.model import z as logits_base
 from symkde.theorems._core import Step, Theorem, equal, evaluates, numeric_witness
 from symkde.theorems.gradient import _ONE_HOT_STATEMENT, concretize, l_index
 

@@ -2,7 +2,7 @@
 
 Theorems (issue 2, section 3, items 1, 3, 4, 5 and the kernel normalization):
 
-* ``kernel_normalized_<name>`` -- every kernel of :mod:`symkde.kernels` integrates to 1;
+* ``kernel_normalized_<name>`` -- every kernel of :mod:`symkde.symbolic.kernels` integrates to 1;
   ``kde_normalized`` -- so does ``p(t)`` for any normalized kernel (general n).
 * ``gradient`` / ``gradient_integrated`` -- ``dL/dz_i = S_i - R_i`` per bin, and
   ``S_i - (1/(b-a)) Integral(R_i)`` over ``[a, b]``.
@@ -25,8 +25,8 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from symkde.kernels import KERNELS, h, kappa_of, u
-from symkde.model import (
+from symkde.symbolic.kernels import KERNELS, h, kappa_of, u
+from symkde.symbolic.model import (
     K,
     a,
     abstract_kernel,
@@ -113,7 +113,8 @@ def derive_bin_gradient(
     """``d/dz_index`` of the per-bin loss ``-log p(t)``, derived by SymPy for general n.
 
     Args:
-        kernel: as in :func:`symkde.model.kernel_value` (``None``: abstract values ``K[j]``).
+        kernel: as in :func:`symkde.symbolic.model.kernel_value` (``None``: abstract values
+        ``K[j]``).
         point: the bin.
         index: the component.
         **model: ``logits``, ``positions``, ``count`` passed to the model.

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import sympy as sp
 
-from symkde.kernels import KERNELS, h, u
-from symkde.model import (
+from symkde.symbolic.kernels import KERNELS, h, u
+from symkde.symbolic.model import (
     K,
     a,
     abstract_kernel,

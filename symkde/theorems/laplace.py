@@ -22,8 +22,8 @@ from collections.abc import Iterator, Sequence
 import mpmath
 import sympy as sp
 
-from symkde.kernels import KERNELS, h, u
-from symkde.model import (
+from symkde.symbolic.kernels import KERNELS, h, u
+from symkde.symbolic.model import (
     a,
     b,
     bin_loss,

@@ -3,7 +3,7 @@
 The derivation sources (``derivations/``) and the notebooks use these instead of each
 defining their own display helpers.
 
->>> from symkde.display import say
+>>> from symkde.cli.display import say
 >>> say("plain text outside Jupyter")
 plain text outside Jupyter
 """
@@ -15,7 +15,7 @@ from typing import Any
 import sympy as sp
 
 from symkde import theorems
-from symkde.derive import render_derivation
+from symkde.cli.derive import render_derivation
 
 __all__ = ["in_notebook", "say", "show", "show_theorem", "walk"]
 

@@ -19,7 +19,7 @@ __all__ = ["main"]
 
 def _verify_theorems(out: TextIO, only: Sequence[str] | None) -> bool:
     from symkde import theorems
-    from symkde.derive import verdict
+    from symkde.cli.derive import verdict
 
     chosen = theorems.all() if not only else [theorems.get(name) for name in only]
     rows = []
@@ -51,7 +51,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     if not args.numeric_only:
         ok &= _verify_theorems(out, args.theorem)
     if not args.theorems_only:
-        from symkde.verification import run_numeric_checks
+        from symkde.cli.verification import run_numeric_checks
 
         print("\nnumeric cross-check against the mpmath reference", file=out, flush=True)
         ok &= run_numeric_checks(out, quick=not args.full)
@@ -65,7 +65,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_derive(args: argparse.Namespace, out: TextIO) -> int:
     from symkde import theorems
-    from symkde.derive import render_derivation
+    from symkde.cli.derive import render_derivation
 
     try:
         theorem = theorems.get(args.name)
@@ -78,7 +78,7 @@ def _cmd_derive(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
-    from symkde.report import build_report
+    from symkde.cli.report import build_report
 
     path = build_report(args.out, out=out)
     print(f"wrote {path}", file=out)

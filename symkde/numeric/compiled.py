@@ -1,21 +1,21 @@
-"""Compiled loops of the exact Laplace loss on the line: the fast path of ``symkde.exact``.
+"""Compiled loops of the exact Laplace loss on the line: the fast path of ``symkde.numeric.exact``.
 
 Why compiled code (numba): the exact loss is a handful of running sums over the sorted
 points, each a first-order recurrence ``acc = acc * decay + w``.  NumPy can only evaluate
-such a recurrence as a log-depth tree of whole-array passes (``symkde.exact._prefix_scan``,
+such a recurrence as a log-depth tree of whole-array passes (``symkde.numeric.exact._prefix_scan``,
 about ``2 log2 n`` passes, each with an ``exp`` and a ``log1p``); a compiled loop does it in
 one pass with one multiply-add per point, which is what brings the whole loss and gradient
 within a few times the cost of the sort.
 
 The loops run in *linear* space, on weights ``w = exp(log_w - c)`` scaled by the largest
-log-mass ``c``.  :func:`symkde.exact._laplace_fast` calls them only under the conditions
+log-mass ``c``.  :func:`symkde.numeric.exact._laplace_fast` calls them only under the conditions
 that make that safe (every weight and each outside mass that matters at least ``e^{-500}``
 after scaling, such a side within 8 bandwidths of its end, ``(b - a)/h <= 1e15``; proof in
 its docstring) and otherwise falls back to the log-space scans.  Short segments
 (``d <= SHORT_SEGMENT`` bandwidths) are integrated here by the midpoint series printed from
-SymPy (``symkde/_generated/laplace_forms.py``, theorem ``laplace_short_segment``): one
+SymPy (``symkde/numeric/_generated/laplace_forms.py``, theorem ``laplace_short_segment``): one
 ``log`` per segment for the loss and none for the gradient.  The caller overwrites the longer
-segments with the dilogarithm forms of ``symkde.exact``.
+segments with the dilogarithm forms of ``symkde.numeric.exact``.
 
 Compiled once per machine: ``cache=True`` keeps the machine code in ``__pycache__``.
 """
@@ -28,7 +28,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from symkde._generated import laplace_forms
+from symkde.numeric._generated import laplace_forms
 
 __all__ = [
     "BLOCK",

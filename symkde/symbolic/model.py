@@ -7,8 +7,10 @@ Two forms of every quantity:
 * **concrete n** -- plain lists of SymPy expressions, one per point.
 
 The kernel is either left abstract (the bin-level values ``K[j]``, positive, or the positive
-function :data:`abstract_kernel` ``K(u)``) or taken from :mod:`symkde.kernels`: any kernel is a
-SymPy expression in :data:`symkde.kernels.u`, and the model substitutes ``u = t - x_j``.  No
+function :data:`abstract_kernel` ``K(u)``) or taken from :mod:`symkde.symbolic.kernels`: any
+kernel is a
+SymPy expression in :data:`symkde.symbolic.kernels.u`, and the model substitutes ``u = t - x_j``.
+No
 kernel formula is typed here.
 
 The derivations that use this model live in ``derivations/gradient.py`` and the theorems in
@@ -25,7 +27,7 @@ from collections.abc import Callable, Sequence
 import sympy as sp
 from sympy.simplify.simplify import factor_sum
 
-from symkde.kernels import u
+from symkde.symbolic.kernels import u
 
 __all__ = [
     "K",
@@ -98,7 +100,7 @@ def kernel_value(
     """The kernel at the offset of point ``index`` from the bin: ``K(point - x_index)``.
 
     Args:
-        kernel: a SymPy expression in :data:`symkde.kernels.u` (for example
+        kernel: a SymPy expression in :data:`symkde.symbolic.kernels.u` (for example
             ``KERNELS["laplace"].density`` or :data:`abstract_kernel`), or ``None`` for the
             abstract positive bin-level value ``K[index]``.
         index: the point index.
@@ -195,7 +197,8 @@ def loss(
     """The integrated loss ``L = -(1/(b-a)) Integral(log p(t), (t, a, b))`` for general n.
 
     Args:
-        kernel: a kernel expression in :data:`symkde.kernels.u` (default: the abstract one).
+        kernel: a kernel expression in :data:`symkde.symbolic.kernels.u` (default: the abstract
+            one).
         lower, upper: the target interval ``[a, b]``.
         **model: ``logits``, ``positions``, ``count`` as in :func:`kde`.
 
@@ -314,13 +317,13 @@ def loss_concrete(
     Args:
         logits: one expression per point.
         positions: one position per point.
-        kernel: a kernel expression in :data:`symkde.kernels.u`.
+        kernel: a kernel expression in :data:`symkde.symbolic.kernels.u`.
         lower, upper: the target interval.
 
     Returns:
         ``-(1/(upper - lower)) Integral(log p(t), (t, lower, upper))``.
 
-    >>> from symkde.kernels import KERNELS
+    >>> from symkde.symbolic.kernels import KERNELS
     >>> loss_concrete([0], [0], KERNELS["laplace"].density, -1, 1)
     -Integral(log(exp(-Abs(t)/h)/(2*h)), (t, -1, 1))/2
     """

@@ -79,7 +79,7 @@ class LogI0e(sp.Function):
 class StableNumPyPrinter(NumPyPrinter):
     """NumPy printer that emits the stable forms of symkde's nodes.
 
-    ``LogSumExp`` prints as ``numpy.logaddexp`` (two terms) or ``symkde._stable.logsumexp``
+    ``LogSumExp`` prints as ``numpy.logaddexp`` (two terms) or ``symkde.numeric.stable.logsumexp``
     over the stacked terms, ``LogI0e`` as ``numpy.log(scipy.special.i0e(k))``, and the
     dilogarithm ``polylog(2, z)`` as ``scipy.special.spence(1 - z)``.
     """
@@ -106,7 +106,7 @@ class StableNumPyPrinter(NumPyPrinter):
         if len(expr.args) == 2:
             fn = self._module_format("numpy.logaddexp")
             return f"{fn}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-        fn = self._module_format("symkde._stable.logsumexp")
+        fn = self._module_format("symkde.numeric.stable.logsumexp")
         terms = ", ".join(self._print(a) for a in expr.args)
         return f"{fn}(({terms},))"
 

@@ -4,11 +4,11 @@
 
 1. a summary (versions, how many verdicts came out as expected, whether the numeric
    cross-check ran and passed -- a failure is printed in bold at the top, never hidden);
-2. the figures of :mod:`symkde.figures` (PNG, Agg backend), each with one sentence;
-3. the numeric verification table (``symkde.verification.numeric_checks``: float64 API vs
+2. the figures of :mod:`symkde.cli.figures` (PNG, Agg backend), each with one sentence;
+3. the numeric verification table (``symkde.cli.verification.numeric_checks``: float64 API vs
    the mpmath reference, errors in units of eps);
 4. every theorem of ``symkde.theorems.all()`` with its statement, proof steps in LaTeX and
-   verdict (``symkde.derive.render_derivation(..., "markdown")``).
+   verdict (``symkde.cli.derive.render_derivation(..., "markdown")``).
 
 A text progress bar is written to ``out`` while it works.
 """
@@ -127,7 +127,7 @@ def _versions() -> str:
 def _numeric_table(numeric: _Numeric) -> list[str]:
     loss_rtol, grad_atol, ref_dps = 1e-12, 1e-12, "?"  # API.md, if verification won't import
     try:
-        from symkde import verification
+        from symkde.cli import verification
 
         loss_rtol, grad_atol = verification.LOSS_RTOL, verification.GRAD_ATOL
         ref_dps = str(verification.REF_DPS)
@@ -148,7 +148,7 @@ def _numeric_table(numeric: _Numeric) -> list[str]:
         if not numeric.checks:
             return lines
     lines += [
-        f"Quick seeded grid of `symkde.verification.numeric_checks(quick=True)`, reference at "
+        f"Quick seeded grid of `symkde.cli.verification.numeric_checks(quick=True)`, reference at "
         f"{ref_dps} digits. Errors in units of eps = {eps:.3e}: loss "
         "`|L - L_ref| / max(1, |L_ref|)`, gradient `max_i |g_i - g_ref_i|`. Bound (API.md): "
         f"loss {loss_rtol:g} relative = {loss_rtol / eps:.0f} eps, gradient {grad_atol:g} "
@@ -199,16 +199,16 @@ def build_report(
         out_dir: output directory (created if missing).
         out: stream for the progress bar and warnings.
         only: theorem names to include (default: every theorem of ``symkde.theorems.all()``).
-        figures: names from ``symkde.figures.FIGURES`` to draw (default: all).
+        figures: names from ``symkde.cli.figures.FIGURES`` to draw (default: all).
         numeric: run the numeric cross-check against mpmath (default True; when False the
             report says it was skipped).
 
     Returns:
         The path of ``report.md``.
     """
-    from symkde import figures as figure_module
     from symkde import theorems
-    from symkde.derive import render_derivation, verdict
+    from symkde.cli import figures as figure_module
+    from symkde.cli.derive import render_derivation, verdict
 
     start = time.perf_counter()
     out_dir = Path(out_dir)
@@ -234,7 +234,7 @@ def build_report(
     progress.step("numeric cross-check against mpmath" if numeric else "numeric check skipped")
     if numeric:
         try:
-            from symkde.verification import numeric_checks
+            from symkde.cli.verification import numeric_checks
 
             for check in numeric_checks(quick=True):
                 numeric_result.checks.append(check)

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symkde._generated.log_kernels import KERNEL_INFO
 from symkde.errors import ArgumentTypeError
+from symkde.numeric._generated.log_kernels import KERNEL_INFO
 
 __all__ = ["METHODS", "TWO_PI", "Problem", "validate"]
 

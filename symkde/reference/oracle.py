@@ -2,7 +2,7 @@
 
 The loss and its gradient (API.md, "The quantity") evaluated at ``dps`` significant digits
 by a code path that shares no numeric code with the NumPy side: kernel formulas come from
-:mod:`symkde.kernels` as SymPy expressions and are turned into mpmath callables with
+:mod:`symkde.symbolic.kernels` as SymPy expressions and are turned into mpmath callables with
 ``sympy.lambdify(..., modules="mpmath")``; everything else (validation, log-softmax,
 log-sum-exp, tanh-sinh quadrature, wrapped kernels) is written here for mpmath.
 
@@ -72,10 +72,10 @@ import mpmath
 import sympy as sp
 
 from symkde.errors import UncoveredTargetError
-from symkde.kernels import KERNELS
-from symkde.kernels import h as H_SYM
-from symkde.kernels import u as U_SYM
-from symkde.nodes import LogI0e
+from symkde.symbolic.kernels import KERNELS
+from symkde.symbolic.kernels import h as H_SYM
+from symkde.symbolic.kernels import u as U_SYM
+from symkde.symbolic.nodes import LogI0e
 
 __all__ = [
     "ReferenceAccuracyError",

@@ -93,7 +93,7 @@ def far_field_limits(kernel: str, bandwidth: float = 1.0) -> np.ndarray:
     import sympy as sp
 
     from symkde import theorems
-    from symkde.kernels import h
+    from symkde.symbolic.kernels import h
     from symkde.theorems import far_field
 
     statement = theorems.get(f"far_field_{kernel}").statement
@@ -315,9 +315,9 @@ def fig_bins_convergence(data: dict[str, Any] | None = None) -> Figure:
 
 # --------------------------------------------------------------------------- ulps vs mpmath
 def ulp_errors_data(checks: Iterable[Any] | None = None) -> list[Any]:
-    """The ``symkde.verification`` grid (float64 API vs the mpmath reference) as a list."""
+    """The ``symkde.cli.verification`` grid (float64 API vs the mpmath reference) as a list."""
     if checks is None:
-        from symkde.verification import numeric_checks
+        from symkde.cli.verification import numeric_checks
 
         checks = numeric_checks(quick=True)
     return list(checks)
@@ -397,11 +397,11 @@ def naive_loss_and_grad(
 
     This is how the loss is usually first written; its kernel values underflow to 0 once
     the points are far from the bins, and the gradient becomes ``0/0 = nan``.  The kernel
-    formula is SymPy's (``symkde.kernels``), lambdified for NumPy; it is a comparison only.
+    formula is SymPy's (``symkde.symbolic.kernels``), lambdified for NumPy; it is a comparison only.
     """
     import sympy as sp
 
-    from symkde.kernels import KERNELS, h, u
+    from symkde.symbolic.kernels import KERNELS, h, u
 
     density = sp.lambdify((u, h), KERNELS[kernel].density, "numpy")
     z = np.asarray(z, float)

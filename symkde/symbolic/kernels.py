@@ -1,8 +1,8 @@
 """The kernels, defined once as SymPy expressions.
 
 Every kernel formula in symkde lives here.  The numeric side never types a kernel:
-``symkde.codegen`` prints :func:`log_density` of each kernel into
-``symkde/_generated/log_kernels.py``, and the mpmath reference evaluates
+``symkde.symbolic.codegen`` prints :func:`log_density` of each kernel into
+``symkde/numeric/_generated/log_kernels.py``, and the mpmath reference evaluates
 :func:`density` through ``sympy.lambdify(..., "mpmath")``.
 
 A kernel is described by a :class:`Kernel` record: its name, its density
@@ -10,7 +10,7 @@ A kernel is described by a :class:`Kernel` record: its name, its density
 support is compact (``|u| <= h``), the offsets where it has kinks or jumps (the
 quadrature is split there), and whether it exists only on the circle.
 
->>> from symkde.kernels import KERNELS, u, h
+>>> from symkde.symbolic.kernels import KERNELS, u, h
 >>> KERNELS["laplace"].density
 exp(-Abs(u)/h)/(2*h)
 >>> sorted(KERNELS)
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
-from symkde.nodes import LogI0e, LogSumExp
+from symkde.symbolic.nodes import LogI0e, LogSumExp
 
 __all__ = [
     "KERNELS",

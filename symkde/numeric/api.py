@@ -1,6 +1,6 @@
 """The numeric API: loss and gradient of the softmax-KDE cross-entropy in float64.
 
-Everything here runs on NumPy and the generated kernels (``symkde/_generated``); importing
+Everything here runs on NumPy and the generated kernels (``symkde/numeric/_generated``); importing
 it never imports SymPy.  The formulas are the theorems of ``symkde.theorems``
 (``derivations/gradient.py`` walks through them):
 
@@ -16,7 +16,7 @@ All of it is evaluated in log space.  A node ``t`` whose dominant term has a lar
 far-away points neither underflow nor lose digits.
 
 Before anything else, positions are measured from ``a`` (on the circle: ``x - a`` taken
-exactly, then whole turns off, :mod:`symkde._angles`), and whether compact kernels cover the
+exactly, then whole turns off, :mod:`symkde.numeric.angles`), and whether compact kernels cover the
 target is decided exactly on the caller's positions (:func:`_uncovered`).
 
 >>> import numpy as np
@@ -39,15 +39,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symkde._angles import TWO_PI, difference_turned, minus_turns, turns_to, two_sum
-from symkde._generated.log_kernels import (
+from symkde.errors import UncoveredTargetError
+from symkde.numeric._generated.log_kernels import (
     KERNEL_INFO,
     LOG_KERNEL_RATIOS,
     LOG_KERNELS,
     WRAPPED_LOG_KERNELS,
 )
-from symkde._validate import Problem, validate
-from symkde.errors import UncoveredTargetError
+from symkde.numeric.angles import TWO_PI, difference_turned, minus_turns, turns_to, two_sum
+from symkde.numeric.validate import Problem, validate
 
 __all__ = ["QuadratureError", "grad", "loss", "loss_and_grad"]
 
@@ -714,7 +714,7 @@ def _zero_end_panels(
 
 
 def _exact(mix: _Mixture, problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
-    from symkde.exact import exact_loss_grad
+    from symkde.numeric.exact import exact_loss_grad
 
     compact = bool(KERNEL_INFO[mix.kernel]["compact"])  # covered: _compute has checked
     value, mean_grad = exact_loss_grad(
@@ -735,7 +735,7 @@ def _exact(mix: _Mixture, problem: Problem, with_grad: bool) -> tuple[float, Flo
 
 def _has_exact(kernel: str, circular: bool) -> bool:
     try:
-        from symkde.exact import EXACT_KERNELS
+        from symkde.numeric.exact import EXACT_KERNELS
     except ImportError:  # pragma: no cover - the closed forms ship with the package
         return False
     return kernel in EXACT_KERNELS  # on the line and on the circle
@@ -746,7 +746,8 @@ def _turned(problem: Problem) -> Problem:
 
     The target is turned by ``2 pi K`` (``K`` nearest ``a / 2 pi``), each point by its own
     number of turns to within ``pi`` of the target's middle; the loss and gradient do not
-    change.  Done to an ulp of the results (:mod:`symkde._angles`), never with ``k fl(2 pi)``,
+    change.  Done to an ulp of the results (:mod:`symkde.numeric.angles`), never with ``k fl(2
+    pi)``,
     which is off by ``k * 2.4e-16``: the quadrature at ``a = 1e4`` was off by 2e-12, at
     ``1e16`` by 0.3.  Angles that need no turn are left exactly as they are.
     """

@@ -8,7 +8,8 @@ SymPy expressions at 50 digits).  Cost: one sort plus ``O(n)`` vectorized work p
 ``O(n log n)`` time and ``O(n)`` memory, no Python loop over points or segments.
 
 Laplace on the line first tries the compiled fast path (:func:`_laplace_fast`,
-:mod:`symkde._fast`, numba): only the points inside ``(a, b)`` are sorted, the running sums
+:mod:`symkde.numeric.compiled`, numba): only the points inside ``(a, b)`` are sorted, the running
+sums
 are one linear-space pass each over weights scaled by the largest log-mass, and segments up
 to 0.1 bandwidths use the midpoint series of theorem ``laplace_short_segment`` (one ``log``
 per segment).  It runs only where it provably cannot overflow or lose a mass to underflow
@@ -62,11 +63,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symkde._angles import TWO_PI, turns_to
-from symkde._angles import TWO_PI_LO as _TWO_PI_LO
-from symkde._angles import two_sum as _two_sum
-from symkde._generated import laplace_forms as _forms
 from symkde.errors import UncoveredTargetError
+from symkde.numeric._generated import laplace_forms as _forms
+from symkde.numeric.angles import TWO_PI, turns_to
+from symkde.numeric.angles import TWO_PI_LO as _TWO_PI_LO
+from symkde.numeric.angles import two_sum as _two_sum
 
 __all__ = ["EXACT_KERNELS", "exact_loss_grad"]
 
@@ -358,7 +359,7 @@ def _log_expm1(v: FloatArray) -> FloatArray:
 def _half_dilog(w: FloatArray) -> FloatArray:
     """``H(w) = int_0^w log(1 + e^{-2|v|}) dv = sign(w) (Li2(-e^{-2|w|}) + pi^2/12) / 2``.
 
-    Printed from SymPy (``symkde/_generated/laplace_forms.py``, theorem
+    Printed from SymPy (``symkde/numeric/_generated/laplace_forms.py``, theorem
     ``laplace_log_correction``): ``Li2(-y) = spence(1 + y)`` with ``y = e^{-2|w|}`` in
     ``[0, 1]``; for ``|w| < 0.1``, where its two terms cancel to about eps absolute, the
     Taylor polynomial of ``H`` instead (relative accuracy).  Odd in ``w``,
@@ -769,16 +770,17 @@ def _sorting_permutation(values: FloatArray) -> NDArray[np.int64]:
     """The permutation that sorts ``values`` (contiguous float64), up to near-ties.
 
     Sorts 64-bit integer keys that carry each value's order in their high bits and its index
-    in the low ``ceil(log2 n)`` bits (:func:`symkde._fast.sort_keys`): NumPy sorts integers
+    in the low ``ceil(log2 n)`` bits (:func:`symkde.numeric.compiled.sort_keys`): NumPy sorts
+    integers
     about 3x faster than ``np.argsort`` sorts floats.  Keys that agree above the index bits
     (values within ``n 2^-52`` relative of each other) are then re-sorted by value
-    (:func:`symkde._fast.order_from_keys`), or, when there are many, ``np.argsort`` sorts
+    (:func:`symkde.numeric.compiled.order_from_keys`), or, when there are many, ``np.argsort`` sorts
     instead; ``prepare`` checks the result once more.
     """
     n = values.size
     if n < 2:
         return np.arange(n, dtype=np.int64)
-    from symkde import _fast  # compiled on first use (numba)
+    from symkde.numeric import compiled as _fast  # compiled on first use (numba)
 
     bits = (n - 1).bit_length()
     keys = _scratch("keys", n, np.int64)
@@ -794,7 +796,8 @@ def _sorting_permutation(values: FloatArray) -> NDArray[np.int64]:
 def _laplace_fast(
     lw: FloatArray, x: FloatArray, a: float, b: float, h: float, with_grad: bool
 ) -> tuple[float, FloatArray | None] | None:
-    """``(L, dL/dz)`` for Laplace on the line by the compiled loops of :mod:`symkde._fast`.
+    """``(L, dL/dz)`` for Laplace on the line by the compiled loops of
+    :mod:`symkde.numeric.compiled`.
 
     ``lw`` must be finite (the caller drops masked points).  Only the points strictly inside
     ``(a, b)`` are sorted; the points at or beyond an end enter as one decayed log-mass per
@@ -809,7 +812,7 @@ def _laplace_fast(
     point undecayed) and at most ``n``; all that underflow can lose is below ``n 2^-1074``,
     a relative ``1e-100`` of the smallest mass; and each responsibility integral is at most
     ``d/B <= 1e15 e^{500}`` (``int_0^d e^{-s}/(B e^{-s} + ..) ds <= d/B``), so the block
-    sums of :func:`symkde._fast.decayed_sums` (terms scaled by at most ``e^16``, at most
+    sums of :func:`symkde.numeric.compiled.decayed_sums` (terms scaled by at most ``e^16``, at most
     ``2^31`` of them) stay below ``1e245``: nothing overflows.
 
     Rounding: each term's decay is two exponentials of exact offsets (no product of per-step
@@ -817,7 +820,9 @@ def _laplace_fast(
     to 0.1 bandwidths use the midpoint series of theorem ``laplace_short_segment``
     (truncation below 2e-20 d), longer ones the dilogarithm forms.
     """
-    from symkde import _fast  # compiled on first use (numba): importing symkde stays light
+    from symkde.numeric import (
+        compiled as _fast,  # compiled on first use (numba): importing symkde stays light
+    )
 
     span = b - a
     if span / h > _FAST_MAX_SPAN:

@@ -1,0 +1,27 @@
+"""The mpmath reference: the loss and its derivatives at ``dps`` digits, sharing no numeric code.
+
+Everything is in :mod:`symkde.reference.oracle` (its docstring says how the integrals are split,
+how many digits are guarded and how the result is self-checked). Imports mpmath, SymPy (for
+the kernel formulas of :mod:`symkde.symbolic.kernels`) and ``symkde.errors``; never the numeric
+layer, so that it is an independent check of it.
+"""
+
+from symkde.reference.oracle import (
+    ReferenceAccuracyError,
+    grad,
+    loss,
+    loss_and_grad,
+    loss_grad_error,
+    wrapped_closed_form,
+    wrapped_log_kernel,
+)
+
+__all__ = [
+    "ReferenceAccuracyError",
+    "grad",
+    "loss",
+    "loss_and_grad",
+    "loss_grad_error",
+    "wrapped_closed_form",
+    "wrapped_log_kernel",
+]
