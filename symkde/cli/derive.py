@@ -71,6 +71,12 @@ def _step_text(number: int, step: Step) -> list[str]:
     return [f"step {number} [{mark}] {step.description}", f"    {body}", f"    ({step.detail})"]
 
 
+def _shown(hypotheses: Any) -> list[Any]:
+    """The hypotheses worth printing: SymPy evaluates one the symbols' assumptions already
+    imply (``1 <= i`` for a positive integer ``i``) to ``True``, which says nothing."""
+    return [h for h in hypotheses if h is not sp.true]
+
+
 def render_derivation(theorem: Theorem, proof: Proof, style: str = "text") -> str:
     """The derivation of ``theorem`` with each checked step, in ``style``.
 
@@ -79,7 +85,7 @@ def render_derivation(theorem: Theorem, proof: Proof, style: str = "text") -> st
         proof: the result of ``theorem.prove()``.
         style: ``"text"``, ``"latex"`` (a LaTeX fragment) or ``"markdown"`` (with $$ math).
     """
-    hyps = ", ".join(_text(h) for h in theorem.hypotheses) or "none"
+    hyps = ", ".join(_text(h) for h in _shown(theorem.hypotheses)) or "none"
     if style == "text":
         lines = [
             f"{theorem.name}: {theorem.title}",
@@ -94,7 +100,7 @@ def render_derivation(theorem: Theorem, proof: Proof, style: str = "text") -> st
         return "\n".join(lines) + "\n"
     if style not in ("latex", "markdown"):
         raise ValueError(f"style: expected 'text', 'latex' or 'markdown', got {style!r}")
-    hyps_tex = ", ".join(_latex(h) for h in theorem.hypotheses) or r"\text{none}"
+    hyps_tex = ", ".join(_latex(h) for h in _shown(theorem.hypotheses)) or r"\text{none}"
     if style == "latex":
         lines = [
             rf"\paragraph{{{theorem.name}}} {theorem.title}",

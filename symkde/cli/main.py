@@ -77,7 +77,16 @@ def _cmd_derive(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+#: What ``symkde report`` says when matplotlib (the ``report`` extra) is not installed.
+REPORT_NEEDS = 'symkde report: needs matplotlib; install it with: pip install "symkde[report]"'
+
+
 def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+    try:  # checked first: the report proves every theorem before it draws a figure
+        import matplotlib  # noqa: F401
+    except ModuleNotFoundError:
+        print(REPORT_NEEDS, file=sys.stderr)
+        return 2
     from symkde.cli.report import build_report
 
     path = build_report(args.out, out=out)
@@ -88,7 +97,10 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Entry point of the ``symkde`` console script."""
     stream = out if out is not None else sys.stdout
+    from symkde import __version__
+
     parser = argparse.ArgumentParser(prog="symkde", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"symkde {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     verify = sub.add_parser("verify", help="prove every theorem and cross-check the numerics")
     verify.add_argument("--theorem", action="append", help="only this theorem (repeatable)")

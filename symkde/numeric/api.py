@@ -851,13 +851,116 @@ def loss(
     method: str = "auto",
     bins: int | None = None,
 ) -> float:
-    """The cross-entropy ``L = -(1/(b-a)) integral_a^b log p(t) dt`` (or its binned form).
+    """Cross-entropy between the uniform target on ``[a, b]`` and a softmax-weighted KDE.
 
-    Returns ``inf`` when a compact kernel leaves part of ``[a, b]`` uncovered.
-    Options: ``kernel``, ``bandwidth``, ``circular``, ``method``, ``bins`` (API.md).
+    ``L(z) = -(1/(b - a)) * integral_a^b log p(t) dt`` with ``p(t) = sum_j S_j K_h(t - x_j)``
+    and ``S = softmax(z)``; ``method="bins"`` replaces the integral by the midpoint rule
+    ``L_M = -(1/M) sum_m log p(t_m)``, ``t_m = a + (m - 1/2)(b - a)/M``.
 
-    >>> round(loss([0.0], [0.0], -1.0, 1.0, kernel="boxcar", bandwidth=1.0), 15)  # p = 1/2
-    0.693147180559945
+    Parameters
+    ----------
+    z : array_like, shape (n,) or (..., n)
+        Logits of the points, any real dtype (computed in float64). ``-inf`` masks a point
+        (weight 0); ``+inf`` and NaN are errors, and so is a problem whose logits are all
+        ``-inf``.
+    x : array_like, shape (n,) or broadcastable to ``z``
+        Positions of the kernel centres. With ``circular=True``, angles in radians (any real
+        value: ``x`` and ``x + 2 pi`` are the same point).
+    a, b : float or array_like, broadcastable to ``z.shape[:-1]``
+        The target interval, ``a < b``. On the circle, the arc from ``a`` counter-clockwise to
+        ``b``: any real ``a`` and ``0 < b - a <= 2 pi`` (up to 4 ulps above ``2 pi`` counts as
+        the full circle). An arc crossing +-pi is written with ``b > pi``: from 2.8 through pi
+        to -2.68 is ``a=2.8, b=-2.68 + 2 pi``.
+    kernel : {"laplace", "gaussian", "boxcar", "triangle", "cauchy", "vonmises"}, optional
+        The normalised kernel ``K_h`` (default ``"laplace"``), ``h = bandwidth``:
+        ``laplace`` ``exp(-|u|/h) / (2h)``; ``gaussian`` ``exp(-u^2/(2h^2)) / (h sqrt(2 pi))``
+        (h is the standard deviation); ``boxcar`` ``1/(2h)`` for ``|u| <= h``, else 0;
+        ``triangle`` ``(1 - |u|/h) / h`` for ``|u| <= h``, else 0; ``cauchy``
+        ``h / (pi (u^2 + h^2))``; ``vonmises`` ``exp(kappa cos u) / (2 pi I0(kappa))`` with
+        ``kappa = 1/h^2``, on the circle only. With ``circular=True`` the others are wrapped,
+        ``sum_k K_h(u + 2 pi k)``.
+    bandwidth : float or array_like, broadcastable to ``z.shape[:-1]``, optional
+        ``h > 0`` in the units of ``x`` (radians on the circle); default 1.0.
+    circular : bool, optional
+        Positions are angles, the kernel is wrapped and the target is an arc (default False).
+    method : {"auto", "exact", "quadrature", "bins"}, optional
+        ``"auto"`` (default): ``"exact"`` where a closed form exists (laplace, boxcar,
+        triangle, on the line and on the circle), else ``"quadrature"``. See Notes.
+    bins : int, optional
+        The number of midpoint nodes ``M >= 1``, required by ``method="bins"`` and an error
+        with any other method.
+
+    Returns
+    -------
+    float
+        The loss (an array of shape ``z.shape[:-1]`` for a batch). ``inf`` when a compact
+        kernel (boxcar, triangle) leaves part of the target uncovered, where ``p(t) = 0``.
+
+    Raises
+    ------
+    ValueError
+        With a message naming the argument (and, for a batch, the row): ``z`` and ``x`` of
+        different shapes or ``n == 0``; non-finite ``x``, ``a``, ``b`` or ``bandwidth``; NaN,
+        ``+inf`` or only ``-inf`` in ``z``; ``a >= b``; ``bandwidth <= 0``; an unknown kernel or
+        method; ``"vonmises"`` without ``circular``; an arc longer than ``2 pi``;
+        ``method="exact"`` for a kernel without a closed form; ``bins`` missing or invalid for
+        ``"bins"`` or given for another method; values outside float64 headroom
+        (``|x|, |a|, |b| <= 1e50``, ``1e-50 <= bandwidth <= 1e50``, ``b - a >= 1e-50``,
+        ``bins <= 2**26``), where an answer could be silently wrong. An argument of the wrong
+        type (a string, complex numbers) raises an error that is both a ``ValueError`` and a
+        ``TypeError``.
+
+    See Also
+    --------
+    grad, loss_and_grad
+    symkde.reference.loss : the same quantity in mpmath, at any precision.
+
+    Notes
+    -----
+    Methods and their cost, for ``n`` points:
+
+    - ``"exact"``: a closed form on each segment between consecutive kinks (the points and
+      their support ends), ``O(n log n)``: a sort, then running sums in log space (for the
+      Laplace kernel on the line, compiled loops). For boxcar and triangle with log-weights
+      more than 1e4 apart the closed form would lose ``ulp(spread)``, and the quadrature
+      answers instead.
+    - ``"quadrature"``: adaptive 16-node Gauss-Legendre, each panel checked against its two
+      halves, panels split at every kink of the integrand and where the dominant point
+      changes; about ``16 n`` kernel evaluations per panel, the panels growing with the
+      number of points near the target.
+    - ``"bins"``: ``n M`` kernel evaluations in log space. It is the binned loss, not the
+      integral: the binning error falls like ``M^-2`` only once ``(b - a)/M`` is well below
+      ``h`` (the Laplace kernel has a kink at every point).
+
+    Accuracy: for ``"auto"``, ``"exact"`` and ``"quadrature"`` the loss is within
+    ``1e-12 * max(1, |L|)`` of the true value; ``"bins"`` is within the same bound of the exact
+    midpoint sum. Both are measured against :func:`symkde.reference.loss` at 30-50 digits
+    (worst seen on the test grid: about 1.5 eps), including points thousands of bandwidths
+    from the target, where a linear-space KDE underflows to 0: everything is computed in log
+    space, and positions are measured from ``a`` before anything else.
+
+    Examples
+    --------
+    >>> import numpy as np, symkde
+    >>> z = np.array([0.3, -1.0, 2.0]); x = np.array([0.1, 2.5, -0.7])
+    >>> round(symkde.loss(z, x, 0.0, 1.0, bandwidth=0.5), 12)  # exact Laplace closed form
+    1.963981645363
+    >>> round(symkde.loss(z, x, 0.0, 1.0, bandwidth=0.5, method="bins", bins=1024), 12)
+    1.963981521826
+    >>> round(symkde.loss(z, x, 0.0, 1.0, kernel="gaussian", bandwidth=0.5), 12)  # quadrature
+    2.180917527452
+
+    Angles, with an arc that crosses +-pi (from 2.8 rad to 3.6 - 2 pi = -2.68 rad):
+
+    >>> round(symkde.loss(z, x, 2.8, 3.6, kernel="vonmises", bandwidth=0.3, circular=True), 12)
+    5.773379980232
+
+    A boxcar on ``[4, 6]`` leaves ``[0, 1]`` uncovered; points 3000 bandwidths away stay finite:
+
+    >>> symkde.loss([0.0], [5.0], 0.0, 1.0, kernel="boxcar")
+    inf
+    >>> round(symkde.loss([0.0, 0.0], [-3000.0, 3000.0], 0.0, 1.0), 9)
+    3000.540567087
     """
     value, _ = _compute(
         validate(
@@ -888,12 +991,56 @@ def grad(
     method: str = "auto",
     bins: int | None = None,
 ) -> FloatArray:
-    """``dL/dz``, shape ``(n,)``; 0 for masked (``-inf``) logits.
+    """Gradient of :func:`loss` with respect to the logits.
 
-    Raises :class:`symkde.UncoveredTargetError` when the loss is infinite.
+    ``dL/dz_i = S_i - (1/(b - a)) * integral_a^b R_i(t) dt`` with the responsibilities
+    ``R_i(t) = S_i K_h(t - x_i) / p(t)`` (for ``method="bins"``: the exact gradient of the
+    binned loss, the mean of ``R_i`` over the nodes).
 
-    >>> grad([0.0, -np.inf], [0.0, 3.0], 0.0, 1.0)
-    array([0., 0.])
+    Parameters
+    ----------
+    z, x, a, b, kernel, bandwidth, circular, method, bins
+        As in :func:`loss`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``dL/dz``, float64, of ``z``'s shape (``(n,)``, or ``(..., n)`` for a batch). Each
+        component lies in ``[S_i - 1, S_i]``, the components sum to 0, and a masked
+        (``-inf``) logit gets 0.
+
+    Raises
+    ------
+    UncoveredTargetError
+        When the loss is infinite (a compact kernel leaves part of ``[a, b]`` uncovered); a
+        ``ValueError`` whose ``interval`` is that sub-interval.
+    ValueError
+        For bad arguments, as :func:`loss`.
+
+    See Also
+    --------
+    loss, loss_and_grad
+    symkde.reference.grad : the same gradient in mpmath, at any precision.
+
+    Notes
+    -----
+    Every component is within ``1e-12`` (absolute) of the true value for ``"auto"``,
+    ``"exact"`` and ``"quadrature"``, and of the exact gradient of the midpoint sum for
+    ``"bins"``, measured against :func:`symkde.reference.grad` at 30-50 digits (worst seen on
+    the test grid: about 1.4 eps). The cost is that of :func:`loss` plus the ``n``
+    responsibilities integrated alongside; :func:`loss_and_grad` gives both for that price.
+
+    Examples
+    --------
+    >>> import numpy as np, symkde
+    >>> z = np.array([0.3, -1.0, 2.0]); x = np.array([0.1, 2.5, -0.7])
+    >>> symkde.grad(z, x, 0.0, 1.0, bandwidth=0.5).round(6)
+    array([-0.317416,  0.031004,  0.286412])
+    >>> symkde.grad([0.3, -np.inf, 2.0], x, 0.0, 1.0, bandwidth=0.5).round(6)  # masked point
+    array([-0.315633,  0.      ,  0.315633])
+    >>> symkde.grad([0.0], [5.0], 0.0, 1.0, kernel="boxcar")
+    Traceback (most recent call last):
+    symkde.errors.UncoveredTargetError: a, b: the density is zero on [0.0, 1.0] inside the ...
     """
     return loss_and_grad(
         z, x, a, b, kernel=kernel, bandwidth=bandwidth, circular=circular, method=method, bins=bins
@@ -912,7 +1059,44 @@ def loss_and_grad(
     method: str = "auto",
     bins: int | None = None,
 ) -> tuple[float, FloatArray]:
-    """``(loss, grad)`` in one pass; same options and errors as :func:`grad`."""
+    """:func:`loss` and :func:`grad` together, in one pass.
+
+    Parameters
+    ----------
+    z, x, a, b, kernel, bandwidth, circular, method, bins
+        As in :func:`loss`.
+
+    Returns
+    -------
+    loss : float
+        As :func:`loss` (an array of the batch shape for a batch).
+    grad : numpy.ndarray
+        As :func:`grad`, of ``z``'s shape.
+
+    Raises
+    ------
+    UncoveredTargetError
+        When the loss is infinite, as :func:`grad`.
+    ValueError
+        For bad arguments, as :func:`loss`.
+
+    See Also
+    --------
+    loss, grad
+
+    Notes
+    -----
+    The loss and the responsibilities come from the same pass over the points, so this costs
+    about as much as :func:`grad` alone. Accuracy as :func:`loss` and :func:`grad`.
+
+    Examples
+    --------
+    >>> import symkde
+    >>> L, g = symkde.loss_and_grad([0.3, -1.0, 2.0], [0.1, 2.5, -0.7], 0.0, 1.0,
+    ...                             kernel="triangle", bandwidth=2.0)
+    >>> round(L, 12), g.round(6)
+    (1.552896020886, array([-0.128926,  0.031395,  0.097532]))
+    """
     value, gradient = _compute(
         validate(
             z,

@@ -17,18 +17,39 @@ SymPy (``symkde/numeric/_generated/laplace_forms.py``, theorem ``laplace_short_s
 ``log`` per segment for the loss and none for the gradient.  The caller overwrites the longer
 segments with the dilogarithm forms of ``symkde.numeric.exact``.
 
-Compiled once per machine: ``cache=True`` keeps the machine code in ``__pycache__``.
+Compiled once per machine: ``cache=True`` keeps the machine code in a user cache directory
+(see :func:`_user_cache_dir`), never inside the installed package.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numba
 import numpy as np
 
 from symkde.numeric._generated import laplace_forms
+
+
+def _user_cache_dir() -> str:
+    """Where numba keeps symkde's compiled code: ``$XDG_CACHE_HOME/symkde/numba``, else
+    ``~/.cache/symkde/numba`` (``NUMBA_CACHE_DIR``, when set, wins: numba reads it itself).
+
+    Not the package's ``__pycache__``: a cache written into ``site-packages/symkde`` outlives
+    ``pip uninstall`` and then shadows a later editable install as an empty namespace package.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "symkde", "numba")
+
+
+# Before anything below compiles: numba picks a function's cache directory when it is
+# decorated. numba has one such setting per process, so numba code decorated later in the
+# same process also caches there (outside its own package too). (numba sets its config
+# attributes at run time, so mypy cannot see them.)
+if not numba.config.CACHE_DIR:  # type: ignore[attr-defined]
+    numba.config.CACHE_DIR = _user_cache_dir()  # type: ignore[attr-defined]
 
 __all__ = [
     "BLOCK",
