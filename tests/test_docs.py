@@ -137,3 +137,17 @@ def test_no_page_points_outside_the_repository(page):
 )
 def test_outside_targets_are_found(text):
     assert outside_targets(ROOT / "README.md", text)
+
+
+def test_readme_loss_example_runs():
+    # The README's first Python example, as written; its binned loss must be the binned form of
+    # the same loss (it once silently used another bandwidth: 0.5 for one, the default 1.0 for
+    # the other), so the two differ only by the binning error (6e-8 here, M = 1024).
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"```python\n(.*?)```", readme, re.DOTALL)
+    assert example is not None
+    names: dict[str, object] = {}
+    exec(compile(example.group(1), "README.md", "exec"), names)  # our own README, not user text
+    loss, binned, ref = (float(names[k]) for k in ("L", "L_bins", "L_ref"))  # type: ignore[arg-type]
+    assert abs(binned - loss) <= 1e-6 * abs(loss)
+    assert abs(ref - loss) <= 1e-12 * max(1.0, abs(loss))
