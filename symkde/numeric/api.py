@@ -1019,7 +1019,7 @@ def grad(
 
     See Also
     --------
-    loss, loss_and_grad
+    loss_and_grad : the loss and this gradient for the price of the gradient.
     symkde.reference.grad : the same gradient in mpmath, at any precision.
 
     Notes
@@ -1064,7 +1064,7 @@ def loss_and_grad(
     Parameters
     ----------
     z, x, a, b, kernel, bandwidth, circular, method, bins
-        As in :func:`loss`.
+        The problem, exactly as for :func:`loss` and :func:`grad`.
 
     Returns
     -------
@@ -1075,10 +1075,8 @@ def loss_and_grad(
 
     Raises
     ------
-    UncoveredTargetError
-        When the loss is infinite, as :func:`grad`.
-    ValueError
-        For bad arguments, as :func:`loss`.
+    UncoveredTargetError, ValueError
+        As :func:`grad`: when the loss is infinite, and for bad arguments.
 
     See Also
     --------
