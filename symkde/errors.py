@@ -24,6 +24,6 @@ class UncoveredTargetError(ValueError):
 class ArgumentTypeError(ValueError, TypeError):
     """An argument of the wrong type (a string for an array, a complex number, ...).
 
-    Both a ``ValueError`` (API.md: bad input raises ValueError) and a ``TypeError``
+    Both a ``ValueError`` (docs/contract.md: bad input raises ValueError) and a ``TypeError``
     (what Python code expects for a wrong type).
     """

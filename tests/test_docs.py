@@ -151,3 +151,15 @@ def test_readme_loss_example_runs():
     loss, binned, ref = (float(names[k]) for k in ("L", "L_bins", "L_ref"))  # type: ignore[arg-type]
     assert abs(binned - loss) <= 1e-6 * abs(loss)
     assert abs(ref - loss) <= 1e-12 * max(1.0, abs(loss))
+
+
+def test_package_does_not_point_to_the_private_contract():
+    # Users have the package and docs/contract.md; the development notes are not shipped.
+    sources = sorted((ROOT / "symkde").rglob("*.py"))
+    found = [
+        f"{path.relative_to(ROOT)}: {mention}"
+        for path in sources
+        for mention in ("../shared", "API.md")
+        if mention in path.read_text()
+    ]
+    assert found == []

@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 EPS = float(np.finfo(np.float64).eps)
-#: API.md accuracy contract: loss within 1e-12 relative, gradient within 1e-12 absolute.
+#: docs/contract.md accuracy contract: loss within 1e-12 relative, gradient within 1e-12 absolute.
 CONTRACT = 1e-12
 COLORS = {
     "laplace": "#1f77b4",
@@ -356,7 +356,7 @@ def fig_ulp_errors(checks: Iterable[Any] | None = None) -> Figure:
             )
         ax.axhline(CONTRACT / EPS, color="k", ls="--", lw=1)
         ax.annotate(
-            "API.md bound 1e-12",
+            "contract bound 1e-12",
             (len(regimes) - 0.5, CONTRACT / EPS),
             xytext=(0, 3),
             textcoords="offset points",
@@ -512,7 +512,7 @@ def fig_far_field_stability(data: dict[str, Any] | None = None) -> Figure:
             )
         ax.axhline(CONTRACT, color="k", ls=":", lw=1)
         ax.annotate(
-            "API.md bound 1e-12",
+            "contract bound 1e-12",
             (dist[0], CONTRACT),
             xytext=(2, 3),
             textcoords="offset points",

@@ -125,7 +125,7 @@ def _versions() -> str:
 
 
 def _numeric_table(numeric: _Numeric) -> list[str]:
-    loss_rtol, grad_atol, ref_dps = 1e-12, 1e-12, "?"  # API.md, if verification won't import
+    loss_rtol, grad_atol, ref_dps = 1e-12, 1e-12, "?"  # the contract, if verification won't import
     try:
         from symkde.cli import verification
 
@@ -150,7 +150,7 @@ def _numeric_table(numeric: _Numeric) -> list[str]:
     lines += [
         f"Quick seeded grid of `symkde.cli.verification.numeric_checks(quick=True)`, reference at "
         f"{ref_dps} digits. Errors in units of eps = {eps:.3e}: loss "
-        "`|L - L_ref| / max(1, |L_ref|)`, gradient `max_i |g_i - g_ref_i|`. Bound (API.md): "
+        "`|L - L_ref| / max(1, |L_ref|)`, gradient `max_i |g_i - g_ref_i|`. Bound (the contract): "
         f"loss {loss_rtol:g} relative = {loss_rtol / eps:.0f} eps, gradient {grad_atol:g} "
         f"absolute = {grad_atol / eps:.0f} eps.",
         "",

@@ -3,7 +3,7 @@
 A quick seeded grid (every kernel x method on the line, regimes: inside, edges, far on one
 and both sides, logits +-700, masked points) is evaluated by the NumPy API and by
 ``symkde.reference`` at 30 digits; errors are reported in units of float64 epsilon (max and
-mean per kernel and regime) and judged against API.md: loss within 1e-12 * max(1, |L|),
+mean per kernel and regime) and judged against docs/contract.md: loss within 1e-12 * max(1, |L|),
 each gradient component within 1e-12.
 """
 
@@ -123,7 +123,7 @@ def _line_checks(quick: bool) -> Iterator[Check]:
 
 
 def run_numeric_checks(out: TextIO, quick: bool = True) -> bool:
-    """Run the grid, print the worst errors per kernel and method; True iff all within API.md."""
+    """Run the grid, print the worst errors per kernel, method; True iff all hold the contract."""
     start = time.perf_counter()
     worst: dict[tuple[str, str], list[Check]] = defaultdict(list)
     count = 0

@@ -1,6 +1,6 @@
 """Angles on the circle: ``v - 2 pi k`` to an ulp of the result, for every finite float ``v``.
 
-API.md allows ``|x|, |a|, |b|`` up to 1e50 on the circle too.  Subtracting ``k * fl(2 pi)``
+The contract allows ``|x|, |a|, |b|`` up to 1e50 on the circle too.  Subtracting ``k * fl(2 pi)``
 is off by ``k * 2.4e-16`` (0.4 rad at ``v = 1e16``), so the turns are taken off with ``2 pi``
 split in two doubles (Cody-Waite, ``2 pi`` to about 1e-32, error below ``k * 1e-32``) while
 ``|k| < 2**30``, and exactly (mpmath, with as many bits as ``v`` has above the point) beyond.

@@ -276,7 +276,7 @@ def _circle(
     slack = 4 * np.spacing(_TWO_PI)
     if length > _TWO_PI + slack:
         raise ValueError(f"a, b: the arc b - a = {length!r} exceeds 2 pi")
-    if length >= _TWO_PI - slack:  # the full circle (rounding forgiven, as in API.md)
+    if length >= _TWO_PI - slack:  # the full circle (rounding forgiven, as in docs/contract.md)
         length = _TWO_PI
     u = _reduce_angle(x) - _reduce_angle(np.array([a]))[0]  # in [-2 pi, 2 pi], to an ulp
     u = np.where(u < 0.0, (u + _TWO_PI_LO) + _TWO_PI, u)

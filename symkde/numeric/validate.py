@@ -33,7 +33,7 @@ MIN_LENGTH = 1e-50
 #: The midpoint rule's nodes are one float64 array: 2**26 bins = 512 MiB.
 MAX_BINS = 2**26
 TWO_PI = 2.0 * math.pi
-#: API.md: an arc up to 4 ulps longer than 2 pi is the full circle (rounding is forgiven).
+#: docs/contract.md: an arc up to 4 ulps longer than 2 pi is the full circle (rounding is forgiven).
 _FULL_CIRCLE_SLACK = 4 * math.ulp(TWO_PI)
 
 

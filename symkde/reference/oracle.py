@@ -1,6 +1,6 @@
 """High-precision reference for the softmax-KDE cross-entropy, computed with mpmath.
 
-The loss and its gradient (API.md, "The quantity") evaluated at ``dps`` significant digits
+The loss and its gradient (docs/contract.md, "The quantity") evaluated at ``dps`` significant digits
 by a code path that shares no numeric code with the NumPy side: kernel formulas come from
 :mod:`symkde.symbolic.kernels` as SymPy expressions and are turned into mpmath callables with
 ``sympy.lambdify(..., modules="mpmath")``; everything else (validation, log-softmax,
@@ -439,7 +439,7 @@ def _validate(
     if circular:
         length = mp.fsub(hi, lo, exact=True)
         with mp.workdps(60):
-            # API.md: b - a up to 4 ulps of float64 (2**-50 near 2 pi) above 2 pi is the full
+            # The contract: b - a up to 4 ulps of float64 (2**-50 near 2 pi) above 2 pi is the full
             # circle.  So is b - a within 4 ulps below 2 pi: float(2 pi) is 2.4e-16 short of
             # 2 pi, and a = -pi, b = pi in floats means the whole circle.
             slack = 4 * mp.mpf(2) ** -50
