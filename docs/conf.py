@@ -72,19 +72,46 @@ def _autodoc_entry(name: str) -> str:
     return f".. autofunction:: symkde.{name}\n"
 
 
+#: The order a reader meets the functions in; any other public name follows alphabetically.
+READING_ORDER = ("loss", "grad", "loss_and_grad", "derivatives", "log_density", "responsibilities")
+
+
 def public_api() -> str:
-    """The autodoc entries of ``symkde.__all__``: functions and classes, then modules."""
-    names = sorted(symkde.__all__, key=lambda n: (inspect.ismodule(getattr(symkde, n)), n))
-    return "\n".join(_autodoc_entry(name) for name in names)
+    """The autodoc entries of ``symkde.__all__``: functions, then classes, then modules."""
+
+    def kind(name: str) -> int:
+        obj = getattr(symkde, name)
+        return 2 if inspect.ismodule(obj) else 1 if isinstance(obj, type) else 0
+
+    def rank(name: str) -> tuple[int, int, str]:
+        first = READING_ORDER.index(name) if name in READING_ORDER else len(READING_ORDER)
+        return kind(name), first, name
+
+    names = sorted(symkde.__all__, key=rank)
+    headings = {0: "Functions", 1: "Classes and exceptions"}
+    parts = []
+    for number, name in enumerate(names):
+        heading = headings.get(kind(name))
+        if heading and (number == 0 or kind(names[number - 1]) != kind(name)):
+            parts.append(f"{heading}\n{'-' * len(heading)}\n")
+        parts.append(_autodoc_entry(name))
+    return "\n".join(parts)
+
+
+def _tutorial_source(docname: str) -> Path | None:
+    """``notebooks/<stem>.py`` for the page ``tutorials/<stem>``; None for any other page."""
+    if not docname.startswith("tutorials/") or docname == "tutorials/index":
+        return None
+    return ROOT / "notebooks" / (docname.removeprefix("tutorials/") + ".py")
 
 
 def _tutorial(docname: str) -> str | None:
     """The py:percent source of ``notebooks/<stem>.py`` as Markdown, for tutorials/<stem>."""
-    if not docname.startswith("tutorials/") or docname == "tutorials/index":
+    source = _tutorial_source(docname)
+    if source is None:
         return None
     import jupytext
 
-    source = ROOT / "notebooks" / (docname.removeprefix("tutorials/") + ".py")
     notebook = jupytext.reads(source.read_text(), fmt="py:percent")
     note = (
         f"\n\n*The source of this page is `notebooks/{source.name}`, a jupytext py:percent file "
@@ -103,6 +130,12 @@ def _fill(app, docname: str, source: list[str]) -> None:  # type: ignore[no-unty
         source[0] = tutorial
 
 
+def _generated_pages(app, env, added, changed, removed):  # type: ignore[no-untyped-def]
+    """Pages assembled from other files are re-read on every build, so none goes stale."""
+    return ["api", *(d for d in env.found_docs if _tutorial_source(d) is not None)]
+
+
 def setup(app):  # type: ignore[no-untyped-def]
     app.connect("source-read", _fill)
+    app.connect("env-get-outdated", _generated_pages)
     return {"parallel_read_safe": True}
