@@ -780,8 +780,43 @@ def _shifted(problem: Problem) -> Problem:
     return replace(problem, a=0.0, b=problem.b - a, x=problem.x - a)
 
 
+def _row_engine(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None] | None:
+    """The exact Laplace row by the compiled row engine (:mod:`symkde.numeric.rows`) as a
+    batch of one row, or None where the engine hands it back (then the paths below answer).
+    A batch runs the same engine on all its rows: row r is bit for bit this call."""
+    from symkde.numeric.rows import laplace_exact_rows
+
+    loss = np.empty(1)
+    gradient = np.empty((1, problem.n) if with_grad else (1, 0))
+    handed_back = laplace_exact_rows(
+        problem.z[None, :],
+        problem.x[None, :],
+        np.array([problem.a]),
+        np.array([problem.b]),
+        np.array([problem.bandwidth]),
+        problem.circular,
+        with_grad,
+        loss,
+        gradient,
+    )
+    if handed_back[0]:
+        return None
+    return float(loss[0]), (gradient[0] if with_grad else None)
+
+
+def uses_row_engine(kernel: str, method: str, n: int) -> bool:
+    """Whether rows of ``n`` points go to the compiled row engine first."""
+    from symkde.numeric.rows import ROW_ENGINE_MAX_N
+
+    return kernel == "laplace" and method in ("auto", "exact") and n <= ROW_ENGINE_MAX_N
+
+
 def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
     method = problem.method
+    if uses_row_engine(problem.kernel, method, problem.n):
+        done = _row_engine(problem, with_grad)
+        if done is not None:
+            return done
     if method == "auto":
         method = "exact" if _has_exact(problem.kernel, problem.circular) else "quadrature"
     if method == "exact" and not _has_exact(problem.kernel, problem.circular):
