@@ -18,8 +18,8 @@ stable sort of the items inside the target, then the fast path of
 :mod:`symkde.numeric.compiled` (sides, partition, anchored blocks, decayed sums, midpoint
 series of short segments) and the same dilogarithm forms for long segments (printed from
 SymPy, ``symkde/numeric/_generated/laplace_forms.py``, here compiled with :func:`spence`,
-Cephes' algorithm that SciPy runs).  The fast path's guards are kept: a row whose weights spread beyond ``e^500``,
-whose target is longer than ``1e15`` bandwidths, or with a side that matters far beyond an
+Cephes' algorithm that SciPy runs).  The fast path's guards are kept: a row whose weights
+spread beyond ``e^500``, whose target is longer than ``1e15`` bandwidths, or with a side that matters far beyond an
 end is *handed back* (``status = 1``) and its caller takes the log-space scans, exactly as a
 single call does.
 
@@ -255,7 +255,6 @@ def _fast_items(x, lw, span, h, with_grad, resp):  # type: ignore[no-untyped-def
     dist = np.empty(size)
     left_sum = np.empty(size)
     right_sum = np.empty(size)
-    log_int = np.empty(size)
     w = np.empty(m)
     if not _loops.prepare(pairs, order, a, b, h, w, dist, grow, gap):
         return 2, 0.0
