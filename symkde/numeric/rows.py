@@ -19,9 +19,9 @@ stable sort of the items inside the target, then the fast path of
 series of short segments) and the same dilogarithm forms for long segments (printed from
 SymPy, ``symkde/numeric/_generated/laplace_forms.py``, here compiled with :func:`spence`,
 Cephes' algorithm that SciPy runs).  The fast path's guards are kept: a row whose weights
-spread beyond ``e^500``, whose target is longer than ``1e15`` bandwidths, or with a side that matters far beyond an
-end is *handed back* (``status = 1``) and its caller takes the log-space scans, exactly as a
-single call does.
+spread beyond ``e^500``, whose target is longer than ``1e15`` bandwidths, or with a side that
+matters far beyond an end is *handed back* (``status = 1``) and its caller takes the
+log-space scans, exactly as a single call does.
 
 Threads: ``numba.prange`` uses numba's thread pool, ``NUMBA_NUM_THREADS`` threads (default:
 the cores available); set it before the first call.  Results do not depend on it.
