@@ -138,31 +138,35 @@ _half_dilog_form = _compiled_form(_forms.laplace_half_dilog)
 _half_li2_form = _compiled_form(_forms.laplace_half_li2)
 _half_dilog_series = _compiled_form(_forms.laplace_half_dilog_series)
 
-_OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+#: ``contract``: a multiply-add may become one FMA, as in :mod:`symkde.numeric.compiled`.
+_compiled: Any = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+_compiled_parallel: Any = numba.njit(
+    parallel=True, cache=True, nogil=True, error_model="numpy", fastmath={"contract"}
+)
 
 
-@numba.njit(**_OPTIONS)
+@_compiled
 def _half_dilog(w):  # type: ignore[no-untyped-def]
     """``H(w)`` for ``w >= 0`` (``symkde.numeric.exact._half_dilog``)."""
     return _half_dilog_series(w) if w < 0.1 else _half_dilog_form(w)
 
 
-@numba.njit(**_OPTIONS)
+@_compiled
 def _softplus(v):  # type: ignore[no-untyped-def]
     return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
 
 
-@numba.njit(**_OPTIONS)
+@_compiled
 def _log_softplus(v):  # type: ignore[no-untyped-def]
     return v - 0.5 * math.exp(v) if v < -30.0 else math.log(_softplus(v))
 
 
-@numba.njit(**_OPTIONS)
+@_compiled
 def _log_expm1(v):  # type: ignore[no-untyped-def]
     return math.log(math.expm1(v)) if v < 1.0 else v + math.log1p(-math.exp(-v))
 
 
-@numba.njit(**_OPTIONS)
+@_compiled
 def _segment_log_integral(lB, lA, d, s_cross):  # type: ignore[no-untyped-def]
     """``symkde.numeric.exact.laplace_segment_log_integral`` for one long segment
     (``d > SHORT_SEGMENT``, where ``_log_correction`` takes the dilogarithm branches)."""
@@ -180,7 +184,7 @@ def _segment_log_integral(lB, lA, d, s_cross):  # type: ignore[no-untyped-def]
     return left + right + corr
 
 
-@numba.njit(**_OPTIONS)
+@_compiled
 def _segment_log_resp(lB, lA, d, s_cross):  # type: ignore[no-untyped-def]
     """``symkde.numeric.exact.laplace_segment_log_resp`` for one segment."""
     log_em1 = _log_expm1(2.0 * d)
@@ -193,7 +197,7 @@ def _segment_log_resp(lB, lA, d, s_cross):  # type: ignore[no-untyped-def]
     return log_left, log_right
 
 
-@numba.njit(**_OPTIONS)
+@_compiled
 def _stable_order(values):  # type: ignore[no-untyped-def]
     """The permutation sorting ``values``, ties in index order (insertion or merge sort)."""
     m = values.shape[0]
@@ -210,7 +214,7 @@ def _stable_order(values):  # type: ignore[no-untyped-def]
     return order
 
 
-@numba.njit(**_OPTIONS)
+@_compiled
 def _fast_items(x, lw, span, h, with_grad, resp):  # type: ignore[no-untyped-def]
     """``symkde.numeric.exact._laplace_fast`` on items ``(x, lw)`` (finite) over ``[0, span]``.
 
@@ -333,7 +337,7 @@ def _fast_items(x, lw, span, h, with_grad, resp):  # type: ignore[no-untyped-def
     return 0, value
 
 
-@numba.njit(**_OPTIONS)
+@_compiled
 def _row(z, pos, span, h, circular, with_grad, gradient):  # type: ignore[no-untyped-def]
     """One row: log-softmax, items, :func:`_fast_items`, the gradient ``W - int R / span``."""
     n = z.shape[0]
@@ -383,7 +387,7 @@ def _row(z, pos, span, h, circular, with_grad, gradient):  # type: ignore[no-unt
     return 0, value
 
 
-@numba.njit(parallel=True, **_OPTIONS)
+@_compiled_parallel
 def _rows(z, pos, span, h, circular, with_grad, loss, gradient, status):  # type: ignore[no-untyped-def]
     for r in numba.prange(z.shape[0]):
         status[r], loss[r] = _row(z[r], pos[r], span[r], h[r], circular, with_grad, gradient[r])
