@@ -47,7 +47,7 @@ from symkde.numeric._generated.log_kernels import (
     WRAPPED_LOG_KERNELS,
 )
 from symkde.numeric.angles import TWO_PI, difference_turned, minus_turns, turns_to, two_sum
-from symkde.numeric.batch import run
+from symkde.numeric.batch import Batch, run
 from symkde.numeric.validate import Problem
 
 __all__ = ["QuadratureError", "grad", "loss", "loss_and_grad"]
@@ -811,6 +811,27 @@ def uses_row_engine(kernel: str, method: str, n: int) -> bool:
     return kernel == "laplace" and method in ("auto", "exact") and n <= ROW_ENGINE_MAX_N
 
 
+def _compiled_rows(batch: Batch, outputs: tuple[FloatArray, ...]) -> NDArray[np.bool_]:
+    """The batch front's compiled engine (:func:`symkde.numeric.batch.apply_rows`): every
+    exact Laplace row in one parallel call; returns the rows left to :func:`_compute`."""
+    if not uses_row_engine(batch.kernel, batch.method, batch.n):
+        return np.ones(batch.size, dtype=bool)
+    from symkde.numeric.rows import laplace_exact_rows
+
+    with_grad = len(outputs) == 2
+    return laplace_exact_rows(
+        batch.z,
+        batch.x,
+        batch.a,
+        batch.b,
+        batch.bandwidth,
+        batch.circular,
+        with_grad,
+        outputs[0],
+        outputs[1] if with_grad else np.empty((batch.size, 0)),
+    )
+
+
 def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
     method = problem.method
     if uses_row_engine(problem.kernel, method, problem.n):
@@ -902,6 +923,7 @@ def loss(
         a,
         b,
         with_grad=False,
+        compiled=_compiled_rows,
         kernel=kernel,
         bandwidth=bandwidth,
         circular=circular,
@@ -955,6 +977,7 @@ def loss_and_grad(
         a,
         b,
         with_grad=True,
+        compiled=_compiled_rows,
         kernel=kernel,
         bandwidth=bandwidth,
         circular=circular,

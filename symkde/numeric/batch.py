@@ -377,7 +377,9 @@ def run(
         return float(value), gradient
     batch = validate_batch(z, x, a, b, **options)
     if not with_grad:
-        (values,) = apply_rows(batch, lambda p: (compute(p, False)[0],), ("batch",))
+        (values,) = apply_rows(
+            batch, lambda p: (compute(p, False)[0],), ("batch",), compiled=compiled
+        )
         return assembled(batch, (values,), ("batch",))[0], None
     layout: tuple[Layout, ...] = ("batch", "point")
     outputs = apply_rows(batch, lambda p: compute(p, True), layout, compiled=compiled)

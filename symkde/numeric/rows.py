@@ -39,9 +39,9 @@ from numpy.typing import NDArray
 
 from symkde.numeric import compiled as _loops
 from symkde.numeric._generated import laplace_forms as _forms
-from symkde.numeric.angles import TWO_PI, TWO_PI_LO, difference_turned, turns_to
+from symkde.numeric.angles import TWO_PI, TWO_PI_LO
 
-__all__ = ["ROW_ENGINE_MAX_N", "laplace_exact_rows", "row_positions", "spence"]
+__all__ = ["ROW_ENGINE_MAX_N", "laplace_exact_rows", "spence"]
 
 FloatArray = NDArray[np.float64]
 
@@ -198,12 +198,11 @@ def _segment_log_resp(lB, lA, d, s_cross):  # type: ignore[no-untyped-def]
 
 
 @_compiled
-def _stable_order(values):  # type: ignore[no-untyped-def]
+def _stable_order(values, order):  # type: ignore[no-untyped-def]
     """The permutation sorting ``values``, ties in index order (insertion or merge sort)."""
     m = values.shape[0]
     if m > _INSERTION:
         return np.argsort(values, kind="mergesort").astype(np.int64)
-    order = np.empty(m, dtype=np.int64)
     for i in range(m):
         v = values[i]
         j = i
@@ -211,58 +210,52 @@ def _stable_order(values):  # type: ignore[no-untyped-def]
             order[j] = order[j - 1]
             j -= 1
         order[j] = i
-    return order
+    return order[:m]
+
+
+#: Rows of the float workspace (see :func:`_workspace`).
+_FLOAT_ROWS = 23
 
 
 @_compiled
-def _fast_items(x, lw, span, h, with_grad, resp):  # type: ignore[no-untyped-def]
+def _workspace(n, circular):  # type: ignore[no-untyped-def]
+    """Scratch for rows of ``n`` points: every entry is written before it is read, so rows
+    that share it (one chunk of :func:`_rows`) cannot see each other."""
+    cap = (3 * n if circular else n) + 2
+    return np.empty((_FLOAT_ROWS, cap)), np.empty((2, cap), dtype=np.int64), np.empty((cap, 2))
+
+
+@_compiled
+def _fast_items(x, lw, span, h, with_grad, resp, fw, iw, pair_ws):  # type: ignore[no-untyped-def]
     """``symkde.numeric.exact._laplace_fast`` on items ``(x, lw)`` (finite) over ``[0, span]``.
 
     Returns ``(status, value)``: status 0 with ``resp[i] = (1/span) int R_i`` filled when
     ``with_grad``; status 1 where ``_laplace_fast`` returns None (the caller's log-space scans
     answer).  Same statements, same compiled loops; see its docstring for the guards.
+    ``fw``, ``iw``, ``pair_ws``: the workspace of :func:`_workspace`.
     """
     a, b = 0.0, span
     if span / h > _MAX_SPAN:
         return 1, 0.0
     n = x.shape[0]
     m, n_left, near_left, near_right = _loops.count_sides(x, a, b)
-    pairs = np.empty((n, 2))
-    index = np.empty(n, dtype=np.int64)
+    pairs = pair_ws[:n]
+    index = iw[0, :n]
     _loops.partition(x, lw, a, b, h, m, n_left, near_left, near_right, index, pairs)
-    inside = np.empty(m)
+    inside = fw[0, :m]
     for k in range(m):
         inside[k] = pairs[k, 0]
-    order = _stable_order(inside)
-    masses = np.full(2, -math.inf)
-    peaks = np.full(2, -math.inf)
-    bounds = ((m, m + n_left), (m + n_left, n))
-    reaches = ((a - near_left) / h, (near_right - b) / h)
-    for side in range(2):
-        start, stop = bounds[side]
-        if stop > start:
-            peak = -math.inf
-            for k in range(start, stop):
-                peak = max(peak, pairs[k, 0])
-            total = 0.0
-            for k in range(start, stop):
-                pairs[k, 0] = math.exp(pairs[k, 0] - peak)
-                total += pairs[k, 0]
-            masses[side] = peak + math.log(total) - reaches[side]
-            peaks[side] = peak - reaches[side]
+    order = _stable_order(inside, iw[1])
+    reach_left, reach_right = (a - near_left) / h, (near_right - b) / h
+    mass_left, peak_left = _side_mass(pairs, m, m + n_left, reach_left)
+    mass_right, peak_right = _side_mass(pairs, m + n_left, n, reach_right)
     size = m + 2
-    u = np.empty(size)
-    v = np.empty(size)
-    grow = np.empty(size)
-    shrink = np.empty(size)
-    gap = np.empty(size)
-    dist = np.empty(size)
-    left_sum = np.empty(size)
-    right_sum = np.empty(size)
-    w = np.empty(m)
+    u, v, grow, shrink = fw[1, :size], fw[2, :size], fw[3, :size], fw[4, :size]
+    gap, dist, left_sum, right_sum = fw[5, :size], fw[6, :size], fw[7, :size], fw[8, :size]
+    w = fw[9, :m]
     if not _loops.prepare(pairs, order, a, b, h, w, dist, grow, gap):
         return 2, 0.0
-    top = max(masses[0], masses[1])
+    top = max(mass_left, mass_right)
     for k in range(m):
         top = max(top, w[k])
     if not math.isfinite(top):
@@ -271,30 +264,29 @@ def _fast_items(x, lw, span, h, with_grad, resp):  # type: ignore[no-untyped-def
     for k in range(m):
         if w[k] < floor:
             return 1, 0.0
-    for side in range(2):
-        mass = masses[side]
+    for mass, reach in ((mass_left, reach_left), (mass_right, reach_right)):
         if floor > mass > -math.inf:
             return 1, 0.0
-        if reaches[side] > _FAR and mass - top > _NEGLIGIBLE:
+        if reach > _FAR and mass - top > _NEGLIGIBLE:
             return 1, 0.0
     for k in range(m):
         w[k] = math.exp(w[k] - top)
         u[k + 1] = w[k]
         v[k + 1] = w[k]
-    u[0], u[m + 1] = math.exp(masses[0] - top), 0.0
-    v[0], v[m + 1] = 0.0, math.exp(masses[1] - top)
+    u[0], u[m + 1] = math.exp(mass_left - top), 0.0
+    v[0], v[m + 1] = 0.0, math.exp(mass_right - top)
     for k in range(size):
         shrink[k] = math.exp(-grow[k])
         grow[k] = math.exp(grow[k])
     _loops.decayed_sums(grow, shrink, gap, u, v, left_sum, right_sum)
     segments = m + 1
-    left = left_sum[:segments].copy()
-    right = right_sum[1:].copy()
-    d = dist[:segments].copy()
-    log_total = np.empty(segments)
+    left, right, d = fw[10, :segments], fw[11, :segments], fw[12, :segments]
+    log_total, seg_log = fw[13, :segments], fw[14, :segments]
     for k in range(segments):
+        left[k] = left_sum[k]
+        right[k] = right_sum[k + 1]
+        d[k] = dist[k]
         log_total[k] = math.log(left[k] + right[k])
-    seg_log = np.empty(segments)
     _loops.short_log_integrals(d, left, right, log_total, seg_log)
     total, compensation = 0.0, 0.0
     for k in range(segments):
@@ -311,13 +303,15 @@ def _fast_items(x, lw, span, h, with_grad, resp):  # type: ignore[no-untyped-def
     value = math.log(2.0 * h) - top - h * (total + compensation) / span
     if not with_grad:
         return 0, value
-    resp_minus = np.zeros(size)
-    resp_plus = np.zeros(size)
-    out = np.empty(segments)
+    resp_minus, resp_plus, out = fw[15, :size], fw[16, :size], fw[17, :segments]
     _loops.short_resp_integrals(d, left, right, out)
-    resp_minus[:segments] = out
+    for k in range(segments):
+        resp_minus[k] = out[k]
+    resp_minus[segments] = 0.0
     _loops.short_resp_integrals(d, right, left, out)
-    resp_plus[1:] = out
+    resp_plus[0] = 0.0
+    for k in range(segments):
+        resp_plus[k + 1] = out[k]
     for k in range(segments):
         if d[k] > _SHORT:
             lB, lA = math.log(left[k]), math.log(right[k])
@@ -327,20 +321,42 @@ def _fast_items(x, lw, span, h, with_grad, resp):  # type: ignore[no-untyped-def
     scale = h / span
     for k in range(m):
         resp[index[order[k]]] = scale * w[k] * (left_sum[k + 1] + right_sum[k + 1])
-    outers = (right_sum[0], left_sum[m + 1])
-    for side in range(2):
-        start, stop = bounds[side]
+    for start, stop, peak, outer in (
+        (m, m + n_left, peak_left, right_sum[0]),
+        (m + n_left, n, peak_right, left_sum[m + 1]),
+    ):
         if stop > start:
-            factor = math.exp(peaks[side] - top + math.log(scale * outers[side]))
+            factor = math.exp(peak - top + math.log(scale * outer))
             for k in range(start, stop):
                 resp[index[k]] = pairs[k, 0] * factor
     return 0, value
 
 
 @_compiled
-def _row(z, pos, span, h, circular, with_grad, gradient):  # type: ignore[no-untyped-def]
-    """One row: log-softmax, items, :func:`_fast_items`, the gradient ``W - int R / span``."""
+def _side_mass(pairs, start, stop, reach):  # type: ignore[no-untyped-def]
+    """``(log mass decayed to the end, peak - reach)`` of the points ``start:stop`` beyond an
+    end; their column 0 becomes ``e^{t - peak}`` (``_laplace_fast``'s sides)."""
+    if stop <= start:
+        return -math.inf, -math.inf
+    peak = -math.inf
+    for k in range(start, stop):
+        peak = max(peak, pairs[k, 0])
+    total = 0.0
+    for k in range(start, stop):
+        pairs[k, 0] = math.exp(pairs[k, 0] - peak)
+        total += pairs[k, 0]
+    return peak + math.log(total) - reach, peak - reach
+
+
+@_compiled
+def _row(z, x_row, a, b, h, circular, with_grad, gradient, fw, iw, pair_ws):  # type: ignore[no-untyped-def]
+    """One row: positions, log-softmax, items, :func:`_fast_items`, the gradient
+    ``W - int R / span``."""
     n = z.shape[0]
+    pos = fw[22, :n]
+    ok, span = _positions(x_row, a, b, circular, pos)
+    if not ok:
+        return 1, 0.0
     top = -math.inf
     for j in range(n):
         top = max(top, z[j])
@@ -351,21 +367,18 @@ def _row(z, pos, span, h, circular, with_grad, gradient):  # type: ignore[no-unt
         compensation += (total - t) + term if total >= term else (term - t) + total
         total = t
     log_sum = math.log(total + compensation)
-    log_w = np.empty(n)
+    log_w = fw[18, :n]
     live = 0
     for j in range(n):
         log_w[j] = (z[j] - top) - log_sum
         live += log_w[j] > -math.inf
     images = 3 if circular else 1
     items = images * live
-    x = np.empty(items)
-    lw = np.empty(items)
-    owner = np.empty(live, dtype=np.int64)
+    x, lw, resp = fw[19, :items], fw[20, :items], fw[21, :items]
     log_geo = -math.log(-math.expm1(-TWO_PI / h)) if circular else 0.0
     k = 0
     for j in range(n):
         if log_w[j] > -math.inf:
-            owner[k] = j
             if circular:
                 x[3 * k], lw[3 * k] = pos[j] - TWO_PI, log_w[j] + log_geo
                 x[3 * k + 1], lw[3 * k + 1] = pos[j], log_w[j]
@@ -373,50 +386,117 @@ def _row(z, pos, span, h, circular, with_grad, gradient):  # type: ignore[no-unt
             else:
                 x[k], lw[k] = pos[j], log_w[j]
             k += 1
-    resp = np.zeros(items)
-    status, value = _fast_items(x, lw, span, h, with_grad, resp)
+    status, value = _fast_items(x, lw, span, h, with_grad, resp, fw, iw, pair_ws)
     if status != 0 or not with_grad:
         return status, value
-    gradient[:] = 0.0
-    for k in range(live):
-        j = owner[k]
-        share = 0.0
-        for i in range(images):
-            share += resp[images * k + i]
-        gradient[j] = math.exp(log_w[j]) - share
+    k = 0
+    for j in range(n):
+        if log_w[j] > -math.inf:
+            share = 0.0
+            for i in range(images):
+                share += resp[images * k + i]
+            gradient[j] = math.exp(log_w[j]) - share
+            k += 1
+        else:
+            gradient[j] = 0.0
     return 0, value
 
 
+#: Rows per chunk of :func:`_rows` (one workspace each); fixed, so that nothing depends on
+#: the number of threads.
+_CHUNK = 16
+
+
 @_compiled_parallel
-def _rows(z, pos, span, h, circular, with_grad, loss, gradient, status):  # type: ignore[no-untyped-def]
-    for r in numba.prange(z.shape[0]):
-        status[r], loss[r] = _row(z[r], pos[r], span[r], h[r], circular, with_grad, gradient[r])
+def _rows(z, x, a, b, h, circular, with_grad, loss, gradient, status):  # type: ignore[no-untyped-def]
+    """Every row by :func:`_row`, chunks of rows spread over numba's threads."""
+    count = z.shape[0]
+    for c in numba.prange((count + _CHUNK - 1) // _CHUNK):
+        fw, iw, pair_ws = _workspace(z.shape[1], circular)
+        for r in range(c * _CHUNK, min(count, (c + 1) * _CHUNK)):
+            status[r], loss[r] = _row(
+                z[r], x[r], a[r], b[r], h[r], circular, with_grad, gradient[r], fw, iw, pair_ws
+            )
 
 
-def row_positions(
-    x: FloatArray, a: FloatArray, b: FloatArray, circular: bool
-) -> tuple[FloatArray, FloatArray]:
-    """``(positions, span)``: the rows' points measured from ``a`` and the targets' lengths.
+@_compiled
+def _rows_serial(z, x, a, b, h, circular, with_grad, loss, gradient, status):  # type: ignore[no-untyped-def]
+    """:func:`_rows` on the calling thread (the same :func:`_row` per row): a few rows do not
+    repay waking the thread pool, which cost milliseconds per call on a loaded machine."""
+    fw, iw, pair_ws = _workspace(z.shape[1], circular)
+    for r in range(z.shape[0]):
+        status[r], loss[r] = _row(
+            z[r], x[r], a[r], b[r], h[r], circular, with_grad, gradient[r], fw, iw, pair_ws
+        )
 
-    Line: ``x - a`` and ``b - a`` (``symkde.numeric.api._shifted``).  Circle: ``x - a`` turned
-    to within ``pi`` of the arc's middle (:func:`~symkde.numeric.angles.difference_turned`),
-    then the representative in ``[0, 2 pi)`` of ``symkde.numeric.exact._circle``, and an arc
-    within 4 ulps of ``2 pi`` is the full circle.  Element by element, so one row gives the
-    same bits alone or in a batch.
+
+#: Fewer rows than this run on the calling thread.
+_PARALLEL_MIN_ROWS = 8
+
+
+#: Exact arithmetic (TwoSum, Dekker's product): compiled without ``contract``, since an FMA
+#: in ``p_hi * q_hi - prod`` would change what the error terms mean.
+_exact_arithmetic: Any = numba.njit(cache=True, nogil=True, error_model="numpy")
+_SPLIT = 134217729.0  # 2**27 + 1, as symkde.numeric.angles
+_FULL_SLACK = 4 * math.ulp(TWO_PI)
+_BELOW_TWO_PI = math.nextafter(TWO_PI, 0.0)
+
+
+@_exact_arithmetic
+def _turned(v, centre):  # type: ignore[no-untyped-def]
+    """``symkde.numeric.angles.turns_to`` for one value: ``(v - 2 pi k, ok)``, ``k`` nearest
+    ``(v - centre) / 2 pi``; ``ok`` False beyond ``2**30`` turns (the exact turns of mpmath
+    are left to the single call's path)."""
+    k = np.rint((v - centre) / TWO_PI)
+    if k == 0.0:
+        return v, True
+    if abs(k) >= 2.0**30:
+        return v, False
+    prod = k * TWO_PI
+    big = _SPLIT * k
+    k_hi = big - (big - k)
+    k_lo = k - k_hi
+    big_q = _SPLIT * TWO_PI
+    q_hi = big_q - (big_q - TWO_PI)
+    q_lo = TWO_PI - q_hi
+    err = ((k_hi * q_hi - prod) + k_hi * q_lo + k_lo * q_hi) + k_lo * q_lo
+    total = v - prod
+    back = total - v
+    err2 = (v - (total - back)) + (-prod - back)
+    return total + ((err2 - err) - k * TWO_PI_LO), True
+
+
+@_exact_arithmetic
+def _positions(x, a, b, circular, out):  # type: ignore[no-untyped-def]
+    """The row's points measured from ``a`` into ``out`` and the target's length; False where
+    the row is handed back (angles beyond ``2**30`` turns from ``a``).
+
+    Line: ``x - a`` and ``b - a`` (``symkde.numeric.api._shifted``).  Circle:
+    :func:`~symkde.numeric.angles.difference_turned` (``x - a`` exactly by TwoSum, turned to
+    within ``pi`` of the arc's middle), then the representative in ``[0, 2 pi)`` of
+    ``symkde.numeric.exact._circle``; an arc within 4 ulps of ``2 pi`` is the full circle.
     """
     span = b - a
     if not circular:
-        return x - a[:, None], span
+        for j in range(x.shape[0]):
+            out[j] = x[j] - a
+        return True, span
     half = 0.5 * span
-    moved = np.empty_like(x)
-    for r in range(x.shape[0]):  # difference_turned takes one origin (rare exact turns)
-        moved[r] = difference_turned(x[r], float(a[r]), float(half[r]))
-    u = turns_to(moved)[0] - 0.0
-    u = np.where(u < 0.0, (u + TWO_PI_LO) + TWO_PI, u)
-    u = np.where(u >= TWO_PI, (u - TWO_PI) - TWO_PI_LO, u)
-    u = np.minimum(np.maximum(u, 0.0), np.nextafter(TWO_PI, 0.0))
-    slack = 4 * np.spacing(TWO_PI)
-    return u, np.where(span >= TWO_PI - slack, TWO_PI, span)
+    for j in range(x.shape[0]):
+        hi = x[j] - a
+        back = hi - x[j]
+        lo = (x[j] - (hi - back)) + (-a - back)
+        reduced, ok = _turned(hi, half)
+        if not ok:
+            return False, span
+        u, ok = _turned(reduced + lo, 0.0)
+        u = u - 0.0
+        if u < 0.0:
+            u = (u + TWO_PI_LO) + TWO_PI
+        if u >= TWO_PI:
+            u = (u - TWO_PI) - TWO_PI_LO
+        out[j] = min(max(u, 0.0), _BELOW_TWO_PI)
+    return True, TWO_PI if span >= TWO_PI - _FULL_SLACK else span
 
 
 def laplace_exact_rows(
@@ -433,12 +513,13 @@ def laplace_exact_rows(
     """Fill ``loss`` (``(B,)``) and, with ``with_grad``, ``gradient`` (``(B, n)``) for the exact
     Laplace rows ``z``, ``x`` (``(B, n)``, validated) on ``[a, b]`` with bandwidths ``h``;
     return the mask of rows handed back (their entries are unspecified)."""
-    positions, span = row_positions(x, a, b, circular)
     status = np.empty(z.shape[0], dtype=np.int64)
-    _rows(
-        np.ascontiguousarray(z),
-        np.ascontiguousarray(positions),
-        np.ascontiguousarray(span),
+    run = _rows if z.shape[0] >= _PARALLEL_MIN_ROWS else _rows_serial
+    run(
+        z,
+        x,
+        np.ascontiguousarray(a, dtype=np.float64),
+        np.ascontiguousarray(b, dtype=np.float64),
         np.ascontiguousarray(h, dtype=np.float64),
         circular,
         with_grad,
