@@ -10,5 +10,5 @@ FloatArray = NDArray[np.float64]
 
 def laplace_position_bandwidth(
     log_w: FloatArray, x: FloatArray, a: float, b: float, h: float
-) -> tuple[FloatArray | None, float | None]:
-    return None, None
+) -> tuple[FloatArray, float] | None:
+    return None

@@ -292,6 +292,30 @@ def _bins(line: _Line, problem: Problem) -> tuple[FloatArray, float, float, floa
     return d_x, d_h, d_a, d_b
 
 
+def _integral_method(
+    problem: Problem, line: _Line, a: float, b: float, loss: float
+) -> tuple[FloatArray, float, float, float]:
+    """``(dL/dx per entry, dL/dh, dL/da, dL/db)`` for the exact and quadrature methods."""
+    mix = line.mix
+    method = problem.method
+    if method == "auto":
+        method = "exact" if _has_exact(problem.kernel, problem.circular) else "quadrature"
+    closed = None
+    if method == "exact" and problem.kernel == "laplace" and not problem.circular:
+        from symkde.numeric.derivative_forms import laplace_position_bandwidth
+
+        closed = laplace_position_bandwidth(mix.log_w, mix.x, a, b, mix.h)
+    d_line, d_h_integral = closed if closed is not None else _integrals(line, a, b)
+    d_h = -d_h_integral
+    if mix.kernel == "boxcar":
+        jump_x, jump_h = _boxcar_jumps(line, a, b)
+        d_line = d_line - jump_x / (b - a)
+        d_h -= jump_h / (b - a)
+    d_a = (_log_density_inside(line, a, 1.0) + loss) / (b - a)
+    d_b = -(_log_density_inside(line, b, -1.0) + loss) / (b - a)
+    return d_line, d_h, d_a, d_b
+
+
 def derivatives_row(problem: Problem) -> Derivatives:
     """The derivatives of one validated problem (1-D float64 ``z``, ``x``; scalars).
 
@@ -306,24 +330,7 @@ def derivatives_row(problem: Problem) -> Derivatives:
     if problem.method == "bins":
         d_line, d_h, d_a, d_b = _bins(line, moved)
     else:
-        method = problem.method
-        if method == "auto":
-            method = "exact" if _has_exact(problem.kernel, problem.circular) else "quadrature"
-        d_line: FloatArray | None = None
-        d_h_integral: float | None = None
-        if method == "exact" and problem.kernel == "laplace" and not problem.circular:
-            from symkde.numeric.derivative_forms import laplace_position_bandwidth
-
-            d_line, d_h_integral = laplace_position_bandwidth(mix.log_w, mix.x, a, b, mix.h)
-        if d_line is None or d_h_integral is None:
-            d_line, d_h_integral = _integrals(line, a, b)
-        d_h = -d_h_integral
-        if mix.kernel == "boxcar":
-            jump_x, jump_h = _boxcar_jumps(line, a, b)
-            d_line = d_line - jump_x / (b - a)
-            d_h -= jump_h / (b - a)
-        d_a = (_log_density_inside(line, a, 1.0) + loss) / (b - a)
-        d_b = -(_log_density_inside(line, b, -1.0) + loss) / (b - a)
+        d_line, d_h, d_a, d_b = _integral_method(problem, line, a, b, loss)
     d_points = np.zeros(mix.x.size)
     np.add.at(d_points, line.owner, d_line)
     return Derivatives(
