@@ -94,21 +94,20 @@ def _wrapped_derivatives(name: str) -> tuple[Callable[[Real], Any], Callable[[Re
 
 
 class _Derivative:
-    """``u -> (log K, d/du log K, d/dh log K)`` for the problem's kernel (wrapped on the circle)."""
+    """``u -> (d/du log K, d/dh log K)`` for the problem's kernel (wrapped on the circle)."""
 
     def __init__(self, problem: _Problem, model: _Model):
         name, h = problem.kernel, problem.bandwidth
         self.h = h
         self.compact = KERNELS[name].compact
         line_du, line_dh = _line_derivatives(name)
-        self.line = (model.log_kernel if not problem.circular else None, line_du(h), line_dh(h))
+        self.line = (_line_log_kernel(name)(h), line_du(h), line_dh(h))
         self.mode = "line"
         if problem.circular and name in ("laplace", "cauchy"):
             du, dh, reduced = _wrapped_derivatives(name)
             self.wrapped = (du(h), dh(h), reduced)
             self.mode = "closed"
         elif problem.circular and name != "vonmises":
-            self.line = (_line_log_kernel(name)(h), line_du(h), line_dh(h))
             self.mode = "images"
             self.turns = int(mp.ceil((h + mp.pi) / (2 * mp.pi))) + 1
             if not self.compact:  # gaussian: images until exp(-(2 pi k)^2 / 2h^2) is negligible
