@@ -305,6 +305,11 @@ def _integral_method(
         from symkde.numeric.derivative_forms import laplace_position_bandwidth
 
         closed = laplace_position_bandwidth(mix.log_w, mix.x, a, b, mix.h)
+    elif mix.kernel == "boxcar":
+        # d/du log K = 0 and d/dh log K = -1/h inside the support (generated), and the
+        # responsibilities sum to 1 on the covered target: the integrals need no quadrature
+        slope = float(np.broadcast_to(LOG_KERNEL_DH["boxcar"](0.0, mix.h), ()))
+        closed = (np.zeros(mix.x.size), slope)
     d_line, d_h_integral = closed if closed is not None else _integrals(line, a, b)
     d_h = -d_h_integral
     if mix.kernel == "boxcar":
