@@ -69,6 +69,19 @@ def _distance_left(inv_h: float):  # type: ignore[no-untyped-def]
     return combine
 
 
+def _outside(lw: FloatArray, dist: FloatArray, inv_h: float) -> tuple[float, float]:
+    """``(log sum w e^{-dist/h}, log sum w e^{-dist/h} dist)`` of the points beyond one end."""
+    decayed = lw - dist * inv_h
+    top = float(decayed.max())
+    mass = top + float(np.log(np.sum(np.exp(decayed - top))))
+    with np.errstate(divide="ignore"):
+        moment = decayed + np.log(dist)
+    peak = float(moment.max())
+    if peak == -np.inf:
+        return mass, -np.inf
+    return mass, peak + float(np.log(np.sum(np.exp(moment - peak))))
+
+
 def laplace_position_bandwidth(
     log_w: FloatArray, x: FloatArray, a: float, b: float, h: float
 ) -> tuple[FloatArray, float]:
@@ -76,24 +89,55 @@ def laplace_position_bandwidth(
     ``(1/(b-a)) int sum_j R_j (d/dh log K)(t - x_j) dt`` (so ``dL/dh`` is minus the latter).
 
     ``log_w``: finite log-weights; ``x``: positions (any order); the Laplace kernel on the line.
+    The points beyond ``a`` (``x <= a``) enter the scans as one item at the nearest of them,
+    carrying their decayed mass and distance moment, likewise beyond ``b``: every segment sees
+    them only through those two sums.  Each such point's own responsibility integral is its decayed
+    weight times the item's (all its segments lie on one side of it).
     """
-    order = np.argsort(x)
-    xs, lws = x[order], log_w[order]
+    inv_h = 1.0 / h
+    left, right = x <= a, x >= b
+    inside = ~(left | right)
+    lw_items, x_items = [log_w[inside]], [x[inside]]
+    moment_items = [np.full(int(inside.sum()), -np.inf)]
+    nearest = {}
+    for side, group in ((-1, left), (1, right)):
+        if group.any():
+            # referenced at the group's point nearest the target (as exact._laplace's scans):
+            # its distance to the target enters once, through the segments' TwoSum crossing
+            near = float(x[group].max() if side < 0 else x[group].min())
+            nearest[side] = near
+            mass, moment = _outside(log_w[group], np.abs(x[group] - near), inv_h)
+            lw_items.append(np.array([mass]))
+            x_items.append(np.array([near]))
+            moment_items.append(np.array([moment]))
+    lws, xs, ms = (np.concatenate(v) for v in (lw_items, x_items, moment_items))
+    order = np.argsort(xs, kind="stable")
     with np.errstate(all="ignore"):
-        d_x, d_h = _sorted(lws, xs, a, b, h)
-    out = np.empty_like(d_x)
-    out[order] = d_x
-    return out, d_h - 1.0 / h  # dL/dh = 1/h - d_h is minus this integral
+        d_sorted, d_h, part_l, part_r = _sorted(lws[order], xs[order], ms[order], a, b, h)
+    d_items = np.empty_like(d_sorted)
+    d_items[order] = d_sorted
+    out = np.zeros(x.size)
+    out[inside] = d_items[: int(inside.sum())]
+    scale = inv_h / (b - a)
+    if left.any():  # the left item sorts first, the right item last
+        log_share = log_w[left] - (nearest[-1] - x[left]) * inv_h + part_r[0]
+        out[left] = -np.exp(log_share) * scale
+    if right.any():
+        log_share = log_w[right] - (x[right] - nearest[1]) * inv_h + part_l[-1]
+        out[right] = np.exp(log_share) * scale
+    return out, d_h - inv_h  # dL/dh = 1/h - d_h is minus this integral
 
 
 def _sorted(
-    lws: FloatArray, xs: FloatArray, a: float, b: float, h: float
-) -> tuple[FloatArray, float]:
+    lws: FloatArray, xs: FloatArray, moments: FloatArray, a: float, b: float, h: float
+) -> tuple[FloatArray, float, FloatArray, FloatArray]:
+    """Sorted items (log-weight, position, log distance moment already carried): ``d_x`` per
+    item, ``d_h`` (``dL/dh = 1/h - d_h``) and each item's two half responsibility integrals
+    ``log int_{t < x} R / w``, ``log int_{t > x} R / w``."""
     n = xs.size
     inv_h = 1.0 / h
-    no_moment = np.full(n, -np.inf)
-    prefix, prefix_m, _ = _prefix_scan((lws, no_moment, xs), _distance_right(inv_h))
-    suffix, suffix_m, _ = _suffix_scan((lws, no_moment, xs), _distance_left(inv_h))
+    prefix, prefix_m, _ = _prefix_scan((lws, moments, xs), _distance_right(inv_h))
+    suffix, suffix_m, _ = _suffix_scan((lws, moments, xs), _distance_left(inv_h))
     knots = _knots(xs, a, b)
     lo, hi = knots[:-1], knots[1:]
     n_left = np.searchsorted(xs, lo, side="right")
@@ -130,4 +174,4 @@ def _sorted(
     part_r = np.where(k_first < lo.size, from_right_segs[kf] - (x_left[kf] - xs) * inv_h, -np.inf)
     part_l = np.where(k_last >= 0, from_left_segs[kl] - (xs - x_right[kl]) * inv_h, -np.inf)
     d_x = (np.exp(lws + part_l) - np.exp(lws + part_r)) * inv_h / (b - a)
-    return d_x, d_h
+    return d_x, d_h, part_l, part_r
