@@ -83,7 +83,7 @@ def _outside(lw: FloatArray, dist: FloatArray, inv_h: float) -> tuple[float, flo
 
 
 def laplace_position_bandwidth(
-    log_w: FloatArray, x: FloatArray, a: float, b: float, h: float
+    log_w: FloatArray, x: FloatArray, a: float, b: float, h: float, loss: float | None = None
 ) -> tuple[FloatArray, float]:
     """``(1/(b-a)) int R_i (log K)'(t - x_i) dt`` per point and
     ``(1/(b-a)) int sum_j R_j (d/dh log K)(t - x_j) dt`` (so ``dL/dh`` is minus the latter).
@@ -92,7 +92,9 @@ def laplace_position_bandwidth(
     The points beyond ``a`` (``x <= a``) enter the scans as one item at the nearest of them,
     carrying their decayed mass and distance moment, likewise beyond ``b``: every segment sees
     them only through those two sums.  Each such point's own responsibility integral is its decayed
-    weight times the item's (all its segments lie on one side of it).
+    weight times the item's (all its segments lie on one side of it).  With ``loss`` (``L``,
+    computed already), ``sum_k F_k = (b - a)(log 2h - L)/h`` is taken from it instead of
+    evaluating every segment's ``F`` again.
     """
     inv_h = 1.0 / h
     left, right = x <= a, x >= b
@@ -113,7 +115,7 @@ def laplace_position_bandwidth(
     lws, xs, ms = (np.concatenate(v) for v in (lw_items, x_items, moment_items))
     order = np.argsort(xs, kind="stable")
     with np.errstate(all="ignore"):
-        d_sorted, d_h, part_l, part_r = _sorted(lws[order], xs[order], ms[order], a, b, h)
+        d_sorted, d_h, part_l, part_r = _sorted(lws[order], xs[order], ms[order], a, b, h, loss)
     d_items = np.empty_like(d_sorted)
     d_items[order] = d_sorted
     out = np.zeros(x.size)
@@ -129,7 +131,13 @@ def laplace_position_bandwidth(
 
 
 def _sorted(
-    lws: FloatArray, xs: FloatArray, moments: FloatArray, a: float, b: float, h: float
+    lws: FloatArray,
+    xs: FloatArray,
+    moments: FloatArray,
+    a: float,
+    b: float,
+    h: float,
+    loss: float | None,
 ) -> tuple[FloatArray, float, FloatArray, FloatArray]:
     """Sorted items (log-weight, position, log distance moment already carried): ``d_x`` per
     item, ``d_h`` (``dL/dh = 1/h - d_h``) and each item's two half responsibility integrals
@@ -155,15 +163,18 @@ def _sorted(
     total, err2 = _two_sum(total, -2.0 * lo)
     s_cross = 0.5 * (log_left - log_right + (total + (err + err2)) * inv_h)
     # ---- bandwidth: the chain rule through lB, lA and d (module docstring)
-    log_int = laplace_segment_log_integral(lB, lA, d, s_cross)
     log_il, log_ir = laplace_segment_log_resp(log_left, log_right, d, s_cross)
     share_b = np.where(has_left, np.exp(log_il + log_left), 0.0)  # I_B
     share_a = np.where(has_right, np.exp(log_ir + log_right), 0.0)  # I_A
     mu_b = np.where(has_left, (lo - x_left) + np.exp(prefix_m[il] - prefix[il]), 0.0)
     mu_a = np.where(has_right, (x_right - hi) + np.exp(suffix_m[ir] - suffix[ir]), 0.0)
     log_f_end = _logaddexp(lB - d, lA)
-    terms = log_int + (share_b * mu_b + share_a * mu_a) * inv_h - d * (log_f_end - share_a)
-    d_h = float(np.sum(terms)) / (b - a)  # dL/dh = 1/h - d_h
+    terms = (share_b * mu_b + share_a * mu_a) * inv_h - d * (log_f_end - share_a)
+    if loss is None:
+        terms = terms + laplace_segment_log_integral(lB, lA, d, s_cross)
+        d_h = float(np.sum(terms)) / (b - a)  # dL/dh = 1/h - d_h
+    else:  # L = log 2h - (h/(b-a)) sum_k F_k
+        d_h = (np.log(2.0 * h) - loss) * inv_h + float(np.sum(terms)) / (b - a)
     # ---- positions: the responsibility integral split at x_i (exact._laplace's two halves)
     log_h = np.log(h)
     from_right_segs = _suffix_scan((log_il + log_h, x_left), _decay_left(inv_h))[0]

@@ -315,7 +315,7 @@ def _integral_method(
     if method == "exact" and problem.kernel == "laplace" and not problem.circular:
         from symkde.numeric.derivative_forms import laplace_position_bandwidth
 
-        closed = laplace_position_bandwidth(mix.log_w, mix.x, a, b, mix.h)
+        closed = laplace_position_bandwidth(mix.log_w, mix.x, a, b, mix.h, loss)
     elif mix.kernel == "boxcar":
         # d/du log K = 0 and d/dh log K = -1/h inside the support (generated), and the
         # responsibilities sum to 1 on the covered target: the integrals need no quadrature
