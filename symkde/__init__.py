@@ -4,6 +4,8 @@ Numeric API (NumPy, float64; runs on generated code and never imports SymPy)::
 
     symkde.loss(z, x, a, b, kernel="laplace", bandwidth=1.0)
     symkde.grad(...), symkde.loss_and_grad(...)
+    symkde.derivatives(...)  # Derivatives(loss, z, x, bandwidth, a, b)
+    symkde.log_density(t, z, x, ...), symkde.responsibilities(t, z, x, ...)
 
 ``symkde.reference`` (mpmath) and ``symkde.theorems`` (SymPy) load on first use, and so do the
 framework bindings ``symkde.torch`` and ``symkde.jax``: ``import symkde`` imports neither SymPy,
@@ -22,17 +24,25 @@ import importlib as _importlib
 
 from symkde.errors import UncoveredTargetError
 from symkde.numeric.api import grad, loss, loss_and_grad
+from symkde.numeric.density import log_density, responsibilities
+from symkde.numeric.derivatives import Derivatives, derivatives
 
 __version__ = "0.1.0"
 
 #: The public names, one a line (``dir(symkde)`` shows these and ``__version__``).
 __all__ = [
+    "Derivatives",
     "UncoveredTargetError",
+    "derivatives",
     "grad",
+    "jax",
+    "log_density",
     "loss",
     "loss_and_grad",
     "reference",
+    "responsibilities",
     "theorems",
+    "torch",
 ]
 
 #: Submodules imported on first attribute access, so that ``import symkde`` stays light.
