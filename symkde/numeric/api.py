@@ -47,7 +47,8 @@ from symkde.numeric._generated.log_kernels import (
     WRAPPED_LOG_KERNELS,
 )
 from symkde.numeric.angles import TWO_PI, difference_turned, minus_turns, turns_to, two_sum
-from symkde.numeric.validate import Problem, validate
+from symkde.numeric.batch import run
+from symkde.numeric.validate import Problem
 
 __all__ = ["QuadratureError", "grad", "loss", "loss_and_grad"]
 
@@ -859,21 +860,20 @@ def loss(
     >>> round(loss([0.0], [0.0], -1.0, 1.0, kernel="boxcar", bandwidth=1.0), 15)  # p = 1/2
     0.693147180559945
     """
-    value, _ = _compute(
-        validate(
-            z,
-            x,
-            a,
-            b,
-            kernel=kernel,
-            bandwidth=bandwidth,
-            circular=circular,
-            method=method,
-            bins=bins,
-        ),
+    value, _ = run(
+        _compute,
+        z,
+        x,
+        a,
+        b,
         with_grad=False,
+        kernel=kernel,
+        bandwidth=bandwidth,
+        circular=circular,
+        method=method,
+        bins=bins,
     )
-    return float(value)
+    return value  # type: ignore[no-any-return]
 
 
 def grad(
@@ -913,19 +913,18 @@ def loss_and_grad(
     bins: int | None = None,
 ) -> tuple[float, FloatArray]:
     """``(loss, grad)`` in one pass; same options and errors as :func:`grad`."""
-    value, gradient = _compute(
-        validate(
-            z,
-            x,
-            a,
-            b,
-            kernel=kernel,
-            bandwidth=bandwidth,
-            circular=circular,
-            method=method,
-            bins=bins,
-        ),
+    value, gradient = run(
+        _compute,
+        z,
+        x,
+        a,
+        b,
         with_grad=True,
+        kernel=kernel,
+        bandwidth=bandwidth,
+        circular=circular,
+        method=method,
+        bins=bins,
     )
     assert gradient is not None
-    return float(value), gradient
+    return value, gradient

@@ -49,10 +49,22 @@ SHORT_SEGMENT = laplace_forms.SHORT_SEGMENT
 
 
 #: ``contract``: a multiply-add may become one FMA (one rounding instead of two).
-def _jit(signature: str) -> Any:
+def _jit(signature: Any) -> Any:
     """Compile eagerly for exactly ``signature`` (C-contiguous arrays unless ``A``): one
-    compilation per machine (cached), never a new one for another dtype or layout."""
+    compilation per machine (cached), never a new one for another dtype or layout.
+
+    Arrays the loops only read are typed read-only (:data:`_IN`): numba passes a writeable
+    array there too, and a caller's read-only array (a memmap, ``np.asarray`` of a JAX array)
+    needs no copy; a writeable-only signature refused it with a raw ``TypeError``.
+    """
     return numba.njit(signature, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+
+
+#: A read-only C-contiguous float64 vector: the type of every array a loop only reads.
+_IN = numba.types.Array(numba.types.float64, 1, "C", readonly=True)
+_F8, _I8, _B1 = numba.types.float64, numba.types.int64, numba.types.boolean
+_F8_OUT = numba.types.Array(numba.types.float64, 1, "C")
+_I8_OUT = numba.types.Array(numba.types.int64, 1, "C")
 
 
 _short_log = numba.njit(inline="always", error_model="numpy")(laplace_forms.laplace_short_log)
@@ -66,7 +78,7 @@ _short_resp = numba.njit(inline="always", error_model="numpy")(laplace_forms.lap
 BLOCK = 2.0
 
 
-@_jit("Tuple((i8, i8, f8, f8))(f8[::1], f8, f8)")
+@_jit(numba.types.Tuple((_I8, _I8, _F8, _F8))(_IN, _F8, _F8))
 def count_sides(x, a, b):  # type: ignore[no-untyped-def]
     """``(m, n_left, near_left, near_right)``: the points strictly inside ``(a, b)``, those
     at or left of ``a``, and the outside points nearest to ``a`` and to ``b`` (``a``, ``b``
@@ -88,7 +100,21 @@ def count_sides(x, a, b):  # type: ignore[no-untyped-def]
     return m, n_left, min(near_left, a) if n_left else a, near_right if n_right else b
 
 
-@_jit("void(f8[::1], f8[::1], f8, f8, f8, i8, i8, f8, f8, i8[::1], f8[:, ::1])")
+@_jit(
+    numba.types.void(
+        _IN,
+        _IN,
+        _F8,
+        _F8,
+        _F8,
+        _I8,
+        _I8,
+        _F8,
+        _F8,
+        _I8_OUT,
+        numba.types.Array(_F8, 2, "C"),
+    )
+)
 def partition(x, log_w, a, b, h, m, n_left, near_left, near_right, index, pairs):  # type: ignore[no-untyped-def]
     """Split the points into inside ``(a, b)``, at or left of ``a``, at or right of ``b``.
 
@@ -160,7 +186,7 @@ def prepare(pairs, order, a, b, h, log_ws, dist, offset, gap):  # type: ignore[n
     return in_order
 
 
-@_jit("void(f8[::1], i8, i8[::1])")
+@_jit(numba.types.void(_IN, _I8, _I8_OUT))
 def sort_keys(x, index_bits, keys):  # type: ignore[no-untyped-def]
     """``keys``: each position's order-preserving 64-bit integer, its lowest ``index_bits``
     replaced by the point's index.
@@ -181,7 +207,7 @@ def sort_keys(x, index_bits, keys):  # type: ignore[no-untyped-def]
         keys[i] = (b & ~low) | i
 
 
-@_jit("b1(i8[::1], f8[::1], i8, i8[::1])")
+@_jit(_B1(_I8_OUT, _IN, _I8, _I8_OUT))
 def order_from_keys(keys, x, index_bits, order):  # type: ignore[no-untyped-def]
     """``order`` from the sorted :func:`sort_keys`: each key's index bits, with every run of
     keys that agree above those bits (near-ties, in index order) re-sorted by ``x``.

@@ -34,7 +34,8 @@ MIN_LENGTH = 1e-50
 MAX_BINS = 2**26
 TWO_PI = 2.0 * math.pi
 #: API.md: an arc up to 4 ulps longer than 2 pi is the full circle (rounding is forgiven).
-_FULL_CIRCLE_SLACK = 4 * math.ulp(TWO_PI)
+FULL_CIRCLE_SLACK = 4 * math.ulp(TWO_PI)
+_FULL_CIRCLE_SLACK = FULL_CIRCLE_SLACK
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,15 @@ def validate(
         )
     a_f, b_f = _real_scalar(a, "a"), _real_scalar(b, "b")
     if not a_f < b_f:
-        raise ValueError(f"a, b: expected a < b, got a = {a_f!r}, b = {b_f!r}")
+        hint = ""
+        on_circle = circular is True or (isinstance(circular, np.bool_) and bool(circular))
+        if on_circle and 0.0 < a_f - b_f < TWO_PI:
+            # an arc that crosses +-pi written with its end reduced: (2.8, -2.68)
+            hint = (
+                f"; on the circle the arc from a counter-clockwise to b ends at b + 2*pi = "
+                f"{b_f + TWO_PI!r}: pass that as b"
+            )
+        raise ValueError(f"a, b: expected a < b, got a = {a_f!r}, b = {b_f!r}{hint}")
     for name, value in (("a", a_f), ("b", b_f)):
         if abs(value) > MAX_MAGNITUDE:
             raise ValueError(f"{name}: expected |{name}| <= {MAX_MAGNITUDE:g}, got {value!r}")
