@@ -23,6 +23,7 @@ tensor([0., 0.], dtype=torch.float64)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,25 @@ def _empty(like: Tensor) -> Tensor:
     return torch.empty(0, dtype=_F64, device=like.device)
 
 
+#: A message that starts with argument names ("a[3]: ...", "z, x: ...").
+_NAMED = re.compile(r"^(?P<names>[a-z_]+(?:\[[0-9, ]*\])?(?:, [a-z_]+(?:\[[0-9, ]*\])?)*): ")
+_TORCH_NAMES = {"z": "logits", "x": "positions"}
+
+
+def _rename_arguments(error: ValueError) -> None:
+    """The numeric API's names ``z``, ``x`` become this function's ``logits``, ``positions``.
+
+    Changes the message in place, so the error keeps its type and attributes.
+    """
+    if not error.args or not isinstance(error.args[0], str):
+        return
+    match = _NAMED.match(error.args[0])
+    if match is None:
+        return
+    names = re.sub(r"\b(z|x)\b(?=\[|,|$)", lambda m: _TORCH_NAMES[m[1]], match["names"])
+    error.args = (names + error.args[0][len(match["names"]) :], *error.args[1:])
+
+
 @torch.library.custom_op(_OP_NAME, mutates_args=())
 def _kde_op(
     z: Tensor,
@@ -82,7 +102,11 @@ def _kde_op(
         return tuple(outs)  # type: ignore[return-value]
     # The CPU engine: .numpy() on the float64 CPU tensors is a view (no copy).
     arrays = [t.detach().cpu().numpy() for t in (z, x, a, b, h)]
-    result = _cpu_engine(*arrays, needs=tuple(needs), **options)  # type: ignore[arg-type]
+    try:
+        result = _cpu_engine(*arrays, needs=tuple(needs), **options)  # type: ignore[arg-type]
+    except ValueError as error:
+        _rename_arguments(error)
+        raise
     outs = [torch.from_numpy(np.ascontiguousarray(result.loss))]
     for value in result[1:]:
         outs.append(_empty(z) if value is None else torch.from_numpy(value))

@@ -18,13 +18,11 @@ Imports NumPy and the numeric layer; never torch, JAX, SymPy or mpmath.
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from symkde.errors import UncoveredTargetError
 from symkde.numeric import api
 
 __all__ = ["ARGUMENTS", "EngineResult", "engine"]
@@ -33,9 +31,6 @@ FloatArray = NDArray[np.float64]
 
 #: The differentiable arguments, in the order of ``needs`` and of the results.
 ARGUMENTS = ("z", "x", "bandwidth", "a", "b")
-
-#: A message that starts with an argument name and a colon ("a: ...", "z, x: ...").
-_NAMED = re.compile(r"^(?P<names>[a-z_]+(?:, [a-z_]+)*): ")
 
 
 class EngineResult(NamedTuple):
@@ -47,25 +42,6 @@ class EngineResult(NamedTuple):
     bandwidth: FloatArray | None
     a: FloatArray | None
     b: FloatArray | None
-
-
-def _name_row(error: ValueError, row: tuple[int, ...]) -> ValueError:
-    """``error`` with its leading argument names indexed by ``row`` ("a: ..." -> "a[3, 1]: ...")."""
-    message = str(error)
-    index = ", ".join(str(i) for i in row)
-    match = _NAMED.match(message)
-    if match is None:
-        named = f"row [{index}]: {message}"
-    else:
-        names = ", ".join(f"{name}[{index}]" for name in match["names"].split(", "))
-        named = f"{names}: {message[match.end() :]}"
-    if isinstance(error, UncoveredTargetError):  # keeps its .interval
-        error.args = (named,)
-        return error
-    try:
-        return type(error)(named)
-    except TypeError:  # an error class with a constructor of its own
-        return ValueError(named)
 
 
 def engine(
@@ -83,7 +59,7 @@ def engine(
 ) -> EngineResult:
     """Loss and the derivatives flagged in ``needs`` (order :data:`ARGUMENTS`) for a batch.
 
-    Errors are those of the single call, with the argument named at the first bad row.
+    Errors are the batched numeric API's: the argument named at the first bad row.
     """
     batch = z.shape[:-1]
     if x.shape != z.shape or a.shape != batch or b.shape != batch or h.shape != batch:
@@ -98,20 +74,8 @@ def engine(
             "requires_grad=False) to train the logits only"
         )
     options = {"kernel": kernel, "circular": circular, "method": method, "bins": bins}
-    loss = np.empty(batch, dtype=np.float64)
-    dz = np.empty(z.shape, dtype=np.float64) if needs[0] else None
-    for row in np.ndindex(*batch):
-        try:
-            if dz is None:
-                loss[row] = api.loss(
-                    z[row], x[row], a[row], b[row], bandwidth=float(h[row]), **options
-                )
-            else:
-                loss[row], dz[row] = api.loss_and_grad(
-                    z[row], x[row], a[row], b[row], bandwidth=float(h[row]), **options
-                )
-        except ValueError as error:
-            if not batch:
-                raise
-            raise _name_row(error, row) from error
-    return EngineResult(loss, dz, None, None, None, None)
+    if not needs[0]:
+        loss = api.loss(z, x, a, b, bandwidth=h, **options)
+        return EngineResult(np.asarray(loss, dtype=np.float64), None, None, None, None, None)
+    loss, dz = api.loss_and_grad(z, x, a, b, bandwidth=h, **options)
+    return EngineResult(np.asarray(loss, dtype=np.float64), dz, None, None, None, None)
