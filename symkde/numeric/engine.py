@@ -70,8 +70,8 @@ def engine(
     if any(needs[1:]):
         raise NotImplementedError(
             "derivatives with respect to positions, bandwidth, a or b need symkde.derivatives, "
-            "which this build does not have yet; detach those arguments (or set "
-            "requires_grad=False) to train the logits only"
+            "which this build does not have yet; differentiate the logits only (torch: "
+            "detach the others or leave requires_grad False; JAX: stop_gradient or argnums)"
         )
     options = {"kernel": kernel, "circular": circular, "method": method, "bins": bins}
     if not needs[0]:
