@@ -4,6 +4,8 @@ Numeric API (NumPy, float64; runs on generated code and never imports SymPy)::
 
     symkde.loss(z, x, a, b, kernel="laplace", bandwidth=1.0)
     symkde.grad(...), symkde.loss_and_grad(...)
+    symkde.derivatives(...)  # Derivatives(loss, z, x, bandwidth, a, b)
+    symkde.log_density(t, z, x, ...), symkde.responsibilities(t, z, x, ...)
 
 ``symkde.reference`` (mpmath) and ``symkde.theorems`` (SymPy) load on first use.
 """
@@ -15,8 +17,21 @@ from typing import Any
 
 from symkde.errors import UncoveredTargetError
 from symkde.numeric.api import grad, loss, loss_and_grad
+from symkde.numeric.density import log_density, responsibilities
+from symkde.numeric.derivatives import Derivatives, derivatives
 
-__all__ = ["UncoveredTargetError", "grad", "loss", "loss_and_grad", "reference", "theorems"]
+__all__ = [
+    "Derivatives",
+    "UncoveredTargetError",
+    "derivatives",
+    "grad",
+    "log_density",
+    "loss",
+    "loss_and_grad",
+    "reference",
+    "responsibilities",
+    "theorems",
+]
 __version__ = "0.1.0"
 
 _LAZY = {

@@ -19,8 +19,9 @@ from symkde.symbolic.nodes import LogSumExp, StableNumPyPrinter
 
 def test_committed_code_matches_a_fresh_generation(tmp_path):
     written = codegen.generate(tmp_path)
-    assert [p.name for p in written] == [codegen.GENERATED.name, codegen.SERIES.name]
-    for fresh, committed in zip(written, (codegen.GENERATED, codegen.SERIES), strict=True):
+    committed_files = (codegen.GENERATED, codegen.SERIES, codegen.DERIVATIVES)
+    assert [p.name for p in written] == [p.name for p in committed_files]
+    for fresh, committed in zip(written, committed_files, strict=True):
         if fresh.read_text() != committed.read_text():
             diff = codegen.diff_against_committed()
             fix = "run `python -m symkde.symbolic.codegen --update`"
@@ -198,3 +199,42 @@ def test_generated_dilog_pieces_match_mpmath():
         assert abs(got - ref) <= 4 * np.finfo(float).eps * ref, v  # relative: no cancellation
     d = float(forms.laplace_half_li2(np.float64(2.0)) - forms.laplace_half_li2(np.float64(0.5)))
     assert abs(d - float(h_ref(2.0) - h_ref(0.5))) <= 8 * np.finfo(float).eps
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_printed_log_kernel_derivatives_equal_sympy_at_sample_points(name):
+    """Each printed d/du, d/dh log K equals SymPy's derivative at 50 digits (to 1e-13 relative:
+    the printed forms are evaluated in float64; triangle near its edge amplifies by h/(h-|u|))."""
+    from symkde.numeric._generated import log_kernel_derivatives as gen
+
+    for wrapped in (False, True):
+        pair = codegen.log_kernel_derivatives(name, wrapped)
+        if pair is None:
+            continue
+        tables = (
+            (gen.WRAPPED_LOG_KERNEL_DU, gen.WRAPPED_LOG_KERNEL_DH)
+            if wrapped
+            else (gen.LOG_KERNEL_DU, gen.LOG_KERNEL_DH)
+        )
+        source = codegen.wrapped_log_density(name) if wrapped else KERNELS[name].log_density
+        for table, var in zip(tables, (u, h), strict=True):
+            for uu, hh in ((0.3, 0.7), (-0.45, 0.5), (2.5, 1.3)):
+                if KERNELS[name].compact and abs(uu) >= hh:
+                    continue
+                # Mod(u, 2 pi) is u + 2 pi k near the sample point (k = floor(u / 2 pi))
+                turns = 2 * sp.pi * int(np.floor(uu / (2 * np.pi)))
+                local = source.subs(sp.Mod(u, 2 * sp.pi), u - turns)
+                exact = sp.diff(local, var).subs({u: sp.Rational(uu), h: sp.Rational(hh)})
+                want = float(sp.N(exact.rewrite(sp.besseli), 50))
+                got = float(np.broadcast_to(table[name](np.float64(uu), np.float64(hh)), ()))
+                assert got == pytest.approx(want, rel=1e-13, abs=1e-300), (name, wrapped, var)
+
+
+def test_printed_derivative_check_rejects_a_wrong_value():
+    from symkde.numeric._generated import log_kernel_derivatives as gen
+
+    want = float(sp.diff(KERNELS["gaussian"].log_density, u).subs({u: 0.3, h: 0.7}))
+    assert gen.LOG_KERNEL_DU["gaussian"](0.3, 0.7) == pytest.approx(want, rel=1e-13, abs=0)
+    assert gen.LOG_KERNEL_DU["gaussian"](0.3, 0.7) * (1 + 1e-12) != pytest.approx(
+        want, rel=1e-13, abs=0
+    )

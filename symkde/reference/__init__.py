@@ -1,11 +1,14 @@
 """The mpmath reference: the loss and its derivatives at ``dps`` digits, sharing no numeric code.
 
-Everything is in :mod:`symkde.reference.oracle` (its docstring says how the integrals are split,
-how many digits are guarded and how the result is self-checked). Imports mpmath, SymPy (for
-the kernel formulas of :mod:`symkde.symbolic.kernels`) and ``symkde.errors``; never the numeric
+The loss and gradient are in :mod:`symkde.reference.oracle` (its docstring says how the
+integrals are split, how many digits are guarded and how the result is self-checked); the
+derivatives in every argument in :mod:`symkde.reference.derivatives`, on the oracle's panels
+and quadrature.  Imports mpmath, SymPy (for the kernel formulas of
+:mod:`symkde.symbolic.kernels`) and ``symkde.errors``; never the numeric
 layer, so that it is an independent check of it.
 """
 
+from symkde.reference.derivatives import Derivatives, derivatives
 from symkde.reference.oracle import (
     ReferenceAccuracyError,
     grad,
@@ -17,7 +20,9 @@ from symkde.reference.oracle import (
 )
 
 __all__ = [
+    "Derivatives",
     "ReferenceAccuracyError",
+    "derivatives",
     "grad",
     "loss",
     "loss_and_grad",

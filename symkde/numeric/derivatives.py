@@ -1,0 +1,372 @@
+"""Derivatives of the loss with respect to every argument: ``z``, ``x``, ``h``, ``a``, ``b``.
+
+Owns :func:`symkde.derivatives`, its single-row core :func:`derivatives_row` (validated 1-D
+float64 inputs; the batch front calls it per row) and the :class:`Derivatives` record.
+The formulas (API.md, "Derivatives with respect to every argument"; ``derivations/`` and the
+theorems of the derivatives issue derive them from the loss) are::
+
+    dL/dx_j = (1/(b-a)) int_a^b R_j(t) (d/du log K_h)(t - x_j) dt  [+ jump terms, boxcar]
+    dL/dh   = -(1/(b-a)) int_a^b sum_j R_j(t) (d/dh log K_h)(t - x_j) dt  [+ jump terms]
+    dL/db   = -(log p(b) + L)/(b - a),   dL/da = (log p(a) + L)/(b - a)
+
+with ``d/du log K`` and ``d/dh log K`` differentiated and printed by SymPy
+(``symkde/numeric/_generated/log_kernel_derivatives.py``).  ``L`` and ``dL/dz`` come from the
+loss's own code (:func:`symkde.numeric.api._compute`, every method); the two integrals are taken
+by the loss's adaptive Gauss-Legendre quadrature on the same kink-split, graded panels (nodes
+evaluated in log space with the far-field ratio path, so points ``10^4`` bandwidths away are
+exact); the exact Laplace method takes them from its closed forms
+(:mod:`symkde.numeric.derivative_forms`).  ``method="bins"`` differentiates the binned loss
+exactly (its nodes move with ``a`` and ``b``).
+
+On the circle, kernels with a closed wrapped form (laplace, cauchy, vonmises) use the
+derivatives of that form; gaussian, boxcar and triangle are written as their images
+``x_j + 2 pi k`` on the line (exactly the wrapped sum on an arc of length ``<= 2 pi``) and the
+images' position derivatives are summed per point.
+
+Measure-zero coincidences (the loss is not differentiable there; API.md accepts any value
+between the one-sided derivatives).  What is returned:
+
+* boxcar: a support edge ``x_j +- h`` exactly at ``a`` or ``b`` contributes no jump term (the
+  one-sided derivative that keeps the edge outside the target); at an edge inside, the jump
+  ``log(q + S_j/(2h)) - log q`` takes ``q`` from the other supports *closed* at the edge, which
+  equals one of the one-sided values whenever other edges coincide with it;
+* ``dL/da`` uses ``p(a+)`` (the density just inside the target), ``dL/db`` uses ``p(b-)``;
+* triangle: where ``p`` vanishes at a point inside the target (supports that just touch), one
+  one-sided derivative is infinite: :class:`symkde.UncoveredTargetError` names that point.
+
+Imports NumPy and the numeric layer only (never SymPy or mpmath).
+
+>>> d = derivatives([0.0, 0.0], [0.0, 1.0], 0.0, 1.0)
+>>> abs(float(d.x.sum() + d.a + d.b)) < 1e-15  # translation: sum dL/dx_j + dL/da + dL/db = 0
+True
+>>> far = derivatives([0.0], [-1e4], 0.0, 1.0, bandwidth=1.0)  # Laplace far field: -1/h
+>>> round(float(far.x[0]), 12)
+-1.0
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from symkde.errors import UncoveredTargetError
+from symkde.numeric._generated.log_kernel_derivatives import (
+    LOG_KERNEL_DH,
+    LOG_KERNEL_DU,
+    WRAPPED_LOG_KERNEL_DH,
+    WRAPPED_LOG_KERNEL_DU,
+)
+from symkde.numeric._generated.log_kernels import KERNEL_INFO, LOG_KERNELS, WRAPPED_LOG_KERNELS
+from symkde.numeric.angles import TWO_PI, difference_turned
+from symkde.numeric.api import (
+    _GL_ORDER,
+    _QUAD_ABS_FLOOR,
+    _QUAD_MAX_LEVELS,
+    _QUAD_NOISE_FLOOR,
+    _QUAD_STAGNATION,
+    _QUAD_TOL,
+    _REGULAR,
+    QuadratureError,
+    _blocks,
+    _breakpoints,
+    _compute,
+    _has_exact,
+    _initial_panels,
+    _Mixture,
+    _mixture,
+    _panel_nodes,
+    _shifted,
+    _wrap,
+    image_count,
+)
+from symkde.numeric.validate import Problem, validate
+
+__all__ = ["Derivatives", "derivatives", "derivatives_row"]
+
+FloatArray = NDArray[np.float64]
+
+
+class Derivatives(NamedTuple):
+    """The loss and its derivatives: ``dL/dz`` and ``dL/dx`` (shape ``(n,)``), ``dL/dh``,
+    ``dL/da``, ``dL/db`` (floats for one problem)."""
+
+    loss: float
+    z: FloatArray
+    x: FloatArray
+    bandwidth: float
+    a: float
+    b: float
+
+
+def _moved(problem: Problem) -> Problem:
+    """Positions measured from ``a`` (on the circle: turned to within pi of the arc's middle),
+    as the loss computes them; every derivative is unchanged by the move."""
+    if not problem.circular:
+        return _shifted(problem)
+    length = problem.b - problem.a
+    return replace(
+        problem, a=0.0, b=length, x=difference_turned(problem.x, problem.a, 0.5 * length)
+    )
+
+
+class _Line(NamedTuple):
+    """The problem's mixture as the integrals see it, and which point each entry belongs to."""
+
+    mix: _Mixture
+    owner: NDArray[np.intp]  # entry -> index into the unmasked points of the original mixture
+    wrapped: bool  # evaluate the closed-form wrapped derivatives (laplace, cauchy, vonmises)
+
+
+def _line(mix: _Mixture, a: float, b: float) -> _Line:
+    """The mixture itself, or, on the circle for image-sum kernels, its images on the line."""
+    identity = np.arange(mix.x.size)
+    if not mix.circular:
+        return _Line(mix, identity, False)
+    if mix.kernel in WRAPPED_LOG_KERNELS:
+        return _Line(mix, identity, True)
+    if KERNEL_INFO[mix.kernel]["compact"]:
+        turns = math.ceil((mix.h + math.pi) / TWO_PI) + 1
+    else:  # gaussian: image_count is taken from |r| <= pi; nodes are within 2 pi of x_near
+        turns = image_count(mix.kernel, mix.h) + 2
+    centre = 0.5 * (a + b)
+    near = centre + _wrap(mix.x - centre)
+    k = np.arange(-turns, turns + 1, dtype=np.float64)
+    images = (near[:, None] + TWO_PI * k[None, :]).reshape(-1)
+    owner = np.repeat(identity, k.size)
+    if KERNEL_INFO[mix.kernel]["compact"]:
+        keep = (images + mix.h >= a) & (images - mix.h <= b)
+        images, owner = images[keep], owner[keep]
+    log_w = mix.log_w[owner]
+    line = _Mixture(log_w, images, np.arange(images.size), images.size, mix.kernel, mix.h)
+    return _Line(line, owner, False)
+
+
+def _log_kernel_derivatives(line: _Line, t: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``(d/du log K, d/dh log K)`` at ``t - x_j`` for a block of nodes ``t``."""
+    mix = line.mix
+    diff = np.subtract.outer(t, mix.x)
+    du_table, dh_table = (
+        (WRAPPED_LOG_KERNEL_DU, WRAPPED_LOG_KERNEL_DH)
+        if line.wrapped and mix.kernel != "vonmises"
+        else (LOG_KERNEL_DU, LOG_KERNEL_DH)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        du = np.broadcast_to(du_table[mix.kernel](diff, mix.h), diff.shape)
+        dh = np.broadcast_to(dh_table[mix.kernel](diff, mix.h), diff.shape)
+    return du, dh
+
+
+def _integrals(line: _Line, a: float, b: float) -> tuple[FloatArray, float]:
+    """``(1/(b-a)) int R_j (log K)'`` per entry and ``(1/(b-a)) int sum_j R_j d/dh log K``.
+
+    The loss's adaptive quadrature (api._quadrature) with the same panels, acceptance rules and
+    tolerances, applied to these integrands; each is judged in units of the contract's scale
+    ``1/h`` (or of its own size when larger).
+    """
+    mix = line.mix
+    edges = _breakpoints(mix, a, b)
+    lo, hi, kind = _initial_panels(mix, edges)
+    if np.any(kind != _REGULAR):
+        zero = np.where(kind[kind != _REGULAR] == 1, lo[kind != _REGULAR], hi[kind != _REGULAR])
+        raise UncoveredTargetError((float(zero[0]), float(zero[0])))
+    k = mix.x.size
+    per_panel = 3 * _GL_ORDER
+    scale = 1.0 / mix.h
+    totals = np.zeros(k + 1)
+    previous = np.full(lo.size, np.inf)
+    for _level in range(_QUAD_MAX_LEVELS):
+        t, wt = _panel_nodes(lo, hi)
+        wt /= b - a
+        share = (hi - lo) / (b - a)
+        done = np.zeros(lo.size, dtype=bool)
+        error = np.zeros(lo.size)
+        for rows, (lse, e, esum) in _blocks(mix, t, rows_multiple=per_panel):
+            panels = slice(rows.start // per_panel, rows.stop // per_panel)
+            if not np.isfinite(lse).all():
+                raise QuadratureError(f"log p is not finite at a node in [{a}, {b}]")
+            resp = e / esum[:, None]
+            du, dh = _log_kernel_derivatives(line, t[rows])
+            values = np.empty((resp.shape[0], k + 1))
+            live = resp > 0.0  # outside a compact support the derivative is not defined
+            np.multiply(resp, du, out=values[:, :k], where=live)
+            values[:, :k][~live] = 0.0
+            values[:, k] = np.where(live, resp * dh, 0.0).sum(axis=1)
+            weighted = (wt[rows, None] * values).reshape(-1, 3, _GL_ORDER, k + 1).sum(axis=2)
+            whole, halves = weighted[:, 0], weighted[:, 1] + weighted[:, 2]
+            size = np.maximum(share[panels, None] * scale, np.abs(halves))
+            err = (np.abs(whole - halves) / size).max(axis=1)
+            ok = (
+                (err <= _QUAD_TOL)
+                | ((err <= _QUAD_NOISE_FLOOR) & (err >= _QUAD_STAGNATION * previous[panels]))
+                | ((err * size.max(axis=1)) <= _QUAD_ABS_FLOOR * scale)
+            )
+            totals += halves[ok].sum(axis=0)
+            done[panels] = ok
+            error[panels] = err
+        if done.all():
+            return totals[:k], float(totals[k])
+        lo, hi, error = lo[~done], hi[~done], error[~done]
+        mid = 0.5 * (lo + hi)
+        if np.any(mid <= lo) or np.any(mid >= hi):
+            break
+        lo, hi = np.concatenate([lo, mid]), np.concatenate([mid, hi])
+        previous = np.concatenate([error, error])
+    raise QuadratureError(
+        f"derivative quadrature did not converge on {lo.size} panels of [{a}, {b}] "
+        f"(kernel={mix.kernel!r}, bandwidth={mix.h!r})"
+    )
+
+
+def _boxcar_jumps(line: _Line, a: float, b: float) -> tuple[FloatArray, float]:
+    """Jump terms of the boxcar: ``(d/dx_j, d/dh)`` of ``int log p`` from the moving edges.
+
+    At the right edge ``e = x_j + h`` (inside ``(a, b)``) the density drops by ``S_j/(2h)``:
+    ``l_R = log(q + S_j/(2h)) - log q`` with ``q`` the other supports at ``e`` (closed); at the
+    left edge ``x_j - h`` it rises by as much (``l_L``).  Moving ``x_j`` moves both edges
+    (``+l_R - l_L``), widening ``h`` moves them apart (``+l_R + l_L``).
+    """
+    mix = line.mix
+    log_half = -math.log(2.0 * mix.h)
+    d_x = np.zeros(mix.x.size)
+    d_h = 0.0
+    for sign in (1.0, -1.0):
+        edge = mix.x + sign * mix.h
+        inside = np.flatnonzero((edge > a) & (edge < b))
+        if inside.size == 0:
+            continue
+        jumps = np.empty(inside.size)
+        for start in range(0, inside.size, 256):
+            rows = inside[start : start + 256]
+            logits = mix.log_w + LOG_KERNELS["boxcar"](np.subtract.outer(edge[rows], mix.x), mix.h)
+            logits[np.arange(rows.size), rows] = -np.inf
+            top = logits.max(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_q = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+            jumps[start : start + rows.size] = np.log1p(np.exp(mix.log_w[rows] + log_half - log_q))
+        d_x[inside] += sign * jumps
+        d_h += float(np.sum(jumps))
+    return d_x, d_h
+
+
+def _log_density_inside(line: _Line, t: float, side: float) -> float:
+    """``log p(t)`` with compact supports that only touch ``t`` from the outer side left out
+    (``side = +1``: the limit from the right, used at ``a``; ``-1``: from the left, at ``b``)."""
+    mix = line.mix
+    if not KERNEL_INFO[mix.kernel]["compact"]:
+        return float(next(_blocks(mix, np.array([t])))[1][0][0])
+    u = t - mix.x
+    with np.errstate(invalid="ignore", divide="ignore"):  # log(h - |u|) outside the support
+        logits = mix.log_w + LOG_KERNELS[mix.kernel](u, mix.h)
+    logits = np.where(side * u == mix.h, -np.inf, logits)  # support ends exactly at t
+    top = float(logits.max())
+    if top == -np.inf:
+        return -math.inf
+    return top + math.log(float(np.exp(logits - top).sum()))
+
+
+def _bins(line: _Line, problem: Problem) -> tuple[FloatArray, float, float, float]:
+    """Exact derivatives of ``L_M = -(1/M) sum_m log p(t_m)``, ``t_m = a + (m - 1/2)(b-a)/M``."""
+    m = problem.bins
+    assert m is not None
+    a, b = problem.a, problem.b
+    theta = (np.arange(m, dtype=np.float64) + 0.5) / m
+    t = a + theta * (b - a)
+    mix = line.mix
+    d_x = np.zeros(mix.x.size)
+    d_h = 0.0
+    d_a = d_b = 0.0
+    for rows, (_lse, e, esum) in _blocks(mix, t):
+        resp = e / esum[:, None]
+        du, dh = _log_kernel_derivatives(line, t[rows])
+        live = resp > 0.0
+        g = np.where(live, resp * du, 0.0)
+        slope = g.sum(axis=1)  # d/dt log p(t_m)
+        d_x += g.sum(axis=0) / m
+        d_h -= float(np.where(live, resp * dh, 0.0).sum()) / m
+        d_a -= float(slope @ (1.0 - theta[rows])) / m
+        d_b -= float(slope @ theta[rows]) / m
+    return d_x, d_h, d_a, d_b
+
+
+def _integral_method(
+    problem: Problem, line: _Line, a: float, b: float, loss: float
+) -> tuple[FloatArray, float, float, float]:
+    """``(dL/dx per entry, dL/dh, dL/da, dL/db)`` for the exact and quadrature methods."""
+    mix = line.mix
+    method = problem.method
+    if method == "auto":
+        method = "exact" if _has_exact(problem.kernel, problem.circular) else "quadrature"
+    closed = None
+    if method == "exact" and problem.kernel == "laplace" and not problem.circular:
+        from symkde.numeric.derivative_forms import laplace_position_bandwidth
+
+        closed = laplace_position_bandwidth(mix.log_w, mix.x, a, b, mix.h)
+    d_line, d_h_integral = closed if closed is not None else _integrals(line, a, b)
+    d_h = -d_h_integral
+    if mix.kernel == "boxcar":
+        jump_x, jump_h = _boxcar_jumps(line, a, b)
+        d_line = d_line - jump_x / (b - a)
+        d_h -= jump_h / (b - a)
+    d_a = (_log_density_inside(line, a, 1.0) + loss) / (b - a)
+    d_b = -(_log_density_inside(line, b, -1.0) + loss) / (b - a)
+    return d_line, d_h, d_a, d_b
+
+
+def derivatives_row(problem: Problem) -> Derivatives:
+    """The derivatives of one validated problem (1-D float64 ``z``, ``x``; scalars).
+
+    Raises :class:`symkde.UncoveredTargetError` where the loss is infinite.
+    """
+    loss, grad_z = _compute(problem, with_grad=True)
+    assert grad_z is not None
+    moved = _moved(problem)
+    mix = _mixture(moved)
+    a, b = moved.a, moved.b
+    line = _line(mix, a, b)
+    if problem.method == "bins":
+        d_line, d_h, d_a, d_b = _bins(line, moved)
+    else:
+        d_line, d_h, d_a, d_b = _integral_method(problem, line, a, b, loss)
+    d_points = np.zeros(mix.x.size)
+    np.add.at(d_points, line.owner, d_line)
+    return Derivatives(
+        float(loss), grad_z, mix.scatter(d_points), float(d_h), float(d_a), float(d_b)
+    )
+
+
+def derivatives(
+    z: Any,
+    x: Any,
+    a: Any,
+    b: Any,
+    *,
+    kernel: str = "laplace",
+    bandwidth: float = 1.0,
+    circular: bool = False,
+    method: str = "auto",
+    bins: int | None = None,
+) -> Derivatives:
+    """``Derivatives(loss, z, x, bandwidth, a, b)``: the loss and ``dL/d`` every argument.
+
+    Same options and errors as :func:`symkde.loss_and_grad`.  Accuracy: each entry within
+    ``1e-12 * max(|true|, s)``, ``s = 1/h`` for ``x`` and ``bandwidth``, ``(1 + |L|)/(b - a)``
+    for ``a`` and ``b``.  See the module docstring for the value returned at measure-zero
+    coincidences of a compact support's edges.
+    """
+    return derivatives_row(
+        validate(
+            z,
+            x,
+            a,
+            b,
+            kernel=kernel,
+            bandwidth=bandwidth,
+            circular=circular,
+            method=method,
+            bins=bins,
+        )
+    )
