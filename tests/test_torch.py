@@ -22,7 +22,6 @@ from symkde import torch as skt
 from symkde.errors import UncoveredTargetError
 
 F64 = torch.float64
-HAS_DERIVATIVES = hasattr(symkde, "derivatives")
 HAS_ARRAY_ENGINE = importlib.util.find_spec("symkde.array") is not None
 
 
@@ -112,6 +111,14 @@ def test_gradcheck_logits(circular):
     )
 
 
+def _derivatives_by_row(z, x, a, b, h):
+    """``symkde.derivatives`` row by row (the single call; x is per row, not summed)."""
+    x = np.broadcast_to(x, z.shape)
+    a, b, h = (np.broadcast_to(v, z.shape[:-1]) for v in (a, b, h))
+    rows = [symkde.derivatives(z[i], x[i], a[i], b[i], bandwidth=h[i]) for i in range(len(z))]
+    return symkde.Derivatives(*(np.array(list(field)) for field in zip(*rows, strict=True)))
+
+
 def _all_args(n=3, seed=1):
     z, x, a, b = _problem(batch=(2,), n=n, seed=seed)
     h = np.array([0.5, 0.7])
@@ -121,16 +128,27 @@ def _all_args(n=3, seed=1):
 def test_gradients_of_every_argument():
     z, x, a, b, h = _all_args()
     call = lambda z, x, a, b, h: skt.kde_cross_entropy(z, x, a, b, bandwidth=h, reduction="sum")  # noqa: E731
-    if not HAS_DERIVATIVES:
-        with pytest.raises(NotImplementedError, match="symkde.derivatives"):
-            call(z, x, a, b, h).backward()
-        return
     assert torch.autograd.gradcheck(call, (z, x, a, b, h))
     call(z, x, a, b, h).backward()
-    ref = symkde.derivatives(*(t.detach().numpy() for t in (z, x, a, b)),
-                             bandwidth=h.detach().numpy())
-    for got, want in [(z, ref.z), (x, ref.x), (a, ref.a), (b, ref.b), (h, ref.bandwidth)]:
-        np.testing.assert_array_equal(got.grad.numpy(), want)
+    ref = _derivatives_by_row(*(t.detach().numpy() for t in (z, x, a, b, h)))
+    for got, want in [(z, ref.z), (a, ref.a), (b, ref.b), (h, ref.bandwidth)]:
+        np.testing.assert_array_equal(got.grad.numpy(), want)  # same engine: equal
+    # The (n,) grid is shared by both rows: its gradient is their sum (1 ulp of rounding).
+    np.testing.assert_allclose(x.grad.numpy(), ref.x.sum(0), rtol=4e-16, atol=1e-300)
+
+
+def test_gradients_are_summed_over_broadcast_dimensions():
+    z, x, _, _ = _problem(batch=(2, 3), n=4)
+    logits = torch.tensor(z)
+    grid = torch.tensor(x, requires_grad=True)  # (n,) shared by all 6 rows
+    bandwidth = torch.tensor(0.4, dtype=F64, requires_grad=True)  # one scalar for all rows
+    b = torch.tensor([1.0, 1.2, 1.4], dtype=F64, requires_grad=True)  # per column of the batch
+    skt.kde_cross_entropy(logits, grid, 0.0, b, bandwidth=bandwidth, reduction="sum").backward()
+    ref = _derivatives_by_row(z.reshape(6, 4), x, 0.0, np.tile([1.0, 1.2, 1.4], 2), 0.4)
+    # Sums of float64 rows in another order: a few ulps of the largest term.
+    np.testing.assert_allclose(grid.grad.numpy(), ref.x.sum(0), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(bandwidth.grad.item(), ref.bandwidth.sum(), rtol=1e-14)
+    np.testing.assert_allclose(b.grad.numpy(), ref.b.reshape(2, 3).sum(0), rtol=1e-14)
 
 
 def test_only_needed_derivatives_are_computed(monkeypatch):
@@ -298,13 +316,9 @@ def test_module_with_learnable_bandwidth():
     with torch.no_grad():
         value = criterion(z, x, a, b).item()
     assert value == skt.kde_cross_entropy(z, x, a, b, bandwidth=0.4, reduction="sum").item()
-    if not HAS_DERIVATIVES:
-        with pytest.raises(NotImplementedError, match="bandwidth"):
-            criterion(z, x, a, b)
-        return
     loss = criterion(z, x, a, b)
     loss.backward()
-    ref = symkde.derivatives(z.numpy(), x.numpy(), a.numpy(), b.numpy(), bandwidth=0.4)
+    ref = _derivatives_by_row(z.numpy(), x.numpy(), a.numpy(), b.numpy(), 0.4)
     np.testing.assert_allclose(bandwidth.grad.item(), ref.bandwidth.sum(), rtol=1e-14)
 
 

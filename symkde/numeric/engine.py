@@ -4,8 +4,9 @@
 shape ``(..., n)``, ``a``, ``b``, ``h`` of the batch shape ``(...)``) and returns the loss and
 the derivatives the caller asked for, each of the shape of the argument it belongs to.  It
 owns nothing numeric: the loss and ``dL/dz`` come from :mod:`symkde.numeric.api`, the other
-derivatives from ``symkde.derivatives`` once that exists (until then asking for them raises
-:class:`NotImplementedError`), so switching to a batched engine changes this module only.
+derivatives from :func:`symkde.numeric.derivatives.derivatives_row` run row by row through
+the batch front (:mod:`symkde.numeric.batch`), so switching to a batched engine changes this
+module only.
 Imports NumPy and the numeric layer; never torch, JAX, SymPy or mpmath.
 
 >>> import numpy as np
@@ -18,12 +19,15 @@ Imports NumPy and the numeric layer; never torch, JAX, SymPy or mpmath.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from symkde.numeric import api
+from symkde.numeric.batch import Layout, apply_rows, assembled, validate_batch
+from symkde.numeric.derivatives import derivatives_row
+from symkde.numeric.validate import validate
 
 __all__ = ["ARGUMENTS", "EngineResult", "engine"]
 
@@ -42,6 +46,23 @@ class EngineResult(NamedTuple):
     bandwidth: FloatArray | None
     a: FloatArray | None
     b: FloatArray | None
+
+
+_LAYOUT: tuple[Layout, ...] = ("batch", "point", "point", "batch", "batch", "batch")
+
+
+def _all_derivatives(
+    z: FloatArray, x: FloatArray, a: FloatArray, b: FloatArray, h: FloatArray, options: Any
+) -> tuple[FloatArray, ...]:
+    """Every derivative of every row: ``symkde.numeric.derivatives.derivatives_row`` per row
+    through the batch front (validation naming the first bad row); a batched
+    ``symkde.derivatives`` can replace this function as a whole."""
+    if z.ndim == 1:
+        row = derivatives_row(validate(z, x, a[()], b[()], bandwidth=h[()], **options))
+        return tuple(np.asarray(v, dtype=np.float64) for v in row)
+    batch = validate_batch(z, x, a, b, bandwidth=h, **options)
+    outputs = apply_rows(batch, lambda problem: tuple(derivatives_row(problem)), _LAYOUT)
+    return tuple(np.asarray(v, dtype=np.float64) for v in assembled(batch, outputs, _LAYOUT))
 
 
 def engine(
@@ -67,13 +88,9 @@ def engine(
             f"engine: expected z, x of one shape (..., n) and a, b, h of its batch shape, got "
             f"{z.shape}, {x.shape}, {a.shape}, {b.shape}, {h.shape}"
         )
-    if any(needs[1:]):
-        raise NotImplementedError(
-            "derivatives with respect to positions, bandwidth, a or b need symkde.derivatives, "
-            "which this build does not have yet; differentiate the logits only (torch: "
-            "detach the others or leave requires_grad False; JAX: stop_gradient or argnums)"
-        )
     options = {"kernel": kernel, "circular": circular, "method": method, "bins": bins}
+    if any(needs[1:]):
+        return EngineResult(*_all_derivatives(z, x, a, b, h, options))
     if not needs[0]:
         loss = api.loss(z, x, a, b, bandwidth=h, **options)
         return EngineResult(np.asarray(loss, dtype=np.float64), None, None, None, None, None)
