@@ -59,7 +59,12 @@ def _host_engine(
     ]
     kernel, circular, method, bins = options
     result = _cpu_engine(
-        *arrays, kernel=kernel, circular=circular, method=method, bins=bins, needs=needs
+        *arrays,
+        kernel=kernel,
+        circular=circular,
+        method=method,
+        bins=bins,
+        needs=needs,  # type: ignore[arg-type]
     )
     outs = [np.asarray(result.loss, dtype=dtype)]
     outs += [np.asarray(d, dtype=dtype) for d in result[1:] if d is not None]
@@ -100,9 +105,7 @@ def _kde_fwd(options: tuple[str, bool, str, int | None], *primals: Any) -> tuple
 def _kde_bwd(options: tuple[str, bool, str, int | None], residuals: Any, g: Any) -> tuple:
     g_row = g[..., None]
     scale = {"z": g_row, "x": g_row, "h": g, "a": g, "b": g}
-    return tuple(
-        residuals[name] * scale[name] if name in residuals else None for name in "zxabh"
-    )
+    return tuple(residuals[name] * scale[name] if name in residuals else None for name in "zxabh")
 
 
 _kde.defvjp(_kde_fwd, _kde_bwd, symbolic_zeros=True)

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from symkde.numeric.batch import validate_batch as _validate_rows
 from symkde.numeric.engine import engine as _cpu_engine
 
 __all__ = ["KDECrossEntropy", "kde_cross_entropy"]
@@ -40,19 +41,46 @@ ENGINES = ("auto", "compiled", "torch")
 _F64 = torch.float64
 
 
-def _torch_engine(
-    z: Tensor, x: Tensor, a: Tensor, b: Tensor, h: Tensor, **options: Any
-) -> tuple[Tensor, ...]:
-    """``symkde.array.derivatives`` on torch tensors (torch operations only, no host trip)."""
+def _array_engine() -> Any:
+    """``symkde.array`` (torch operations only), or None where this build lacks it."""
     try:
-        from symkde.array import derivatives as array_derivatives  # type: ignore[import-not-found]
-    except ImportError as error:
+        import symkde.array as array_engine  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return array_engine
+
+
+def _array_engine_handles(array_engine: Any, kernel: str, circular: bool, method: str) -> bool:
+    if array_engine is None or circular:
+        return False
+    if method == "bins":
+        return kernel in getattr(array_engine, "BIN_KERNELS", ())
+    return method in ("auto", "exact") and kernel in getattr(array_engine, "EXACT_KERNELS", ())
+
+
+def _torch_engine(
+    array_engine: Any, z: Tensor, x: Tensor, a: Tensor, b: Tensor, h: Tensor, **options: Any
+) -> tuple[Tensor, ...]:
+    """``symkde.array.derivatives`` on torch tensors, rows flattened to ``(B, n)`` and back."""
+    if array_engine is None:
         raise NotImplementedError(
-            "engine='torch' (torch operations only, used for CUDA tensors) needs "
-            "symkde.array.derivatives, which this build does not have; use engine='compiled' "
-            "(the CPU engine; CUDA tensors are copied to the host and back)"
-        ) from error
-    return tuple(array_derivatives(torch, z, x, a, b, h, **options))
+            "engine='torch' (torch operations only, used for CUDA tensors) needs symkde.array, "
+            "which this build does not have; use engine='compiled' (the CPU engine; CUDA "
+            "tensors are copied to the host and back)"
+        )
+    if z.device.type == "cpu":  # the checks of the CPU engine, on views (device tensors: none)
+        try:
+            _validate_rows(
+                *(t.detach().numpy() for t in (z, x, a, b)), bandwidth=h.detach().numpy(), **options
+            )
+        except ValueError as error:
+            _rename_arguments(error)
+            raise
+    batch, n = z.shape[:-1], z.shape[-1]
+    flat = [t.reshape(-1, n) for t in (z, x)] + [t.reshape(-1) for t in (a, b, h)]
+    results = array_engine.derivatives(*flat, **options)
+    shapes = (batch, z.shape, z.shape, batch, batch, batch)
+    return tuple(r.reshape(s) for r, s in zip(results, shapes, strict=True))
 
 
 def _empty(like: Tensor) -> Tensor:
@@ -94,8 +122,12 @@ def _kde_op(
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Loss (batch shape) and ``dL/d(z, x, h, a, b)``; an unneeded derivative is empty."""
     options = {"kernel": kernel, "circular": circular, "method": method, "bins": bins}
-    if engine == "torch" or (engine == "auto" and z.device.type != "cpu"):
-        results = _torch_engine(z, x, a, b, h, **options)
+    array_engine = _array_engine()
+    on_device = engine == "auto" and z.device.type != "cpu"
+    if engine == "torch" or (
+        on_device and _array_engine_handles(array_engine, kernel, circular, method)
+    ):
+        results = _torch_engine(array_engine, z, x, a, b, h, **options)
         outs = [results[0]] + [
             r.to(_F64) if need else _empty(z) for r, need in zip(results[1:], needs, strict=True)
         ]
@@ -129,7 +161,9 @@ def _kde_op_fake(
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     shapes = (z.shape, x.shape, h.shape, a.shape, b.shape)
     outs = [z.new_empty(z.shape[:-1])]
-    outs += [z.new_empty(shape if need else (0,)) for shape, need in zip(shapes, needs, strict=True)]
+    outs += [
+        z.new_empty(shape if need else (0,)) for shape, need in zip(shapes, needs, strict=True)
+    ]
     return tuple(outs)  # type: ignore[return-value]
 
 
@@ -198,7 +232,9 @@ def _kde_op_vmap(info: Any, in_dims: tuple[Any, ...], *args: Any) -> tuple[Any, 
     size = info.batch_size
     moved = []
     for arg, dim in zip(args[:5], in_dims[:5], strict=True):
-        moved.append(arg.unsqueeze(0).expand(size, *arg.shape) if dim is None else arg.movedim(dim, 0))
+        moved.append(
+            arg.unsqueeze(0).expand(size, *arg.shape) if dim is None else arg.movedim(dim, 0)
+        )
     outs = _kde_op(*moved, *args[5:])
     return outs, tuple(0 if out.numel() or out.dim() != 1 else None for out in outs)
 

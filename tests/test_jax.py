@@ -29,18 +29,24 @@ def _problem(batch=(4,), n=5, seed=0, circular=False):
     return z, x, a, b
 
 
-@pytest.mark.parametrize(("kernel", "circular"), [("laplace", False), ("laplace", True),
-                                                  ("gaussian", False)])
+@pytest.mark.parametrize(
+    ("kernel", "circular"), [("laplace", False), ("laplace", True), ("gaussian", False)]
+)
 def test_x64_jit_grad_equal_the_numpy_api(kernel, circular):
     z, x, a, b = _problem(circular=circular)
     with jax.enable_x64(True):
-        fn = jax.jit(jax.value_and_grad(
-            lambda t: skj.kde_cross_entropy(t, x, a, b, kernel=kernel, bandwidth=0.4,
-                                            circular=circular, reduction="sum")))
+        fn = jax.jit(
+            jax.value_and_grad(
+                lambda t: skj.kde_cross_entropy(
+                    t, x, a, b, kernel=kernel, bandwidth=0.4, circular=circular, reduction="sum"
+                )
+            )
+        )
         value, grad = fn(jnp.asarray(z))
         assert grad.dtype == jnp.float64
-    ref_loss, ref_grad = symkde.loss_and_grad(z, x, a, b, kernel=kernel, bandwidth=0.4,
-                                              circular=circular)
+    ref_loss, ref_grad = symkde.loss_and_grad(
+        z, x, a, b, kernel=kernel, bandwidth=0.4, circular=circular
+    )
     assert float(value) == pytest.approx(ref_loss.sum(), rel=1e-15)  # one float64 sum
     np.testing.assert_array_equal(np.asarray(grad), ref_grad)  # same engine: equal
 
@@ -50,11 +56,13 @@ def test_float32_in_float32_out_within_float32_rounding():
     z32, x32 = jnp.asarray(z, jnp.float32), jnp.asarray(x, jnp.float32)
     a32, b32 = jnp.asarray(a, jnp.float32), jnp.asarray(b, jnp.float32)
     loss, grad = jax.value_and_grad(
-        lambda t: skj.kde_cross_entropy(t, x32, a32, b32, reduction="sum"))(z32)
+        lambda t: skj.kde_cross_entropy(t, x32, a32, b32, reduction="sum")
+    )(z32)
     assert loss.dtype == jnp.float32 and grad.dtype == jnp.float32
     # The float64 engine on the float32-rounded inputs, rounded once more.
-    ref_loss, ref_grad = symkde.loss_and_grad(*(np.asarray(v, np.float64)
-                                                for v in (z32, x32, a32, b32)))
+    ref_loss, ref_grad = symkde.loss_and_grad(
+        *(np.asarray(v, np.float64) for v in (z32, x32, a32, b32))
+    )
     assert float(loss) == pytest.approx(ref_loss.sum(), rel=4 * F32_EPS)  # 4 rows summed in f32
     np.testing.assert_allclose(np.asarray(grad), ref_grad, atol=F32_EPS)
 
@@ -70,13 +78,15 @@ def test_vmap_is_one_callback_and_equals_the_batch(monkeypatch):
     monkeypatch.setattr(skj, "_cpu_engine", spy)
     z, x, _, _ = _problem(batch=(6,))
     z32 = jnp.asarray(z, jnp.float32)
-    mapped = jax.jit(jax.vmap(jax.value_and_grad(
-        lambda r: skj.kde_cross_entropy(r, x, 0.0, 1.0))))(z32)
+    mapped = jax.jit(jax.vmap(jax.value_and_grad(lambda r: skj.kde_cross_entropy(r, x, 0.0, 1.0))))(
+        z32
+    )
     assert calls == [(6, 5)]  # one callback for the 6 rows, not 6 callbacks
     whole = skj.kde_cross_entropy(z32, x, 0.0, 1.0, reduction="none")
     np.testing.assert_array_equal(np.asarray(mapped[0]), np.asarray(whole))
-    ref = symkde.grad(np.asarray(z32, np.float64), np.asarray(jnp.asarray(x, jnp.float32),
-                                                            np.float64), 0.0, 1.0)
+    ref = symkde.grad(
+        np.asarray(z32, np.float64), np.asarray(jnp.asarray(x, jnp.float32), np.float64), 0.0, 1.0
+    )
     np.testing.assert_allclose(np.asarray(mapped[1]), ref, atol=F32_EPS)
 
 
@@ -94,9 +104,10 @@ def test_grad_of_every_argument():
     z, x, a, b = _problem(batch=(2,), n=3)
     h = np.array([0.5, 0.7])
     with jax.enable_x64(True):
-        fn = jax.grad(lambda *args: skj.kde_cross_entropy(*args[:4], bandwidth=args[4],
-                                                           reduction="sum"),
-                      argnums=(0, 1, 2, 3, 4))
+        fn = jax.grad(
+            lambda *args: skj.kde_cross_entropy(*args[:4], bandwidth=args[4], reduction="sum"),
+            argnums=(0, 1, 2, 3, 4),
+        )
         grads = jax.jit(fn)(*(jnp.asarray(v) for v in (z, x, a, b, h)))
     rows = [symkde.derivatives(z[i], x, a[i], b[i], bandwidth=h[i]) for i in range(2)]
     want = (
@@ -115,16 +126,22 @@ def test_far_field_float32_is_finite():
     # Two points 1e4 bandwidths from [0, 1], mirror images about 1/2: dL/dz = 0 by symmetry.
     h = 0.01
     x = jnp.asarray([1.0 + 1e4 * h, -1e4 * h], jnp.float32)
-    loss, grad = jax.value_and_grad(
-        lambda t: skj.kde_cross_entropy(t, x, 0.0, 1.0, bandwidth=h))(jnp.zeros(2, jnp.float32))
+    loss, grad = jax.value_and_grad(lambda t: skj.kde_cross_entropy(t, x, 0.0, 1.0, bandwidth=h))(
+        jnp.zeros(2, jnp.float32)
+    )
     assert np.isfinite(float(loss)) and np.isfinite(np.asarray(grad)).all()
     ref = symkde.loss([0.0, 0.0], np.asarray(x, np.float64), 0.0, 1.0, bandwidth=h)
     assert float(loss) == pytest.approx(ref, rel=F32_EPS)
     np.testing.assert_allclose(np.asarray(grad), [0.0, 0.0], atol=F32_EPS)
     # The naive float32 mixture on 64 nodes fails here: exp(-1e4) = 0.
     t = (jnp.arange(64, dtype=jnp.float32) + 0.5) / 64
-    naive = jax.grad(lambda w: -jnp.log((jax.nn.softmax(w) * jnp.exp(
-        -jnp.abs(t[:, None] - x) / h) / (2 * h)).sum(1)).mean())(jnp.zeros(2, jnp.float32))
+    naive = jax.grad(
+        lambda w: (
+            -jnp.log(
+                (jax.nn.softmax(w) * jnp.exp(-jnp.abs(t[:, None] - x) / h) / (2 * h)).sum(1)
+            ).mean()
+        )
+    )(jnp.zeros(2, jnp.float32))
     assert not np.isfinite(np.asarray(naive)).all()
 
 
@@ -156,8 +173,10 @@ def test_value_errors_inside_jit_carry_the_engine_message():
 
 def test_masked_logit_and_uncovered_target():
     grad = jax.grad(lambda t: skj.kde_cross_entropy(t, [0.0, 5.0, 1.0], 0.0, 1.0))(
-        jnp.asarray([0.3, -math.inf, 0.1], jnp.float32))
+        jnp.asarray([0.3, -math.inf, 0.1], jnp.float32)
+    )
     assert float(grad[1]) == 0.0 and np.isfinite(np.asarray(grad)).all()
-    value = skj.kde_cross_entropy(jnp.zeros(2), [0.0, 1.0], 0.0, 1.0, kernel="boxcar",
-                                  bandwidth=0.1)
+    value = skj.kde_cross_entropy(
+        jnp.zeros(2), [0.0, 1.0], 0.0, 1.0, kernel="boxcar", bandwidth=0.1
+    )
     assert float(value) == math.inf

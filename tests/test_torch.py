@@ -39,15 +39,26 @@ def _problem(batch=(3,), n=5, seed=0, circular=False):
 
 @pytest.mark.parametrize(
     ("kernel", "circular"),
-    [("laplace", False), ("laplace", True), ("gaussian", False), ("triangle", False),
-     ("vonmises", True)],
+    [
+        ("laplace", False),
+        ("laplace", True),
+        ("gaussian", False),
+        ("triangle", False),
+        ("vonmises", True),
+    ],
 )
 def test_loss_and_logit_gradient_equal_the_numpy_api(kernel, circular):
     z, x, a, b = _problem(circular=circular)
     logits = torch.tensor(z, requires_grad=True)
     loss = skt.kde_cross_entropy(
-        logits, torch.tensor(x), torch.tensor(a), torch.tensor(b), kernel=kernel,
-        bandwidth=0.4, circular=circular, reduction="none",
+        logits,
+        torch.tensor(x),
+        torch.tensor(a),
+        torch.tensor(b),
+        kernel=kernel,
+        bandwidth=0.4,
+        circular=circular,
+        reduction="none",
     )
     loss.backward(torch.tensor([1.0, 2.0, -3.0], dtype=F64))
     ref_loss, ref_grad = symkde.loss_and_grad(
@@ -70,8 +81,9 @@ def test_broadcasting_shared_grid_scalar_bounds_and_batch_shape():
     z, x, _, _ = _problem(batch=(2, 3))
     b = np.array([1.0, 1.5, 2.0])  # broadcasts over the first batch dimension
     logits = torch.tensor(z, requires_grad=True)
-    loss = skt.kde_cross_entropy(logits, torch.tensor(x), 0.0, torch.tensor(b), bandwidth=0.3,
-                                 reduction="none")
+    loss = skt.kde_cross_entropy(
+        logits, torch.tensor(x), 0.0, torch.tensor(b), bandwidth=0.3, reduction="none"
+    )
     assert loss.shape == (2, 3)
     ref = symkde.loss(z, x, 0.0, b, bandwidth=0.3)
     np.testing.assert_array_equal(loss.detach().numpy(), ref)
@@ -105,8 +117,9 @@ def test_gradcheck_logits(circular):
     z, x, a, b = _problem(batch=(2,), n=3, circular=circular)
     logits = torch.tensor(z, requires_grad=True)
     assert torch.autograd.gradcheck(
-        lambda t: skt.kde_cross_entropy(t, x, a, b, bandwidth=0.5, circular=circular,
-                                        reduction="none"),
+        lambda t: skt.kde_cross_entropy(
+            t, x, a, b, bandwidth=0.5, circular=circular, reduction="none"
+        ),
         (logits,),
     )
 
@@ -189,8 +202,19 @@ def test_cpu_float64_inputs_reach_the_engine_without_copies(monkeypatch):
 
 def test_opcheck():
     z, x, a, b = (torch.tensor(v) for v in _problem(batch=(2,), n=4))
-    args = (z, x.expand(2, 4), a, b, torch.full((2,), 0.3, dtype=F64), "laplace", False, "auto",
-            None, "auto", [True, False, False, False, False])
+    args = (
+        z,
+        x.expand(2, 4),
+        a,
+        b,
+        torch.full((2,), 0.3, dtype=F64),
+        "laplace",
+        False,
+        "auto",
+        None,
+        "auto",
+        [True, False, False, False, False],
+    )
     torch.library.opcheck(skt._kde_op, args)
 
 
@@ -215,7 +239,7 @@ def test_compile_fullgraph_aot_eager_matches_eager():
 
 
 def test_vmap_is_the_batch_and_func_grad_is_refused_clearly():
-    z, x, a, b = _problem(batch=(4, 3))
+    z, x, _, _ = _problem(batch=(4, 3))
     zt = torch.tensor(z)
     mapped = torch.func.vmap(lambda r: skt.kde_cross_entropy(r, x, 0.0, 1.0, reduction="none"))(zt)
     assert torch.equal(mapped, skt.kde_cross_entropy(zt, x, 0.0, 1.0, reduction="none"))
@@ -323,7 +347,9 @@ def test_module_with_learnable_bandwidth():
 
 
 def test_importing_symkde_imports_neither_torch_nor_jax():
-    code = "import sys, symkde; symkde.loss([0.0], [0.0], 0.0, 1.0); " \
-           "print(sorted(m for m in ('torch', 'jax') if m in sys.modules))"
+    code = (
+        "import sys, symkde; symkde.loss([0.0], [0.0], 0.0, 1.0); "
+        "print(sorted(m for m in ('torch', 'jax') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -88,11 +88,16 @@ def engine(
             f"engine: expected z, x of one shape (..., n) and a, b, h of its batch shape, got "
             f"{z.shape}, {x.shape}, {a.shape}, {b.shape}, {h.shape}"
         )
-    options = {"kernel": kernel, "circular": circular, "method": method, "bins": bins}
+    options: dict[str, Any] = {
+        "kernel": kernel,
+        "circular": circular,
+        "method": method,
+        "bins": bins,
+    }
     if any(needs[1:]):
         return EngineResult(*_all_derivatives(z, x, a, b, h, options))
     if not needs[0]:
-        loss = api.loss(z, x, a, b, bandwidth=h, **options)
+        loss = api.loss(z, x, a, b, bandwidth=h, **options)  # type: ignore[arg-type]
         return EngineResult(np.asarray(loss, dtype=np.float64), None, None, None, None, None)
-    loss, dz = api.loss_and_grad(z, x, a, b, bandwidth=h, **options)
+    loss, dz = api.loss_and_grad(z, x, a, b, bandwidth=h, **options)  # type: ignore[arg-type]
     return EngineResult(np.asarray(loss, dtype=np.float64), dz, None, None, None, None)
