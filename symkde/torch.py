@@ -23,6 +23,7 @@ tensor([0., 0.], dtype=torch.float64)
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -41,8 +42,10 @@ ENGINES = ("auto", "compiled", "torch")
 _F64 = torch.float64
 
 
+@functools.cache
 def _array_engine() -> Any:
-    """``symkde.array`` (torch operations only), or None where this build lacks it."""
+    """``symkde.array`` (torch operations only), or None where this build lacks it (looked up
+    once: a failing import searches the file system, ~1 ms)."""
     try:
         import symkde.array as array_engine  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
@@ -273,6 +276,8 @@ def _as_f64(value: Any, name: str, device: torch.device) -> Tensor:
 
 
 def _broadcast(t: Tensor, shape: torch.Size, name: str, target: str) -> Tensor:
+    if t.shape == shape:
+        return t
     if t.dim() > len(shape) or any(
         s not in (1, w) for s, w in zip(reversed(t.shape), reversed(shape), strict=False)
     ):
