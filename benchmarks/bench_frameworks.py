@@ -9,8 +9,8 @@ B rows of n points, each row its own target, Laplace kernel (h = 0.1), exact met
   images k = -1, 0, 1 of every point, 3n components);
 * JAX ``jit(value_and_grad)`` log-space binned, M = 256.
 
-Each peer's error is measured against symkde's float64 exact values (loss: max relative error
-over rows; gradient: max absolute error).  Also: the op's overhead for B = 1, n = 8 over the
+Each peer's error is measured against symkde's float64 exact values (loss: relative error of
+the mean over rows; gradient: max absolute error of a row's dL/dz).  Also: the op's overhead for B = 1, n = 8 over the
 bare engine call (:func:`symkde.numeric.engine.engine`).  Run::
 
     OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 THP_MEM_ALLOC_ENABLE=1 \
@@ -260,8 +260,8 @@ def main() -> None:
         f"THP_MEM_ALLOC_ENABLE={os.environ.get('THP_MEM_ALLOC_ENABLE')}. Load average at the "
         f"start: {os.getloadavg()[0]:.2f}. One step = mean loss over rows + its gradient in the "
         f"logits; Laplace, h = {H}, each row its own target; median of {args.repeat} runs after "
-        "a warm-up. Errors against symkde's float64 exact values: loss relative, gradient "
-        "absolute (per row, i.e. times B).",
+        "a warm-up. Errors against symkde's float64 exact values: loss = relative error of the "
+        "mean over rows, gradient = max absolute error of a row's dL/dz.",
         "",
     ]
     for rows, n in shapes:
