@@ -23,7 +23,7 @@ def call(fn, **changes):
 BAD = [
     ({"z": [0.0]}, "z, x", "same shape"),
     ({"z": [], "x": []}, "z, x", "at least one point"),
-    ({"z": [[0.0, 1.0]], "x": [[0.0, 1.0]]}, "z", "1-D"),
+    ({"z": 0.0, "x": 0.0}, "z", "shape (..., n)"),  # (1, n) is a batch of one row
     ({"z": "ab"}, "z", "real numbers"),
     ({"z": [1 + 2j, 0.0]}, "z", "real numbers"),
     ({"z": [0.0, [1.0, 2.0]]}, "z", "real numbers"),

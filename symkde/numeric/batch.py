@@ -154,7 +154,7 @@ def _row_text(index: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in index) + "]"
 
 
-def _renamed(message: str, varies: frozenset[str], index: tuple[int, ...]) -> str:
+def _renamed(message: str, varies: frozenset[str], index: tuple[int, ...], always: bool) -> str:
     """The single call's message with each per-row argument it names given the row.
 
     ``"a, b: expected a < b"`` becomes ``"a[3, 1], b: ..."`` when only ``a`` has batch
@@ -167,16 +167,22 @@ def _renamed(message: str, varies: frozenset[str], index: tuple[int, ...]) -> st
     if not sep or not all(name in _PER_ROW for name in names):
         return f"row {_row_text(index)}: {message}"
     row = _row_text(index)
-    if not varies.intersection(names):  # e.g. an uncovered row with scalar a, b: say which
+    if always and not varies.intersection(names):  # an uncovered row with scalar a, b
         return f"{head} (row {row}){sep}{rest}"
     return ", ".join(name + row if name in varies else name for name in names) + sep + rest
 
 
-def _name_row(error: BaseException, batch: Batch, row: int) -> BaseException:
-    """``error`` with its message naming row ``row`` (same type, same attributes)."""
+def _name_row(
+    error: BaseException, batch: Batch, row: int, *, always: bool = True
+) -> BaseException:
+    """``error`` with its message naming row ``row`` (same type, same attributes).
+
+    ``always``: name the row even when no argument the message names has batch dimensions
+    (a row's computation; a validation error of a shared argument is every row's).
+    """
     index = batch.index(row)
     if error.args and isinstance(error.args[0], str):
-        error.args = (_renamed(error.args[0], batch.varies, index), *error.args[1:])
+        error.args = (_renamed(error.args[0], batch.varies, index, always), *error.args[1:])
     error.row = index  # type: ignore[attr-defined]
     return error
 
@@ -279,7 +285,7 @@ def validate_batch(
                 bins=bins,
             )
         except ValueError as error:
-            raise _name_row(error, batch, row) from None
+            raise _name_row(error, batch, row, always=False) from None
         raise RuntimeError(f"internal: row {row} flagged invalid but validates (please report)")
     return batch
 
@@ -362,12 +368,18 @@ def run(
 
     A 1-D ``z`` is the single call, unchanged: :func:`validate`, then ``compute``.
     """
-    if np.ndim(z) == 1:
+    try:
+        one_row = np.ndim(z) == 1
+    except (ValueError, TypeError):  # a ragged list: the single call names the problem
+        one_row = True
+    if one_row:
         value, gradient = compute(validate(z, x, a, b, **options), with_grad)
         return float(value), gradient
     batch = validate_batch(z, x, a, b, **options)
     if not with_grad:
-        (values,) = apply_rows(batch, lambda p: (compute(p, False)[0],), ("batch",))
+        (values,) = apply_rows(
+            batch, lambda p: (compute(p, False)[0],), ("batch",), compiled=compiled
+        )
         return assembled(batch, (values,), ("batch",))[0], None
     layout: tuple[Layout, ...] = ("batch", "point")
     outputs = apply_rows(batch, lambda p: compute(p, True), layout, compiled=compiled)

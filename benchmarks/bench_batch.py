@@ -1,0 +1,342 @@
+"""Batches of the shapes of training (issue 15): symkde batched against its peers.
+
+Run: ``python benchmarks/bench_batch.py [--repeat 5] [--markdown FILE]``.
+
+Shapes: ``B = 4096`` rows of ``n = 64`` points on the line (a regression head: one shared grid
+on ``[-1, 2]``, each row its own target interval) and ``B = 256`` rows of ``n = 360`` one-degree
+angle bins on the circle (each row its own arc).  Kernels: Laplace and triangle exact, Gaussian
+binned at ``M = 256``.  Peers on the same batch: a Python loop of single ``symkde`` calls;
+careful NumPy binned (log space, one ``exp`` per element, blocks of rows that stay in cache);
+PyTorch log-space binned with autograd (float64); ``np.sort`` of the ``(B, n)`` logits along
+rows (the floor of a sort-based exact method).  Every peer's loss and gradient are compared
+with the exact values (Gaussian: with ``method="quadrature"`` on the first 32 rows).  Times
+are the best of ``--repeat`` runs in one process (the machine is shared; the best run is
+the one least disturbed), and ratios are taken within this run.
+
+Threads: numba uses ``NUMBA_NUM_THREADS`` (default: all cores), PyTorch ``OMP_NUM_THREADS``
+(``torch.get_num_threads()``), NumPy one thread; the script prints what it ran with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numba
+import numpy as np
+
+import symkde
+
+M_BINS = 256
+#: Rows per block of the NumPy peer: block * M * n float64 about 2 MiB (L2-sized).
+_BLOCK_ELEMENTS = 1 << 18
+
+
+def best_seconds(fn: Callable[[], object], repeat: int) -> float:
+    """Best wall time of ``repeat`` calls after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def problems(seed: int = 15) -> list[dict[str, Any]]:
+    """The two shapes, seeded."""
+    rng = np.random.default_rng(seed)
+    line_n, line_b = 64, 4096
+    a = rng.uniform(-0.2, 0.9, line_b)
+    line = {
+        "name": f"line, B = {line_b}, n = {line_n}",
+        "z": rng.normal(0.0, 2.0, (line_b, line_n)),
+        "x": np.linspace(-1.0, 2.0, line_n),
+        "a": a,
+        "b": a + rng.uniform(0.05, 0.3, line_b),
+        "h": 0.06,  # grid spacing 0.048: the triangle's supports cover every target
+        "circular": False,
+    }
+    circle_n, circle_b = 360, 256
+    start = rng.uniform(-math.pi, math.pi, circle_b)
+    circle = {
+        "name": f"circle, B = {circle_b}, n = {circle_n}",
+        "z": rng.normal(0.0, 2.0, (circle_b, circle_n)),
+        "x": np.deg2rad(np.arange(circle_n, dtype=np.float64)) - math.pi,
+        "a": start,
+        "b": start + np.deg2rad(rng.uniform(5.0, 40.0, circle_b)),
+        "h": np.deg2rad(2.0),
+        "circular": True,
+    }
+    return [line, circle]
+
+
+def _log_kernel_np(kernel: str, u: np.ndarray, h: float) -> np.ndarray:
+    """``log K_h(u)`` in place of ``u`` (the nearest image on the circle is the caller's)."""
+    if kernel == "laplace":
+        np.abs(u, out=u)
+        u *= -1.0 / h
+        u -= math.log(2.0 * h)
+    elif kernel == "gaussian":
+        np.square(u, out=u)
+        u *= -0.5 / (h * h)
+        u -= math.log(h * math.sqrt(2.0 * math.pi))
+    else:  # triangle
+        np.abs(u, out=u)
+        u *= -1.0 / h
+        with np.errstate(divide="ignore"):
+            np.log1p(u, out=u)  # log(1 - |u|/h): -inf at the support's end, nan beyond
+        np.nan_to_num(u, copy=False, nan=-np.inf)
+        u -= math.log(h)
+    return u
+
+
+def numpy_binned(p: dict[str, Any], kernel: str, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Careful NumPy: log space, one exp per (row, bin, point), blocks of rows."""
+    z, x, a, b, h = p["z"], p["x"], p["a"], p["b"], p["h"]
+    rows, n = z.shape
+    log_w = z - z.max(axis=1, keepdims=True)
+    log_w -= np.log(np.exp(log_w).sum(axis=1, keepdims=True))
+    weights = np.exp(log_w)
+    loss = np.empty(rows)
+    grad = np.empty((rows, n))
+    centres = (np.arange(m) + 0.5) / m
+    block = max(1, _BLOCK_ELEMENTS // (m * n))
+    for s in range(0, rows, block):
+        e = slice(s, min(rows, s + block))
+        t = a[e, None] + centres * (b[e] - a[e])[:, None]  # (block, M)
+        u = t[:, :, None] - x  # (block, M, n)
+        if p["circular"]:
+            u += math.pi
+            np.remainder(u, 2.0 * math.pi, out=u)
+            u -= math.pi
+        logits = _log_kernel_np(kernel, u, h)
+        logits += log_w[e, None, :]
+        top = logits.max(axis=2, keepdims=True)
+        logits -= top
+        np.exp(logits, out=logits)  # the one exp per element
+        total = logits.sum(axis=2, keepdims=True)
+        lse = top[..., 0] + np.log(total[..., 0])
+        loss[e] = -lse.mean(axis=1)
+        logits /= total
+        grad[e] = weights[e] - logits.mean(axis=1)
+    return loss, grad
+
+
+def torch_binned(p: dict[str, Any], kernel: str, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch log-space binned loss, gradient by autograd (float64)."""
+    import torch
+
+    z = torch.tensor(p["z"], dtype=torch.float64, requires_grad=True)
+    x = torch.as_tensor(p["x"], dtype=torch.float64)
+    a = torch.as_tensor(p["a"], dtype=torch.float64)
+    b = torch.as_tensor(p["b"], dtype=torch.float64)
+    h = float(p["h"])
+    centres = (torch.arange(m, dtype=torch.float64) + 0.5) / m
+    t = a[:, None] + centres * (b - a)[:, None]
+    u = t[:, :, None] - x
+    if p["circular"]:
+        u = torch.remainder(u + math.pi, 2 * math.pi) - math.pi
+    if kernel == "laplace":
+        log_k = -u.abs() / h - math.log(2 * h)
+    elif kernel == "gaussian":
+        log_k = -0.5 * (u / h) ** 2 - math.log(h * math.sqrt(2 * math.pi))
+    else:
+        log_k = torch.log(torch.clamp(1 - u.abs() / h, min=0.0)) - math.log(h)
+    logits = log_k + torch.log_softmax(z, dim=1)[:, None, :]
+    loss = -torch.logsumexp(logits, dim=2).mean(dim=1)
+    loss.sum().backward()
+    assert z.grad is not None
+    return loss.detach().numpy(), z.grad.numpy()
+
+
+def symkde_batch(p: dict[str, Any], kernel: str, method: str, bins: int | None) -> Any:
+    return symkde.loss_and_grad(
+        p["z"],
+        p["x"],
+        p["a"],
+        p["b"],
+        kernel=kernel,
+        bandwidth=p["h"],
+        circular=p["circular"],
+        method=method,
+        bins=bins,
+    )
+
+
+def symkde_loop(p: dict[str, Any], kernel: str, method: str, bins: int | None) -> Any:
+    out = [
+        symkde.loss_and_grad(
+            p["z"][r],
+            p["x"],
+            p["a"][r],
+            p["b"][r],
+            kernel=kernel,
+            bandwidth=p["h"],
+            circular=p["circular"],
+            method=method,
+            bins=bins,
+        )
+        for r in range(p["z"].shape[0])
+    ]
+    return np.array([v for v, _ in out]), np.stack([g for _, g in out])
+
+
+def errors(got: Any, ref: Any, rows: int | None = None) -> tuple[float, float]:
+    """Max relative loss error, max absolute gradient error (on the first ``rows`` rows)."""
+    sl = slice(None) if rows is None else slice(0, rows)
+    loss, grad = np.asarray(got[0])[sl], np.asarray(got[1])[sl]
+    ref_loss, ref_grad = np.asarray(ref[0])[sl], np.asarray(ref[1])[sl]
+    rel = np.max(np.abs(loss - ref_loss) / np.maximum(1.0, np.abs(ref_loss)))
+    return float(rel), float(np.max(np.abs(grad - ref_grad)))
+
+
+def single_row_target(repeat: int) -> list[str]:
+    """Exact Laplace at n = 1e5 against np.argsort (issue 15's configuration and issue 4's)."""
+    rng = np.random.default_rng(4)
+    lines = [
+        "| n | layout | h | exact loss+grad | np.argsort | ratio |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    n = 100_000
+    for label, lo, hi, h in (
+        ("x ~ U[-0.2, 1.2] (most inside)", -0.2, 1.2, 0.01),
+        ("x ~ U[-1, 2] (a third inside)", -1.0, 2.0, 0.05),
+        ("x ~ U[0, 1] (all inside)", 0.0, 1.0, 0.05),
+    ):
+        x = rng.uniform(lo, hi, n)
+        z = rng.normal(0.0, 1.0, n)
+        t_exact = best_seconds(
+            lambda x=x, z=z, h=h: symkde.loss_and_grad(z, x, 0.0, 1.0, bandwidth=h), repeat
+        )
+        t_sort = best_seconds(lambda x=x: np.argsort(x), repeat)
+        lines.append(
+            f"| {n:,} | {label} | {h} | {t_exact * 1e3:.2f} ms | {t_sort * 1e3:.2f} ms "
+            f"| {t_exact / t_sort:.2f}x |"
+        )
+    return lines
+
+
+def compare(
+    p: dict[str, Any],
+    kernel: str,
+    method: str,
+    bins: int | None,
+    t_sort: float,
+    args: argparse.Namespace,
+) -> tuple[list[str], list[str]]:
+    """Table rows and summary lines for one kernel on one shape."""
+    rows = p["z"].shape[0]
+    lines: list[str] = []
+    summary: list[str] = []
+    batch = symkde_batch(p, kernel, method, bins)
+    t_batch = best_seconds(lambda: symkde_batch(p, kernel, method, bins), args.repeat)
+    ref_rows: int | None = None
+    ref = batch
+    if kernel == "gaussian":
+        ref_rows = 32
+        sub = {**p, "z": p["z"][:ref_rows], "a": p["a"][:ref_rows], "b": p["b"][:ref_rows]}
+        ref = symkde_batch(sub, kernel, "quadrature", None)
+    loop = symkde_loop(p, kernel, method, bins)
+    assert np.array_equal(loop[0], batch[0]) and np.array_equal(loop[1], batch[1])
+    t_loop = best_seconds(lambda: symkde_loop(p, kernel, method, bins), max(2, args.repeat // 2))
+    label = f"symkde {method}" + (f" M = {bins}" if bins else "")
+
+    def row(name: str, t: float, err: tuple[float, float]) -> str:
+        return (
+            f"| {kernel} | {name} | {t * 1e3:.1f} ms | {t / rows * 1e6:.2f} us "
+            f"| {err[0]:.1e} | {err[1]:.1e} | {t / t_batch:.1f}x |"
+        )
+
+    lines.append(row(f"{label}, batched", t_batch, errors(batch, ref, ref_rows)))
+    lines.append(row(f"{label}, loop of single calls", t_loop, errors(loop, ref, ref_rows)))
+    summary.append(f"- {p['name']}, {kernel} {method}: loop / batch {t_loop / t_batch:.1f}x")
+    if kernel != "triangle":
+        t_np = best_seconds(lambda: numpy_binned(p, kernel, M_BINS), args.repeat)
+        err = errors(numpy_binned(p, kernel, M_BINS), ref, ref_rows)
+        lines.append(row(f"NumPy careful binned M = {M_BINS}", t_np, err))
+        summary.append(
+            f"- {p['name']}, {kernel}: careful NumPy binned M = {M_BINS} / symkde "
+            f"{method} {t_np / t_batch:.1f}x"
+        )
+        if not args.no_torch:
+            reps = max(2, args.repeat // 2)
+            t_torch = best_seconds(lambda: torch_binned(p, kernel, M_BINS), reps)
+            err = errors(torch_binned(p, kernel, M_BINS), ref, ref_rows)
+            lines.append(row(f"PyTorch log-space binned M = {M_BINS} + autograd", t_torch, err))
+            summary.append(
+                f"- {p['name']}, {kernel}: PyTorch binned M = {M_BINS} / symkde "
+                f"{method} {t_torch / t_batch:.1f}x"
+            )
+    if kernel == "laplace":
+        summary.append(
+            f"- {p['name']}, laplace exact: batch / np.sort of the (B, n) logits "
+            f"{t_batch / t_sort:.1f}x ({t_batch / rows * 1e6:.2f} us against "
+            f"{t_sort / rows * 1e6:.3f} us per row)"
+        )
+    return lines, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--markdown", default=None, help="also write the tables to this file")
+    parser.add_argument("--no-torch", action="store_true")
+    args = parser.parse_args()
+    try:
+        import torch
+
+        torch_threads = torch.get_num_threads()
+    except ImportError:  # pragma: no cover - torch is optional
+        args.no_torch = True
+        torch_threads = 0
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    out = [
+        "## Batches (issue 15): B rows in one call against loops, NumPy and PyTorch",
+        "",
+        f"Generated by `python benchmarks/bench_batch.py` on {platform.machine()} "
+        f"({os.cpu_count()} CPUs), Python {platform.python_version()}, NumPy {np.__version__}, "
+        f"numba {numba.__version__}; numba threads {numba.get_num_threads()} "
+        f"(NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'unset')}), PyTorch threads "
+        f"{torch_threads} (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}). "
+        f"Best of {args.repeat} runs after a warm-up, same process; load average at the start "
+        f"{load:.2f} (a shared machine: absolute times are inflated, ratios are within this "
+        "run). Errors: max relative loss error and max absolute gradient error against the "
+        "exact values.",
+        "",
+    ]
+    summary = []
+    for p in problems():
+        out += [
+            f"### {p['name']}, h = {p['h']:.4g}",
+            "",
+            "| kernel | implementation | time | per row | loss error | grad error | "
+            "symkde batch is faster by |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        t_sort = best_seconds(lambda p=p: np.sort(p["z"], axis=1), args.repeat)
+        for kernel, method, bins in (
+            ("laplace", "exact", None),
+            ("triangle", "exact", None),
+            ("gaussian", "bins", M_BINS),
+        ):
+            lines, ratios = compare(p, kernel, method, bins, t_sort, args)
+            out += lines
+            summary += ratios
+        out.append("")
+    out += ["### Ratios measured in this run", "", *summary, "", "### Single rows", ""]
+    out += [*single_row_target(args.repeat), ""]
+    text = "\n".join(out)
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+if __name__ == "__main__":
+    main()
