@@ -33,12 +33,14 @@ __all__ = [
     "bins_convergence_data",
     "circle_antipode_data",
     "circle_kernels_data",
+    "derivatives_far_field_data",
     "far_field_data",
     "far_field_limits",
     "far_field_stability_data",
     "fig_bins_convergence",
     "fig_circle_antipode",
     "fig_circle_kernels",
+    "fig_derivatives_far_field",
     "fig_far_field",
     "fig_far_field_stability",
     "fig_laplace_shift",
@@ -687,6 +689,79 @@ def fig_circle_antipode(data: dict[str, Any] | None = None) -> Figure:
 
 
 #: Every figure of the report: name -> builder with no required arguments.
+
+
+# --------------------------------------------------------------------------- derivatives
+def derivatives_far_field_data(
+    distances: Sequence[float] | None = None,
+    kernels: Iterable[str] = ("laplace", "gaussian", "cauchy"),
+    bandwidth: float = 1.0,
+) -> dict[str, Any]:
+    """``symkde.derivatives`` on [0, 1] with points at ``-(D + o_j)`` (all on one side).
+
+    Returns, per kernel, ``sum_j dL/dx_j``, each ``dL/dx_j``, ``dL/dh``, ``dL/da``, ``dL/db``
+    and the two identities' residuals (translation; scaling ``sum x dL/dx + a dL/da +
+    b dL/db + h dL/dh - 1``), for every distance ``D`` (in bandwidths).
+    """
+    dist = np.geomspace(0.1, 1e4, 25) if distances is None else np.asarray(distances, float)
+    h = bandwidth
+    out: dict[str, Any] = {"distance": dist, "bandwidth": h, "kernels": {}}
+    for kernel in kernels:
+        rows = []
+        for d in dist:
+            x = -(d * h + h * np.array(FAR_OFFSETS))
+            res = symkde.derivatives(FAR_LOGITS, x, 0.0, 1.0, kernel=kernel, bandwidth=h)
+            translation = res.x.sum() + res.a + res.b
+            scaling = x @ res.x + 0.0 * res.a + 1.0 * res.b + h * res.bandwidth - 1.0
+            rows.append((res.x.sum(), *res.x, res.bandwidth, res.a, res.b, translation, scaling))
+        arr = np.array(rows)
+        out["kernels"][kernel] = {
+            "sum_x": arr[:, 0],
+            "x": arr[:, 1:4],
+            "bandwidth": arr[:, 4],
+            "a": arr[:, 5],
+            "b": arr[:, 6],
+            "translation": arr[:, 7],
+            "scaling": arr[:, 8],
+        }
+    return out
+
+
+def fig_derivatives_far_field(data: dict[str, Any] | None = None) -> Figure:
+    """``|sum_j dL/dx_j|`` and ``|dL/dh|`` vs distance, with the far-field limits beside them.
+
+    Position limits (issue 14's far-field theorems): Laplace ``1/h`` whatever the distance,
+    Gaussian ``~ D/h^2``, Cauchy ``~ 2/D``.  Bandwidth: leading orders ``D/h^2`` (Laplace),
+    ``D^2/h^3`` (Gaussian), ``1/h`` (Cauchy), from ``d/dh log K``.
+    """
+    data = derivatives_far_field_data() if data is None else data
+    fig, (left, right) = _figure(11.0, 4.6, ncols=2)
+    dist, h = data["distance"], data["bandwidth"]
+    centre = dist * h + 0.5  # distance from the nearest point to the target's middle
+    position_limit = {"laplace": np.full_like(dist, 1 / h), "gaussian": centre / h**2}
+    position_limit["cauchy"] = 2 / centre
+    width_limit = {"laplace": centre / h**2, "gaussian": centre**2 / h**3}
+    width_limit["cauchy"] = np.full_like(dist, 1 / h)
+    names = {"laplace": "1/h", "gaussian": "D/h²", "cauchy": "2/D"}
+    for kernel, values in data["kernels"].items():
+        color = COLORS[kernel]
+        left.loglog(dist, np.abs(values["sum_x"]), color=color, lw=2, label=kernel)
+        left.loglog(
+            dist, position_limit[kernel], color=color, ls="--", lw=1, label=f"limit {names[kernel]}"
+        )
+        right.loglog(dist, np.abs(values["bandwidth"]), color=color, lw=2, label=kernel)
+        right.loglog(dist, width_limit[kernel], color=color, ls="--", lw=1)
+    left.set_ylabel(r"$|\sum_j \partial L/\partial x_j|$ (1/length)")
+    right.set_ylabel(r"$|\partial L/\partial h|$ (1/length)")
+    for ax in (left, right):
+        ax.set_xlabel("distance D of the nearest point from the target (bandwidths, h = 1)")
+        ax.grid(True, which="both", alpha=0.3)
+    left.set_title("Position derivative: far points on one side of [0, 1]")
+    right.set_title("Bandwidth derivative (dashed: leading order)")
+    left.legend(loc="lower left", fontsize=8)
+    return fig
+
+
 FIGURES: dict[str, Callable[..., Figure]] = {
     "far_field": fig_far_field,
     "laplace_shift": fig_laplace_shift,
@@ -695,4 +770,5 @@ FIGURES: dict[str, Callable[..., Figure]] = {
     "far_field_stability": fig_far_field_stability,
     "circle_kernels": fig_circle_kernels,
     "circle_antipode": fig_circle_antipode,
+    "derivatives_far_field": fig_derivatives_far_field,
 }

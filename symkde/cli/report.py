@@ -65,6 +65,12 @@ FIGURE_CAPTIONS: dict[str, str] = {
         "bin changes the wrapped-Laplace gradient, most when a point starts near the bin's "
         "antipode, while on the line the change is zero."
     ),
+    "derivatives_far_field": (
+        "symkde.derivatives with three points receding on one side of [0, 1]: the summed "
+        "position derivative stays at 1/h for Laplace whatever the distance, grows like D/h^2 "
+        "for the Gaussian and decays like 2/D for Cauchy (dashed: the limits); right, the "
+        "bandwidth derivative next to its leading order."
+    ),
 }
 
 

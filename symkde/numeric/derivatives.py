@@ -11,12 +11,20 @@ theorems of the derivatives issue derive them from the loss) are::
 
 with ``d/du log K`` and ``d/dh log K`` differentiated and printed by SymPy
 (``symkde/numeric/_generated/log_kernel_derivatives.py``).  ``L`` and ``dL/dz`` come from the
-loss's own code (:func:`symkde.numeric.api._compute`, every method); the two integrals are taken
-by the loss's adaptive Gauss-Legendre quadrature on the same kink-split, graded panels (nodes
-evaluated in log space with the far-field ratio path, so points ``10^4`` bandwidths away are
-exact); the exact Laplace method takes them from its closed forms
-(:mod:`symkde.numeric.derivative_forms`).  ``method="bins"`` differentiates the binned loss
-exactly (its nodes move with ``a`` and ``b``).
+loss's own code (:func:`symkde.numeric.api._compute`, every method).  The two integrals:
+
+* exact Laplace on the line: per-segment closed forms in ``O(n log n)``
+  (:mod:`symkde.numeric.derivative_forms`, theorems ``laplace_position_slope``,
+  ``laplace_decayed_mass_rate``, ``laplace_segment_bandwidth``);
+* boxcar (every method but bins): none needed (``d/du log K = 0``, ``d/dh log K = -1/h`` inside
+  the support), only the jump terms (theorem ``boxcar_edge_jump``), summed directly over the
+  supports at each edge (``O(n * edges)``, in blocks);
+* everything else (quadrature; exact triangle and exact on the circle, for now): the loss's
+  adaptive Gauss-Legendre quadrature on the same kink-split, graded panels, nodes evaluated
+  in log space with the far-field ratio path, so points ``10^4`` bandwidths away are exact
+  (``O(n * panels)``).
+
+``method="bins"`` differentiates the binned loss exactly (its nodes move with ``a`` and ``b``).
 
 On the circle, kernels with a closed wrapped form (laplace, cauchy, vonmises) use the
 derivatives of that form; gaussian, boxcar and triangle are written as their images
@@ -31,8 +39,11 @@ between the one-sided derivatives).  What is returned:
   ``log(q + S_j/(2h)) - log q`` takes ``q`` from the other supports *closed* at the edge, which
   equals one of the one-sided values whenever other edges coincide with it;
 * ``dL/da`` uses ``p(a+)`` (the density just inside the target), ``dL/db`` uses ``p(b-)``;
-* triangle: where ``p`` vanishes at a point inside the target (supports that just touch), one
-  one-sided derivative is infinite: :class:`symkde.UncoveredTargetError` names that point.
+* boxcar: with edges at both ``a`` and ``b`` the returned 0 lies between the two one-sided
+  values (one edge enters the target whichever way the point moves);
+* triangle: where ``p`` vanishes at a point of the target, ends included (supports that just
+  touch, or a support that starts at ``a``), a one-sided derivative is infinite:
+  :class:`symkde.UncoveredTargetError` names that point.
 
 Imports NumPy and the numeric layer only (never SymPy or mpmath).
 
@@ -304,7 +315,12 @@ def _integral_method(
     if method == "exact" and problem.kernel == "laplace" and not problem.circular:
         from symkde.numeric.derivative_forms import laplace_position_bandwidth
 
-        closed = laplace_position_bandwidth(mix.log_w, mix.x, a, b, mix.h)
+        closed = laplace_position_bandwidth(mix.log_w, mix.x, a, b, mix.h, loss)
+    elif mix.kernel == "boxcar":
+        # d/du log K = 0 and d/dh log K = -1/h inside the support (generated), and the
+        # responsibilities sum to 1 on the covered target: the integrals need no quadrature
+        slope = float(np.broadcast_to(LOG_KERNEL_DH["boxcar"](0.0, mix.h), ()))
+        closed = (np.zeros(mix.x.size), slope)
     d_line, d_h_integral = closed if closed is not None else _integrals(line, a, b)
     d_h = -d_h_integral
     if mix.kernel == "boxcar":

@@ -270,7 +270,8 @@ def derivatives(
     """``Derivatives(loss, z, x, bandwidth, a, b)`` at ``dps`` digits (mpmath numbers).
 
     Same arguments as :func:`symkde.reference.loss`; ``UncoveredTargetError`` if ``p = 0`` on
-    part of the target.  Boxcar and triangle on the circle need ``b - a < 2 pi`` here.
+    part of the target.  Boxcar jump terms are taken at edges strictly inside ``(a, b)`` (as
+    the numeric side: an edge exactly at an end contributes nothing).
     """
     problem, dps = _validate(
         z,
