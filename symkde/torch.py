@@ -12,6 +12,12 @@ autograd casts each gradient back to its argument's dtype.  Broadcasting (a shar
 grid of positions, a Python-float bandwidth, scalar ``a``/``b``) is done by ``expand`` before
 the op, so autograd sums gradients over broadcast dimensions.
 
+Transforms: ``torch.compile(fullgraph=True)`` traces it as one opaque op (registered fake
+implementation); ``torch.func.vmap`` maps onto the op's own leading dimensions (one engine
+call).  Not supported, each with a clear error: a second derivative (the backward is not
+itself differentiable) and ``torch.func.grad``/``jvp`` (torch's custom ops with registered
+autograd do not compose with them; ``loss.backward()``/``torch.autograd.grad`` do).
+
 >>> import torch
 >>> logits = torch.zeros(2, dtype=torch.float64, requires_grad=True)
 >>> loss = kde_cross_entropy(logits, torch.tensor([0.0, 1.0]), 0.0, 1.0)
