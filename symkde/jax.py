@@ -1,0 +1,190 @@
+"""JAX: the exact softmax-KDE cross-entropy as a ``jax.custom_vjp`` over a host callback.
+
+Owns :func:`kde_cross_entropy` for JAX.  Imports JAX, NumPy and the numeric layer
+(:mod:`symkde.numeric.engine`); ``import symkde`` never imports this module, and it never
+changes JAX's configuration (``jax_enable_x64`` stays the caller's choice).
+
+The forward is one ``jax.pure_callback`` into the CPU engine, computed in float64 whatever the
+input dtype, and returns the loss *and* the derivatives of the arguments being differentiated
+(``custom_vjp`` with ``symbolic_zeros=True`` says which: an argument that is not perturbed
+costs nothing); the backward only scales them by the cotangent.  ``vmap_method="expand_dims"``
+makes a ``vmap`` over rows one callback on the whole batch (unmapped arguments arrive with a
+size-1 axis and are broadcast as zero-copy views).  Broadcasting (a shared ``(n,)`` grid, a
+scalar bandwidth) is done with ``jnp.broadcast_to`` before the ``custom_vjp``, so gradients
+are summed over broadcast dimensions by JAX itself.
+
+>>> import jax, jax.numpy as jnp
+>>> loss = kde_cross_entropy(jnp.zeros(2), jnp.array([0.0, 1.0]), 0.0, 1.0)
+>>> round(float(loss), 6)  # float32 without jax_enable_x64; mpmath: 1.1524753240992...
+1.152475
+>>> jax.grad(kde_cross_entropy)(jnp.zeros(2), jnp.array([0.0, 1.0]), 0.0, 1.0)
+Array([0., 0.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from symkde.numeric.engine import engine as _cpu_engine
+from symkde.numeric.validate import validate
+
+__all__ = ["kde_cross_entropy"]
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def _host_engine(
+    options: tuple[str, bool, str, int | None],
+    needs: tuple[bool, ...],
+    dtype: Any,
+    z: np.ndarray,
+    x: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    h: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """The callback: broadcast (vmap's size-1 axes), compute in float64, cast to ``dtype``."""
+    shape = np.broadcast_shapes(
+        np.shape(z), np.shape(x), (*np.shape(a), 1), (*np.shape(b), 1), (*np.shape(h), 1)
+    )
+    batch = shape[:-1]
+    arrays = [
+        np.broadcast_to(np.asarray(v, dtype=np.float64), s)
+        for v, s in ((z, shape), (x, shape), (a, batch), (b, batch), (h, batch))
+    ]
+    kernel, circular, method, bins = options
+    result = _cpu_engine(
+        *arrays,
+        kernel=kernel,
+        circular=circular,
+        method=method,
+        bins=bins,
+        needs=needs,  # type: ignore[arg-type]
+    )
+    outs = [np.asarray(result.loss, dtype=dtype)]
+    outs += [np.asarray(d, dtype=dtype) for d in result[1:] if d is not None]
+    return tuple(outs)
+
+
+def _callback(
+    options: tuple[str, bool, str, int | None], needs: tuple[bool, ...], *args: jax.Array
+) -> tuple[jax.Array, ...]:
+    z, x, a, b, h = args
+    dtype = z.dtype
+    shapes = [z.shape[:-1]] + [
+        arg.shape for arg, need in zip((z, x, h, a, b), needs, strict=True) if need
+    ]
+    return jax.pure_callback(
+        functools.partial(_host_engine, options, needs, np.dtype(dtype)),
+        tuple(jax.ShapeDtypeStruct(s, dtype) for s in shapes),
+        *args,
+        vmap_method="expand_dims",
+    )
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _kde(options: tuple[str, bool, str, int | None], z: Any, x: Any, a: Any, b: Any, h: Any) -> Any:
+    return _callback(options, (False,) * 5, z, x, a, b, h)[0]
+
+
+def _kde_fwd(options: tuple[str, bool, str, int | None], *primals: Any) -> tuple[Any, Any]:
+    z, x, a, b, h = primals
+    needs = (z.perturbed, x.perturbed, h.perturbed, a.perturbed, b.perturbed)
+    values = [p.value for p in primals]
+    loss, *derivatives = _callback(options, needs, *values)
+    saved = iter(derivatives)
+    residuals = {name: next(saved) for name, need in zip("zxhab", needs, strict=True) if need}
+    return loss, residuals
+
+
+def _kde_bwd(options: tuple[str, bool, str, int | None], residuals: Any, g: Any) -> tuple:
+    g_row = g[..., None]
+    scale = {"z": g_row, "x": g_row, "h": g, "a": g, "b": g}
+    return tuple(residuals[name] * scale[name] if name in residuals else None for name in "zxabh")
+
+
+_kde.defvjp(_kde_fwd, _kde_bwd, symbolic_zeros=True)
+
+
+def _checked_options(
+    kernel: Any, circular: Any, method: Any, bins: Any
+) -> tuple[str, bool, str, int | None]:
+    """Options checked before tracing (a ValueError naming the argument, not a runtime error).
+
+    Values (``a < b``, NaN logits, ...) can only be checked when the callback runs; inside
+    ``jit`` such an error reaches the caller as JAX's runtime error, whose message holds the
+    engine's ``ValueError`` naming the argument and row.
+    """
+    if not isinstance(kernel, str) or not isinstance(method, str):
+        raise ValueError(f"kernel, method: expected strings, got {kernel!r}, {method!r}")
+    if bins is not None and (isinstance(bins, bool) or not isinstance(bins, int | np.integer)):
+        raise ValueError(f"bins: expected an int or None, got {bins!r}")
+    options = (kernel, bool(circular), method, None if bins is None else int(bins))
+    _check_once(options)
+    return options
+
+
+@functools.lru_cache(maxsize=64)
+def _check_once(options: tuple[str, bool, str, int | None]) -> None:
+    """Runs the numeric API's own option checks on a tiny valid problem (once per options)."""
+    kernel, circular, method, bins = options
+    validate([0.0], [0.0], 0.0, 1.0, kernel=kernel, circular=circular, method=method, bins=bins)
+
+
+def _broadcast(value: jax.Array, shape: tuple[int, ...], name: str, target: str) -> jax.Array:
+    try:
+        np.broadcast_shapes(value.shape, shape)
+        if np.broadcast_shapes(value.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            f"{name}: shape {value.shape} does not broadcast to {target} {shape}"
+        ) from None
+    return jnp.broadcast_to(value, shape)
+
+
+def kde_cross_entropy(
+    logits: Any,
+    positions: Any,
+    a: Any,
+    b: Any,
+    *,
+    kernel: str = "laplace",
+    bandwidth: Any = 1.0,
+    circular: bool = False,
+    method: str = "auto",
+    bins: int | None = None,
+    reduction: str = "mean",
+) -> jax.Array:
+    """The cross-entropy ``H(U[a, b], p)`` of the softmax-weighted KDE, for JAX.
+
+    Same arguments and batch rules as ``symkde.torch.kde_cross_entropy`` (no ``engine``:
+    the CPU engine computes it).  Differentiable in all five array arguments; works under
+    ``jit``, ``grad`` and ``vmap``.  Output dtype: the logits' floating dtype (float32 unless
+    the caller enabled ``jax_enable_x64``); computed in float64 inside.
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
+    options = _checked_options(kernel, circular, method, bins)
+    z = jnp.asarray(logits)
+    if not jnp.issubdtype(z.dtype, jnp.floating):
+        z = z.astype(jnp.result_type(float))
+    if z.ndim == 0:
+        raise ValueError("logits: expected shape (..., n), got a 0-d array")
+    dtype = z.dtype
+    batch = z.shape[:-1]
+    x = _broadcast(jnp.asarray(positions, dtype=dtype), z.shape, "positions", "logits' shape")
+    a_ = _broadcast(jnp.asarray(a, dtype=dtype), batch, "a", "the batch shape")
+    b_ = _broadcast(jnp.asarray(b, dtype=dtype), batch, "b", "the batch shape")
+    h_ = _broadcast(jnp.asarray(bandwidth, dtype=dtype), batch, "bandwidth", "the batch shape")
+    loss = _kde(options, z, x, a_, b_, h_)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
