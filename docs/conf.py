@@ -87,7 +87,7 @@ def public_api() -> str:
         first = READING_ORDER.index(name) if name in READING_ORDER else len(READING_ORDER)
         return kind(name), first, name
 
-    names = sorted(symkde.__all__, key=rank)
+    names = sorted([*symkde.__all__, *symkde.FRAMEWORKS], key=rank)
     headings = {0: "Functions", 1: "Classes and exceptions"}
     parts = []
     for number, name in enumerate(names):

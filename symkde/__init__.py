@@ -35,15 +35,16 @@ __all__ = [
     "UncoveredTargetError",
     "derivatives",
     "grad",
-    "jax",
     "log_density",
     "loss",
     "loss_and_grad",
     "reference",
     "responsibilities",
     "theorems",
-    "torch",
 ]
+#: Framework bindings: public, but outside ``__all__`` so that ``from symkde import *`` never
+#: imports PyTorch or JAX (each needs its extra, ``symkde[torch]`` / ``symkde[jax]``).
+FRAMEWORKS = ("jax", "torch")
 
 #: Submodules imported on first attribute access, so that ``import symkde`` stays light.
 _LAZY = {
@@ -66,4 +67,4 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted([*__all__, "__version__"])
+    return sorted([*__all__, *FRAMEWORKS, "__version__"])

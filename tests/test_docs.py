@@ -54,7 +54,7 @@ def test_docs_build_without_warnings(built):
 def test_api_page_lists_every_public_name(built):
     out, _ = built
     page = (out / "html" / "api.html").read_text()
-    for name in symkde.__all__:
+    for name in [*symkde.__all__, *symkde.FRAMEWORKS]:
         module = inspect.ismodule(getattr(symkde, name))
         anchor = f'id="symkde-{name}"' if module else f'id="symkde.{name}"'
         assert anchor in page, f"symkde.{name} is missing from the API reference"

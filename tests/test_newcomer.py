@@ -144,8 +144,8 @@ def test_derive_omits_hypotheses_that_are_true(style):
 
 
 def test_dir_shows_the_public_names_only():
-    assert dir(symkde) == sorted([*symkde.__all__, "__version__"])
-    for name in symkde.__all__:
+    assert dir(symkde) == sorted([*symkde.__all__, *symkde.FRAMEWORKS, "__version__"])
+    for name in [*symkde.__all__, *symkde.FRAMEWORKS]:
         assert getattr(symkde, name) is not None, name
     for private in ("Any", "importlib", "annotations", "numeric", "errors"):
         assert private not in dir(symkde)
