@@ -42,7 +42,7 @@ def _cauchy(xp: Any, r: Array) -> tuple[Array, Array]:
 
 def _boxcar(xp: Any, r: Array) -> tuple[Array, Array]:
     inside = xp.abs(r) <= 1.0
-    return xp.where(inside, -math.log(2.0), -math.inf), xp.zeros_like(r)
+    return xp.where(inside, xp.full_like(r, -math.log(2.0)), -math.inf), xp.zeros_like(r)
 
 
 def _triangle(xp: Any, r: Array) -> tuple[Array, Array]:
