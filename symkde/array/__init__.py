@@ -89,7 +89,9 @@ def derivatives(
             raise ValueError(f"circular: the array engine has no circle yet ({kernel!r})")
         if method == "bins":
             if kernel not in BIN_KERNELS:
-                raise ValueError(f"kernel: {kernel!r} not binned here; expected {sorted(BIN_KERNELS)}")
+                raise ValueError(
+                    f"kernel: {kernel!r} not binned here; expected {sorted(BIN_KERNELS)}"
+                )
             if not isinstance(bins, int) or bins < 1:
                 raise ValueError(f"bins: expected an int >= 1 for method 'bins', got {bins!r}")
             result = binned_line(xp, kernel, z, x, a, b, h, bins)

@@ -19,10 +19,12 @@ import array_api_compat
 
 __all__ = [
     "LOG2",
+    "decayed_log_scan",
     "log_cumsum_exp",
     "log_expm1",
     "log_softplus",
     "logaddexp",
+    "reverse_decayed_log_scan",
     "reverse_log_cumsum_exp",
     "softplus",
 ]
@@ -91,6 +93,37 @@ def _doubling_scan(xp: Any, v: Array) -> Array:
         out = logaddexp(xp, out, shifted)
         step *= 2
     return out
+
+
+def decayed_log_scan(xp: Any, values: Array, anchors: Array, h: Array) -> Array:
+    """``out_k = log sum_{i <= k} e^{values_i - (anchors_k - anchors_i) / h}`` (last axis).
+
+    ``anchors`` ascend along the last axis; ``h`` broadcasts (``(B, 1)``).  A Hillis-Steele
+    scan whose combine step shifts the left part by the *distance between the two anchors*,
+    formed from the anchors themselves (one rounding, relative to that distance): a point's
+    rounding grows with its distance from the anchor it is referred to, never with its
+    distance from the target or the origin (the array form of the exact engine's
+    associative scans).  ``ceil(log2 n)`` elementwise passes.
+    """
+    n = values.shape[-1]
+    out = values
+    step = 1
+    while step < n:
+        pad = xp.full(
+            (*values.shape[:-1], step), -math.inf, dtype=values.dtype, device=_device(values)
+        )
+        shifted = xp.concat([pad, out[..., : n - step]], axis=-1)
+        gap = anchors[..., step:] - anchors[..., : n - step]
+        gap = xp.concat([xp.zeros_like(anchors[..., :step]), gap], axis=-1)
+        out = logaddexp(xp, out, shifted - gap / h)
+        step *= 2
+    return out
+
+
+def reverse_decayed_log_scan(xp: Any, values: Array, anchors: Array, h: Array) -> Array:
+    """``out_k = log sum_{i >= k} e^{values_i - (anchors_i - anchors_k) / h}``."""
+    flipped = decayed_log_scan(xp, xp.flip(values, axis=-1), -xp.flip(anchors, axis=-1), h)
+    return xp.flip(flipped, axis=-1)
 
 
 def _device(v: Array) -> Any:

@@ -8,7 +8,8 @@ at a node::
     dL/dz_j = S_j - (1/M) sum_m R_j(t_m)
     dL/dx_j = (1/(M h)) sum_m R_j phi'(r)
     dL/dh   = (1/h) (1 + (1/M) sum_m sum_j R_j r phi'(r))
-    dL/dt_m = -(1/(M h)) sum_j R_j phi'(r);  dL/da = sum_m (1 - c_m) dL/dt_m, dL/db = sum_m c_m dL/dt_m
+    dL/dt_m = -(1/(M h)) sum_j R_j phi'(r)
+    dL/da   = sum_m (1 - c_m) dL/dt_m,  dL/db = sum_m c_m dL/dt_m
 
 (the nodes move with ``a`` and ``b``).  ``phi`` and ``phi'`` below are the kernels of
 :mod:`symkde.symbolic.kernels` in the variable ``r`` (``tests/test_array_engine.py`` checks

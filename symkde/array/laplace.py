@@ -34,11 +34,11 @@ from typing import Any
 from symkde.array._generated.dilog import PI2_12, dilog_tail
 from symkde.array._ops import (
     LOG2,
-    log_cumsum_exp,
+    decayed_log_scan,
     log_expm1,
     log_softplus,
     logaddexp,
-    reverse_log_cumsum_exp,
+    reverse_decayed_log_scan,
     softplus,
 )
 
@@ -58,7 +58,7 @@ def _log_softmax(xp: Any, z: Array) -> Array:
 
 
 def _log_diff(xp: Any, log_em1: Array, y: Array) -> Array:
-    """``log(softplus(y + 2d) - softplus(y))``-type differences (theorem ``softplus_difference``)."""
+    """``log`` of a softplus difference (theorem ``softplus_difference``)."""
     return log_softplus(xp, log_em1 - softplus(xp, -y))
 
 
@@ -78,17 +78,19 @@ def laplace_line(
     xs = xp.take_along_axis(x, order, axis=-1)
     lws = xp.take_along_axis(lw, order, axis=-1)
     a1, b1, h1 = a[:, None], b[:, None], h[:, None]
-    u = (xs - a1) / h1  # positions in bandwidths from a
     length = (b - a) / h  # D, the target in bandwidths
-    knots = xp.minimum(xp.maximum(u, xp.zeros_like(u)), xp.broadcast_to(length[:, None], u.shape))
-    zero = xp.zeros_like(length)[:, None]
-    lo = xp.concat([zero, knots], axis=-1)
-    hi = xp.concat([knots, length[:, None]], axis=-1)
-    d = hi - lo
-    none = xp.full_like(zero, neg_inf)
-    # running sums: lB over the points left of each segment, lA over those right of it
-    lB = xp.concat([none, log_cumsum_exp(xp, lws + u)], axis=-1) - lo
-    lA = xp.concat([reverse_log_cumsum_exp(xp, lws - u), none], axis=-1) + hi
+    clipped = xp.minimum(
+        xp.maximum(xs, xp.broadcast_to(a1, xs.shape)), xp.broadcast_to(b1, xs.shape)
+    )
+    off = (xs - clipped) / h1  # > 0 right of b, < 0 left of a, 0 inside (exactly)
+    lo = xp.concat([a1, clipped], axis=-1)  # segment k = [lo_k, hi_k], k = 0 .. n
+    hi = xp.concat([clipped, b1], axis=-1)
+    d = (hi - lo) / h1
+    none = xp.full_like(a1, neg_inf)
+    # running sums, each anchored at a point (exact distances): lB over the points left of
+    # segment k (j < k), lA over those right of it (j >= k)
+    lB = xp.concat([none, decayed_log_scan(xp, lws, xs, h1) + off], axis=-1)
+    lA = xp.concat([reverse_decayed_log_scan(xp, lws, xs, h1) - off, none], axis=-1)
     cross = 0.5 * (lB - lA + d)
     sc = xp.minimum(xp.maximum(cross, xp.zeros_like(d)), d)
     rest = d - sc
@@ -97,20 +99,23 @@ def laplace_line(
     g_lo = dilog_tail_of(xp, xp.abs(cross))
     g_hi = dilog_tail_of(xp, xp.abs(d - cross))
     inside = (cross > 0) & (cross < d)
-    correction = xp.where(inside, PI2_12 - g_lo - g_hi, xp.where(cross <= 0, g_lo - g_hi, g_hi - g_lo))
+    outside = xp.where(cross <= 0, g_lo - g_hi, g_hi - g_lo)
+    correction = xp.where(inside, PI2_12 - g_lo - g_hi, outside)
     log_2h = LOG2 + xp.log(h)
     loss = log_2h - xp.sum(left + right + correction, axis=-1) / length
-    # responsibility integrals per segment (in units of h / f), then per point
+    # responsibility integrals per segment (in units of h / f, anchored at lo_k and hi_k),
+    # then per point: the segments right of point j (k > j) and left of it (k <= j)
     log_em1 = log_expm1(xp, 2.0 * d)
     log_jl = xp.where(lB == neg_inf, lB, -LOG2 - lB + _log_diff(xp, log_em1, 2.0 * (cross - d)))
     log_jr = xp.where(lA == neg_inf, lA, -LOG2 - lA + _log_diff(xp, log_em1, -2.0 * cross))
-    from_right = reverse_log_cumsum_exp(xp, log_jl - lo)[:, 1:]  # segments right of point j
-    from_left = log_cumsum_exp(xp, log_jr + hi)[:, :-1]  # segments left of point j
+    from_right = reverse_decayed_log_scan(xp, log_jl, lo, h1)[:, 1:] + off
+    from_left = decayed_log_scan(xp, log_jr, hi, h1)[:, :-1] - off
     log_d = xp.log(length)[:, None]
-    log_il = lws + u + from_right - log_d  # (1/(b-a)) int_{t > x_j} R_j
-    log_ir = lws - u + from_left - log_d  # (1/(b-a)) int_{t < x_j} R_j
+    log_il = lws + from_right - log_d  # (1/(b-a)) int_{t > x_j} R_j
+    log_ir = lws + from_left - log_d  # (1/(b-a)) int_{t < x_j} R_j
     dz_sorted = xp.exp(lws) - xp.exp(logaddexp(xp, log_il, log_ir))
     dx_sorted = (xp.exp(log_ir) - xp.exp(log_il)) / h1
+    u = (xs - a1) / h1
     inverse = xp.argsort(order, axis=-1)
     dz = xp.take_along_axis(dz_sorted, inverse, axis=-1)
     dx = xp.take_along_axis(dx_sorted, inverse, axis=-1)
