@@ -95,6 +95,40 @@ def test_exact_laplace_matches_compiled_engine_to_contract(ns):
     assert not failures, "\n".join(failures)
 
 
+def _boxcar_cases():
+    """Supports that cover [a, b] with edges inside it: dense, masked, logits +-700, far."""
+    rng = np.random.default_rng(8)
+    for case in argument_grid(quick=True):
+        if "boxcar" in case.kernels:
+            yield case.id, case.z, case.x, case.a, case.b, case.bandwidth
+    for trial in range(4):
+        n = 25
+        x = np.linspace(-0.55, 1.55, n) + rng.uniform(-0.02, 0.02, n)
+        z = rng.normal(0, 2, n)
+        if trial == 1:
+            z[::3] = -700.0
+        if trial == 2:
+            z[::4] = -np.inf
+        if trial == 3:  # plus points 1e4 bandwidths away
+            x = np.concatenate([x, 1.5 + 1e4 * 0.12 + rng.uniform(0, 0.3, 4)])
+            z = np.concatenate([z, rng.normal(0, 2, 4) + 700.0])
+        yield f"boxcar-dense-{trial}", z, x, -0.5, 1.5, 0.12
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_exact_boxcar_matches_compiled_engine_to_contract(ns):
+    for name, z, x, a, b, bw in _boxcar_cases():
+        ref_loss, ref_grad = symkde.loss_and_grad(z, x, a, b, kernel="boxcar", bandwidth=bw)
+        out = _call(ns, z, x, a, b, bw, kernel="boxcar")
+        assert abs(_back(out[0])[0] - ref_loss) <= LOSS_RTOL * max(1.0, abs(ref_loss)), name
+        assert np.max(np.abs(_back(out[1])[0] - ref_grad)) <= GRAD_ATOL, name
+
+
+def test_boxcar_uncovered_target_gives_an_infinite_loss():
+    out = _call("numpy", [0.0, 0.0], [0.0, 5.0], 0.0, 1.0, 0.3, kernel="boxcar")
+    assert _back(out[0])[0] == np.inf
+
+
 def test_array_api_strict_runs_the_exact_path_without_numpy_only_calls():
     for name, z, x, a, b, bw in LAPLACE_CASES[::4]:
         ref_loss, ref_grad = symkde.loss_and_grad(z, x, a, b, kernel="laplace", bandwidth=bw)
@@ -124,13 +158,17 @@ def _five_point(f, step):
 
 @pytest.mark.parametrize(
     ("kernel", "method", "bins"),
-    [("laplace", "exact", None)] + [(k, "bins", 23) for k in sorted(BIN_KERNELS)],
+    [("laplace", "exact", None), ("boxcar", "exact", None)]
+    + [(k, "bins", 23) for k in sorted(BIN_KERNELS)],
 )
 def test_derivatives_in_every_argument_match_finite_differences(kernel, method, bins):
     rng = np.random.default_rng(11)
     n, a, b = 6, -0.5, 1.5
     z, x = rng.normal(0, 1, n), rng.uniform(-1.0, 2.0, n)
     bw = 3.0 if kernel in ("boxcar", "triangle") else 0.7
+    if method == "exact" and kernel == "boxcar":  # edges inside the target, supports cover it
+        n, bw = 12, 0.12
+        z, x = rng.normal(0, 2, n), rng.permutation(np.linspace(-0.55, 1.55, n))
     kw = {"kernel": kernel, "method": method, "bins": bins}
 
     def loss(z=z, x=x, a=a, b=b, bw=bw):
@@ -255,6 +293,7 @@ def test_masked_points_get_zero_derivatives():
     ("kwargs", "argument"),
     [
         ({"kernel": "gaussian", "method": "exact"}, "kernel"),
+        ({"kernel": "triangle", "method": "exact"}, "kernel"),
         ({"kernel": "laplace", "method": "quadrature"}, "method"),
         ({"kernel": "vonmises", "method": "bins", "bins": 8}, "kernel"),
         ({"kernel": "laplace", "method": "bins", "bins": 0}, "bins"),

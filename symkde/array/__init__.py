@@ -34,12 +34,13 @@ import array_api_compat
 import numpy as np
 
 from symkde.array.bins import BIN_KERNELS, binned_line
+from symkde.array.compact import boxcar_line
 from symkde.array.laplace import laplace_line
 
 __all__ = ["BIN_KERNELS", "EXACT_KERNELS", "derivatives"]
 
 #: Kernels with an exact closed form in this engine (on the line).
-EXACT_KERNELS = frozenset({"laplace"})
+EXACT_KERNELS = frozenset({"laplace", "boxcar"})
 
 Array = Any
 
@@ -101,7 +102,8 @@ def derivatives(
                     f"kernel: no array-engine closed form for {kernel!r}; "
                     f"expected one of {sorted(EXACT_KERNELS)} (or method='bins')"
                 )
-            result = laplace_line(xp, z, x, a, b, h)
+            line = laplace_line if kernel == "laplace" else boxcar_line
+            result = line(xp, z, x, a, b, h)
         else:
             raise ValueError(f"method: expected 'exact', 'auto' or 'bins', got {method!r}")
     return tuple(xp.astype(v, out_dtype) for v in result)  # type: ignore[return-value]
