@@ -34,6 +34,7 @@ import array_api_compat
 import numpy as np
 
 from symkde.array.bins import BIN_KERNELS, binned_line
+from symkde.array.circle import laplace_circle
 from symkde.array.compact import boxcar_line
 from symkde.array.laplace import laplace_line
 
@@ -86,8 +87,11 @@ def derivatives(
     work = _work_dtype(xp, out_dtype)
     z, x, a, b, h = (xp.astype(v, work) for v in (z, x, a, b, h))
     with np.errstate(all="ignore"):  # NumPy-backed namespaces: infinities are masked
-        if circular:
-            raise ValueError(f"circular: the array engine has no circle yet ({kernel!r})")
+        if circular and (kernel != "laplace" or method == "bins"):
+            raise ValueError(
+                f"circular: the array engine has only the exact wrapped laplace ({kernel!r}, "
+                f"method {method!r})"
+            )
         if method == "bins":
             if kernel not in BIN_KERNELS:
                 raise ValueError(
@@ -102,8 +106,11 @@ def derivatives(
                     f"kernel: no array-engine closed form for {kernel!r}; "
                     f"expected one of {sorted(EXACT_KERNELS)} (or method='bins')"
                 )
-            line = laplace_line if kernel == "laplace" else boxcar_line
-            result = line(xp, z, x, a, b, h)
+            if circular:
+                result = laplace_circle(xp, z, x, a, b, h)
+            else:
+                line = laplace_line if kernel == "laplace" else boxcar_line
+                result = line(xp, z, x, a, b, h)
         else:
             raise ValueError(f"method: expected 'exact', 'auto' or 'bins', got {method!r}")
     return tuple(xp.astype(v, out_dtype) for v in result)  # type: ignore[return-value]
