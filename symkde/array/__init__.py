@@ -5,15 +5,19 @@ device, JAX arrays, NumPy, ``array_api_strict``), through ``array-api-compat``: 
 log-cumulative-sum-exp scans, gathers and elementwise math, batched over rows, with no host
 round trip and no Python loop over rows or points.  ``symkde.torch`` calls it with
 ``engine="torch"`` (and for CUDA tensors under ``engine="auto"``).  It owns
-:func:`derivatives`; the closed forms are in :mod:`symkde.array.laplace`, the binned loss in
-:mod:`symkde.array.bins`, the namespace helpers in :mod:`symkde.array._ops` and the generated
-dilogarithm tail in :mod:`symkde.array._generated`.  Imports NumPy and array-api-compat only
-(never SymPy, mpmath, torch or JAX at import time).
+:func:`derivatives`; the closed forms are in :mod:`symkde.array.laplace` (Laplace, line),
+:mod:`symkde.array.circle` (wrapped Laplace) and :mod:`symkde.array.compact` (boxcar, line),
+the binned loss in :mod:`symkde.array.bins`, the namespace helpers in :mod:`symkde.array._ops`
+and the generated dilogarithm tail in :mod:`symkde.array._generated`.  Imports NumPy,
+array-api-compat and the numeric layer's ``2 pi`` split (never SymPy, torch or JAX at import
+time).
 
-What is computed: ``method="exact"`` for ``laplace`` on the line (float64: the contract's
-1e-12), ``method="bins"`` for ``laplace``, ``gaussian``, ``cauchy``, ``boxcar`` and ``triangle`` on
-the line.  Other combinations raise ``ValueError`` naming ``kernel``/``method``/``circular``
-(callers fall back to the compiled CPU engine).  float32/float16 inputs are computed in float64
+What is computed (float64: the contract's 1e-12 against the compiled engine, tested):
+``method="exact"`` for ``laplace`` (line and circle) and ``boxcar`` (line);
+``method="bins"`` for ``laplace``, ``gaussian``, ``cauchy``, ``boxcar`` and ``triangle`` on the
+line.  Not yet: exact ``triangle``, exact ``boxcar`` on the circle, ``bins`` on the circle.
+Those raise ``ValueError`` naming ``kernel``/``method``/``circular`` (callers fall back to
+the compiled CPU engine).  float32/float16 inputs are computed in float64
 when the namespace has it (every PyTorch device but MPS, NumPy, JAX with x64) and rounded
 once to the input dtype, so they carry only that final rounding.
 

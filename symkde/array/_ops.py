@@ -1,13 +1,12 @@
-"""Stable elementwise pieces and log-space scans on any array namespace (the standard's calls).
+"""Stable elementwise pieces, log-space scans and range sums on any array namespace.
 
 Everything here takes the namespace ``xp`` (from ``array_api_compat.array_namespace``) and
-uses only functions of the array API standard (2023.12: ``maximum``, ``clip``,
-``take_along_axis``, ``cumulative_sum``, ``flip``, ``concat``), except
-:func:`log_cumsum_exp`, which calls the framework's own scan where one exists (PyTorch
-``torch.logcumsumexp``, NumPy ``np.logaddexp.accumulate``, JAX ``jax.lax.cumlogsumexp``:
-one pass, no host round trip) and otherwise builds it from :func:`logaddexp` by doubling
-(Hillis-Steele: ``log2(n)`` elementwise passes over the array, exact at ``-inf``).  Imports
-NumPy (only for its scan and error state) and array-api-compat; never SymPy or mpmath.
+uses only functions of the array API standard (2023.12: ``maximum``, ``take_along_axis``,
+``flip``, ``concat``, ``reshape``), except :func:`unsort`, which calls the framework's scatter
+where one exists (the standard has none; elsewhere it gathers with the inverse permutation).
+The scans are Hillis-Steele doubling scans, blocked (:func:`decayed_log_scan`), exact at
+``-inf``.  Imports array-api-compat (NumPy, torch, JAX only inside :func:`unsort`, for the
+array type it was given); never SymPy or mpmath.
 """
 
 from __future__ import annotations
@@ -20,12 +19,10 @@ import array_api_compat
 __all__ = [
     "LOG2",
     "decayed_log_scan",
-    "log_cumsum_exp",
     "log_expm1",
     "log_softplus",
     "logaddexp",
     "reverse_decayed_log_scan",
-    "reverse_log_cumsum_exp",
     "softplus",
     "unsort",
 ]
@@ -54,46 +51,6 @@ def log_softplus(xp: Any, v: Array) -> Array:
 def log_expm1(xp: Any, v: Array) -> Array:
     """``log(e^v - 1)`` for ``v >= 0`` (``-inf`` at 0)."""
     return xp.where(v < 1.0, xp.log(xp.expm1(v)), v + xp.log1p(-xp.exp(-v)))
-
-
-def log_cumsum_exp(xp: Any, v: Array) -> Array:
-    """Inclusive ``log sum_{i <= k} e^{v_i}`` along the last axis (``-inf`` entries allowed).
-
-    >>> import numpy as np
-    >>> log_cumsum_exp(np, np.log(np.array([[1.0, 2.0, 3.0]]))).round(12).tolist()
-    [[0.0, 1.098612288668, 1.791759469228]]
-    """
-    if array_api_compat.is_torch_array(v):
-        import torch
-
-        return torch.logcumsumexp(v, dim=-1)
-    if array_api_compat.is_numpy_array(v):
-        import numpy as np
-
-        return np.logaddexp.accumulate(v, axis=-1)
-    if array_api_compat.is_jax_array(v):
-        import jax
-
-        return jax.lax.cumlogsumexp(v, axis=v.ndim - 1)
-    return _doubling_scan(xp, v)
-
-
-def reverse_log_cumsum_exp(xp: Any, v: Array) -> Array:
-    """Inclusive ``log sum_{i >= k} e^{v_i}`` along the last axis."""
-    return xp.flip(log_cumsum_exp(xp, xp.flip(v, axis=-1)), axis=-1)
-
-
-def _doubling_scan(xp: Any, v: Array) -> Array:
-    """Hillis-Steele inclusive scan with :func:`logaddexp`: ``ceil(log2 n)`` passes."""
-    n = v.shape[-1]
-    out = v
-    step = 1
-    while step < n:
-        pad = xp.full((*v.shape[:-1], step), -math.inf, dtype=v.dtype, device=_device(v))
-        shifted = xp.concat([pad, out[..., : n - step]], axis=-1)
-        out = logaddexp(xp, out, shifted)
-        step *= 2
-    return out
 
 
 #: Points per block of :func:`decayed_log_scan` (``log2`` of it doubling passes per level).
