@@ -19,7 +19,10 @@ line.  Not yet: exact ``triangle``, exact ``boxcar`` on the circle, ``bins`` on 
 Those raise ``ValueError`` naming ``kernel``/``method``/``circular`` (callers fall back to
 the compiled CPU engine).  float32/float16 inputs are computed in float64
 when the namespace has it (every PyTorch device but MPS, NumPy, JAX with x64) and rounded
-once to the input dtype, so they carry only that final rounding.
+once to the input dtype, so they carry only that final rounding (tested: within 1e-6).
+Without float64 they are computed in float32: finite (far field included) but, measured on
+the test grid, only to 5e-5 relative in the loss and 4e-4 in the gradient far away (points
+1e4 bandwidths on both sides), 1e-5 near.
 
 >>> import numpy as np
 >>> z, x = np.zeros((1, 1)), np.full((1, 1), 0.5)
@@ -32,6 +35,7 @@ once to the input dtype, so they carry only that final rounding.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import array_api_compat
@@ -51,9 +55,11 @@ Array = Any
 
 
 def _work_dtype(xp: Any, dtype: Any) -> Any:
-    """float64 where the namespace has it, else the input dtype."""
+    """float64 where the namespace has it, else the input dtype (JAX without x64, MPS)."""
     try:
-        probe = xp.asarray(0.0, dtype=xp.float64)
+        with warnings.catch_warnings():  # JAX warns, then truncates, without x64
+            warnings.simplefilter("ignore")
+            probe = xp.asarray(0.0, dtype=xp.float64)
     except (TypeError, ValueError, RuntimeError):
         return dtype
     return xp.float64 if probe.dtype == xp.float64 else dtype
