@@ -21,8 +21,8 @@ the compiled CPU engine).  float32/float16 inputs are computed in float64
 when the namespace has it (every PyTorch device but MPS, NumPy, JAX with x64) and rounded
 once to the input dtype, so they carry only that final rounding (tested: within 1e-6).
 Without float64 they are computed in float32: finite (far field included) but, measured on
-the test grid, only to 5e-5 relative in the loss and 4e-4 in the gradient far away (points
-1e4 bandwidths on both sides), 1e-5 near.
+the test grid, only to 5e-5 relative in the loss and 4e-4 in the gradient (worst: points
+1e4 bandwidths away on both sides).
 
 >>> import numpy as np
 >>> z, x = np.zeros((1, 1)), np.full((1, 1), 0.5)
