@@ -46,10 +46,12 @@ from symkde.array.circle import laplace_circle
 from symkde.array.compact import boxcar_line
 from symkde.array.laplace import laplace_line
 
-__all__ = ["BIN_KERNELS", "EXACT_KERNELS", "derivatives"]
+__all__ = ["BIN_KERNELS", "CIRCLE_EXACT_KERNELS", "EXACT_KERNELS", "derivatives"]
 
-#: Kernels with an exact closed form in this engine (on the line).
+#: Kernels with an exact closed form in this engine on the line.
 EXACT_KERNELS = frozenset({"laplace", "boxcar"})
+#: Kernels with an exact closed form in this engine on the circle (``circular=True``).
+CIRCLE_EXACT_KERNELS = frozenset({"laplace"})
 
 Array = Any
 
@@ -97,7 +99,7 @@ def derivatives(
     work = _work_dtype(xp, out_dtype)
     z, x, a, b, h = (xp.astype(v, work) for v in (z, x, a, b, h))
     with np.errstate(all="ignore"):  # NumPy-backed namespaces: infinities are masked
-        if circular and (kernel != "laplace" or method == "bins"):
+        if circular and (kernel not in CIRCLE_EXACT_KERNELS or method == "bins"):
             raise ValueError(
                 f"circular: the array engine has only the exact wrapped laplace ({kernel!r}, "
                 f"method {method!r})"
