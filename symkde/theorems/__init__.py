@@ -22,6 +22,7 @@ _MODULES = (
     "symkde.theorems.closed_forms",
     "symkde.theorems.circle",
     "symkde.theorems.derivative_closed_forms",
+    "symkde.theorems.special_functions",
 )
 
 
