@@ -23,6 +23,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
 import argparse
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -37,7 +38,7 @@ A, B, M = 0.0, 1.0, 1024
 Result = tuple[float, np.ndarray]
 
 
-def log_kernel_peer(kernel: str, u: np.ndarray, h: float, xp=np) -> np.ndarray:  # noqa: ANN001
+def log_kernel_peer(kernel: str, u: np.ndarray, h: float, xp=np) -> np.ndarray:
     """What a user writes: the log-kernel, in place where it can be."""
     if kernel == "gaussian":
         return -0.5 * (u / h) ** 2 - math.log(h * math.sqrt(2 * math.pi))
@@ -123,15 +124,19 @@ def main() -> None:
         start = time.perf_counter()
         exact = symkde_auto(kernel, z, x, h)
         first = time.perf_counter() - start
-        t_auto = first if n >= 10**6 else median_seconds(lambda: symkde_auto(kernel, z, x, h), repeat)
-        t_np = median_seconds(lambda: numpy_binned(kernel, z, x, h), repeat)
+        t_auto = (
+            first
+            if n >= 10**6
+            else median_seconds(functools.partial(symkde_auto, kernel, z, x, h), repeat)
+        )
+        t_np = median_seconds(functools.partial(numpy_binned, kernel, z, x, h), repeat)
         e_np = errors(numpy_binned(kernel, z, x, h), exact)
         line = (
             f"| {kernel} | {n:,} | {h:g} | {1e3 * t_auto:.1f} ms | {1e3 * t_np:.1f} ms | "
             f"{t_np / t_auto:.2f}x | {e_np[0]:.1e} / {e_np[1]:.1e} |"
         )
         if torch_run is not None:
-            t_torch = median_seconds(lambda: torch_run(kernel, z, x, h), repeat)
+            t_torch = median_seconds(functools.partial(torch_run, kernel, z, x, h), repeat)
             e_torch = errors(torch_run(kernel, z, x, h), exact)
             line += f" {1e3 * t_torch:.1f} ms | {e_torch[0]:.1e} / {e_torch[1]:.1e} |"
         else:

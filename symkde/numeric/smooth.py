@@ -1,4 +1,4 @@
-"""Fast integrals for the Gaussian kernel on the line: the loss and gradient in ``O((n + m) log n)``.
+"""Fast Gaussian integrals on the line: the loss and gradient in ``O((n + m) log n)``.
 
 Owns :func:`loss_and_grad_smooth_row`, which ``method="auto"`` calls for one Gaussian row on
 the line (``symkde.numeric.api._compute``); imports NumPy, the generated margins
@@ -217,15 +217,20 @@ def _integrate(
         # near the points the responsibilities change on the scale h: panels at most h wide
         ok &= (hi - lo <= pts.h) | ~pts.near_data(lo, hi)
         neg_loss_parts.extend(halves[ok].tolist())
-        node_ok = np.repeat(ok, per_panel).reshape(-1, per_panel)
-        node_ok[:, :_GL_ORDER] = False  # the whole panel's nodes: only the halves are kept
-        node_ok = node_ok.ravel()
+        by_panel = np.repeat(ok, per_panel).reshape(-1, per_panel)
+        by_panel[:, :_GL_ORDER] = False  # the whole panel's nodes: only the halves are kept
+        node_ok = by_panel.ravel()
         kept.append(nodes.take(node_ok))
         kept_w.append(wt[node_ok])
         kept_lse.append(nodes.lse[node_ok])
         if ok.all():
             merged = {k: np.concatenate([part[k] for part in kept]) for k in kept[0]}
-            return math.fsum(neg_loss_parts), merged, np.concatenate(kept_w), np.concatenate(kept_lse)
+            return (
+                math.fsum(neg_loss_parts),
+                merged,
+                np.concatenate(kept_w),
+                np.concatenate(kept_lse),
+            )
         lo, hi, error = lo[~ok], hi[~ok], err[~ok]
         mid = 0.5 * (lo + hi)
         if np.any(mid <= lo) or np.any(mid >= hi):

@@ -74,7 +74,9 @@ def envelope(xc, lw, inv_h2):  # type: ignore[no-untyped-def]
 
 @_jit("void(f8[::1], f8[::1], i8[::1], i8[::1], f8[::1], f8, f8[:, ::1], f8[::1])")
 def box_moments(x, lw, first, stop, centre, h, moments, scale):  # type: ignore[no-untyped-def]
-    """``moments[B, k] = sum_{j in B} e^{lw_j - scale_B - v_j^2/2} v_j^k / k!``, ``v = (x - c)/h``."""
+    """``moments[B, k] = sum_{j in B} e^{lw_j - scale_B - v_j^2/2} v_j^k / k!``, ``v = (x-c)/h``.
+
+    ``scale_B`` is the box's largest log-weight."""
     order = moments.shape[1]
     for box in range(first.shape[0]):
         lam = -math.inf

@@ -58,7 +58,8 @@ def drop_margin_constant() -> sp.Expr:
 
 
 def taylor_argument() -> sp.Rational:
-    """``Y = (REACH + 1) / (2 BOX_PER_H)`` >= ``|u v|`` for ``|u| <= REACH + 1/16``, ``|v| <= 1/16``."""
+    """``Y = (REACH + 1) / (2 BOX_PER_H)``: at least ``|u v|`` for ``|u| <= REACH + 1/16``,
+    ``|v| <= 1/16``."""
     return sp.Rational(REACH + 1, 2 * BOX_PER_H)
 
 

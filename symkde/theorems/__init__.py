@@ -21,6 +21,7 @@ _MODULES = (
     "symkde.theorems.far_field",
     "symkde.theorems.closed_forms",
     "symkde.theorems.circle",
+    "symkde.theorems.truncation",
 )
 
 

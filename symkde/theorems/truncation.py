@@ -1,0 +1,153 @@
+"""Truncation bounds of the fast Gaussian integrals (issue 18, :mod:`symkde.numeric.smooth`).
+
+Owns two theorems; imports SymPy, the theorem machinery and the bound expressions of
+:mod:`symkde.symbolic.codegen_smooth` (which prints the numeric margins from the same
+expressions, so what is proved here is what the code uses):
+
+* ``gaussian_window_truncation`` -- a point outside the window
+  ``(t - x)^2 >= 2h^2 (max log w - T + M)`` has a log-term at most ``T - M`` (``T`` any lower
+  bound on the largest log-term); ``n`` such terms are at most ``n e^{-M} = 2**-60`` of
+  ``p`` for ``M = log n + 60 log 2``, and ``log(1 + eps) <= eps`` turns that into the same
+  bound on ``log p`` (and on each responsibility).
+* ``gaussian_taylor_remainder`` -- ``e^{-(t-x)^2/2h^2} = e^{-u^2/2} e^{uv} e^{-v^2/2}`` about
+  a box centre, the integral form of the Taylor remainder of ``e^y`` at the generated order,
+  its bound ``e^{|y|} |y|^p / p!``, and ``Y^p / p! e^{2Y} <= 2**-60`` at ``Y = 15/16``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import sympy as sp
+
+from symkde.symbolic import codegen_smooth as bounds
+from symkde.theorems._core import (
+    Step,
+    Theorem,
+    equal,
+    evaluates,
+    follows,
+    holds_true,
+    numeric_witness,
+)
+
+__all__ = ["THEOREMS"]
+
+REFERENCE = "symkde/numeric/smooth.py"
+
+h = sp.Symbol("h", positive=True)
+t, x, c = sp.symbols("t x c", real=True)
+#: the largest log-weight, a lower bound on the largest log-term, the margin
+lam_max, top = sp.symbols("Lambda T", real=True)
+margin = sp.Symbol("M", positive=True)
+#: how far a point's log-weight is below the largest, and how far it is outside the window
+below, outside = sp.symbols("g s", nonnegative=True)
+n = sp.Symbol("n", positive=True, integer=True)
+eps = sp.Symbol("epsilon", nonnegative=True)
+
+log_weight = lam_max - below
+squared_distance = 2 * h**2 * (lam_max - top + margin) + outside
+log_term = log_weight - squared_distance / (2 * h**2)
+window_claim = sp.Le(log_term, top - margin)
+margin_n = sp.log(n) + bounds.drop_margin_constant()
+dropped_claim = sp.Eq(
+    sp.Mul(n, sp.exp(-margin_n), evaluate=False),
+    sp.Rational(1, 2**bounds.DROP_LOG2),
+    evaluate=False,
+)
+log_claim = sp.Ge(eps - sp.log(1 + eps), 0)
+
+
+def _window_proof() -> Iterator[Step]:
+    yield holds_true(
+        "outside the window the log-term is at most T - M (g, s >= 0, h > 0)", window_claim
+    )
+    yield numeric_witness(
+        "at the window's edge (g = s = 0) the term is exactly T - M",
+        log_term.subs({below: 0, outside: 0}),
+        top - margin,
+        {lam_max: sp.Rational(-7, 3), top: sp.Rational(-9, 2), margin: 47, h: sp.Rational(1, 20)},
+    )
+    yield equal(
+        "n dropped terms below e^{T - M} <= p e^{-M}: n e^{-M} = 2**-60", *dropped_claim.args
+    )
+    gap = eps - sp.log(1 + eps)
+    slope = equal("d/d eps (eps - log(1 + eps)) = eps / (1 + eps)", gap.diff(eps), eps / (1 + eps))
+    positive = holds_true("eps / (1 + eps) >= 0 for eps >= 0", sp.Ge(eps / (1 + eps), 0))
+    start = equal("eps - log(1 + eps) = 0 at eps = 0", gap.subs(eps, 0), 0)
+    yield slope
+    yield positive
+    yield start
+    yield follows(
+        "zero at 0 and non-decreasing: log(1 + eps) <= eps", log_claim, [slope, positive, start]
+    )
+
+
+order = bounds.taylor_order()
+y, s_var = sp.symbols("y sigma", real=True)
+u_var, v_var = sp.symbols("u v", real=True)
+big_y = bounds.taylor_argument()
+factor_claim = sp.Eq(
+    sp.exp(-(((c + h * u_var) - (c + h * v_var)) ** 2) / (2 * h**2)),
+    sp.exp(-(u_var**2) / 2) * sp.exp(u_var * v_var) * sp.exp(-(v_var**2) / 2),
+)
+taylor_poly = sum(y**k / sp.factorial(k) for k in range(order))
+remainder_integral = sp.Integral(
+    (y - s_var) ** (order - 1) / sp.factorial(order - 1) * sp.exp(s_var), (s_var, 0, y)
+)
+remainder_claim = sp.Eq(sp.exp(y) - taylor_poly, remainder_integral)
+relative_claim = sp.Le(
+    bounds.taylor_relative_bound(order, big_y), sp.Rational(1, 2**bounds.DROP_LOG2)
+)
+reach_claim = sp.Le((bounds.REACH + sp.Rational(1, 16)) * sp.Rational(1, 16), big_y)
+
+
+def _taylor_proof() -> Iterator[Step]:
+    yield equal("about a box centre c: the Gaussian factors", *factor_claim.args)
+    yield evaluates(
+        f"Taylor remainder of e^y after {order} terms, integral form",
+        remainder_integral,
+        sp.exp(y) - taylor_poly,
+    )
+    # both sides as one equation, so the statement's conjunct is a step's claim
+    yield equal("the remainder identity", sp.exp(y) - taylor_poly, remainder_integral.doit())
+    yield numeric_witness(
+        "the identity at y = Y = 15/16",
+        sp.exp(big_y) - taylor_poly.subs(y, big_y),
+        remainder_integral.subs(y, big_y).doit(),
+        {},
+    )
+    kernel_bound = evaluates(
+        "int_0^|y| sigma^(p-1)/(p-1)! d sigma = |y|^p / p!",
+        sp.Integral(s_var ** (order - 1) / sp.factorial(order - 1), (s_var, 0, big_y)),
+        big_y**order / sp.factorial(order),
+    )
+    yield kernel_bound
+    yield holds_true("|u v| <= (REACH + 1/16) / 16 <= Y", reach_claim)
+    yield holds_true(
+        "Y^p / p! * e^{2Y} <= 2**-60 (e^y >= e^{-Y} turns e^Y Y^p/p! relative)", relative_claim
+    )
+
+
+THEOREMS: list[Theorem] = [
+    Theorem(
+        name="gaussian_window_truncation",
+        title="Gaussian: terms outside the window change log p by at most 2**-60",
+        statement=sp.And(window_claim, dropped_claim, log_claim),
+        hypotheses=(sp.Q.positive(h), sp.Q.nonnegative(below), sp.Q.nonnegative(outside)),
+        prover=_window_proof,
+        explanation="Every kept term lies within the window found by searchsorted; the dropped "
+        "ones total at most 2**-60 of p (symkde.numeric.smooth).",
+        reference=REFERENCE,
+    ),
+    Theorem(
+        name="gaussian_taylor_remainder",
+        title=f"Gaussian box expansion: Taylor order {order} of e^(uv) to 2**-60 relative",
+        statement=sp.And(factor_claim, remainder_claim, reach_claim, relative_claim),
+        hypotheses=(sp.Q.positive(h),),
+        prover=_taylor_proof,
+        explanation="A box's sum sum_j w_j e^{-(t-x_j)^2/2h^2} is e^{-u^2/2} sum_k A_k u^k with "
+        "relative error at most 2**-60 for |u| <= REACH + 1/16, |v| <= 1/16.",
+        reference=REFERENCE,
+    ),
+]
