@@ -56,6 +56,8 @@ adaptive quadrature, which handles them at ``n x nodes`` cost.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -168,7 +170,7 @@ class _Nodes:
         return {k: getattr(self, k)[keep] for k in ("t", "mode", "log_sum", "lo", "hi", "dom")}
 
 
-def _initial_edges(pts: _Points, a: float, b: float) -> FloatArray:
+def _initial_edges(pts: Any, a: float, b: float) -> FloatArray:
     """``a``, ``b``, a grid ``h`` apart near the points, and graded meshes at sharp switches."""
     h = pts.h
     cells = np.unique(np.floor(pts.centre / h)).astype(np.int64)
@@ -189,9 +191,15 @@ def _initial_edges(pts: _Points, a: float, b: float) -> FloatArray:
 
 
 def _integrate(
-    pts: _Points, a: float, b: float
+    pts: Any, a: float, b: float, make_nodes: Callable[[Any, FloatArray], Any] | None = None
 ) -> tuple[float, dict[str, np.ndarray], FloatArray, FloatArray]:
-    """Adaptive panels: ``(-loss, accepted nodes, their weights W_m, their log p)``."""
+    """Adaptive panels: ``(-loss, accepted nodes, their weights W_m, their log p)``.
+
+    ``pts`` gives ``h``, the box centres, the sharp switches (``breaks``, ``switch_width``)
+    and ``near_data``; ``make_nodes(pts, t)`` evaluates ``log p`` (``.lse``) at nodes and
+    keeps what the gradient reuses (``.take``).  Default: the Gaussian's :class:`_Nodes`.
+    """
+    make = _Nodes if make_nodes is None else make_nodes
     edges = _initial_edges(pts, a, b)
     lo, hi = edges[:-1], edges[1:]
     per_panel = 3 * _GL_ORDER
@@ -204,7 +212,7 @@ def _integrate(
         t, wt = _panel_nodes(lo, hi)
         wt /= b - a
         share = (hi - lo) / (b - a)
-        nodes = _Nodes(pts, t)
+        nodes = make(pts, t)
         weighted = (wt * nodes.lse).reshape(-1, 3, _GL_ORDER).sum(axis=2)
         whole, halves = weighted[:, 0], weighted[:, 1] + weighted[:, 2]
         scale = np.maximum(share, np.abs(halves))
@@ -289,6 +297,10 @@ def loss_and_grad_smooth_row(
     gradient has length ``n`` with 0 at masked points.  Rows outside the fast path's range
     (:func:`fast_path_applies`) are handed to the adaptive quadrature.
     """
+    if problem.kernel == "cauchy":
+        from symkde.numeric.smooth_cauchy import loss_and_grad_cauchy_row
+
+        return loss_and_grad_cauchy_row(problem, with_grad)
     mix = _mixture(problem)
     a, b = problem.a, problem.b
     if not fast_path_applies(mix, a, b):

@@ -28,10 +28,15 @@ import sympy as sp
 
 __all__ = [
     "BOX_PER_H",
+    "CAUCHY_BOX_PER_H",
+    "CAUCHY_SPAN",
     "DROP_LOG2",
     "GENERATED",
     "REACH",
     "diff_against_committed",
+    "cauchy_order",
+    "cauchy_ratio",
+    "cauchy_relative_bound",
     "drop_margin_constant",
     "generate",
     "main",
@@ -50,6 +55,30 @@ DROP_LOG2 = 60
 BOX_PER_H = 8
 #: Box expansions are used up to 14 bandwidths (beyond: the node is summed point by point).
 REACH = 14
+#: Cauchy: boxes h / 2 wide (a point within h / 4 of its centre, a node t + ih at least h
+#: from it: ratio <= 1/4), and every distance within CAUCHY_SPAN bandwidths.
+CAUCHY_BOX_PER_H = 2
+CAUCHY_SPAN = 100
+
+
+def cauchy_ratio() -> sp.Rational:
+    """``rho = (h / (2 CAUCHY_BOX_PER_H)) / h``: the expansions' ratio, at most 1/4."""
+    return sp.Rational(1, 2 * CAUCHY_BOX_PER_H)
+
+
+def cauchy_relative_bound(order: int | sp.Expr, rho: sp.Expr, span: sp.Expr) -> sp.Expr:
+    """``rho^P (1 + rho)^2 / (1 - rho) * sqrt(1 + span^2)``: the tail of ``1/(x - zeta)`` after
+    ``P`` terms over ``Im 1/(x - zeta)`` (theorem ``cauchy_multipole_remainder``)."""
+    return rho**order * (1 + rho) ** 2 / (1 - rho) * sp.sqrt(1 + span**2)
+
+
+def cauchy_order() -> int:
+    """The smallest ``P`` whose relative bound is at most ``2**-DROP_LOG2`` (decided exactly)."""
+    target = sp.Rational(1, 2**DROP_LOG2)
+    order = 1
+    while not bool(cauchy_relative_bound(order, cauchy_ratio(), CAUCHY_SPAN) <= target):
+        order += 1
+    return order
 
 
 def drop_margin_constant() -> sp.Expr:
@@ -79,6 +108,7 @@ def taylor_order() -> int:
 
 def render() -> str:
     order = taylor_order()
+    corder = cauchy_order()
     bound = taylor_relative_bound(order, taylor_argument())
     margin = drop_margin_constant()
     lines = [
@@ -99,6 +129,12 @@ def render() -> str:
         f"TAYLOR_ORDER = {order}",
         f"#: Y**ORDER / ORDER! * exp(2 Y) = {sp.sstr(bound)}",
         f"TAYLOR_BOUND = {float(sp.N(bound, 30))!r}",
+        "#: Cauchy boxes are h / CAUCHY_BOX_PER_H wide; distances within CAUCHY_SPAN bandwidths",
+        f"CAUCHY_BOX_PER_H = {CAUCHY_BOX_PER_H}",
+        f"CAUCHY_SPAN = {CAUCHY_SPAN}",
+        f"#: order of the Cauchy expansions: rho = {sp.sstr(cauchy_ratio())}, bound = "
+        f"{float(sp.N(cauchy_relative_bound(corder, cauchy_ratio(), CAUCHY_SPAN), 10))!r}",
+        f"CAUCHY_ORDER = {corder}",
         "",
     ]
     return "\n".join(lines)
