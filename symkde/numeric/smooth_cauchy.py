@@ -2,7 +2,8 @@
 
 Owns :func:`loss_and_grad_cauchy_row` (called for Cauchy rows by
 :func:`symkde.numeric.smooth.loss_and_grad_smooth_row`) and its compiled loops; imports
-NumPy, numba, the generated margins and the panel driver of :mod:`symkde.numeric.smooth` (the adaptive quadrature stays the fallback).
+NumPy, numba, the generated margins and the panel driver of :mod:`symkde.numeric.smooth`
+(the adaptive quadrature stays the fallback).
 
 The Cauchy kernel is the imaginary part of a pole: with ``zeta = t + ih``,
 ``h / ((t - x)^2 + h^2) = Im 1/(x - zeta)``.  Its tail is heavy (every point matters at
