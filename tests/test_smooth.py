@@ -16,7 +16,7 @@ import sympy as sp
 
 import symkde
 from symkde import reference, theorems
-from symkde.numeric import smooth, smooth_loops
+from symkde.numeric import smooth, smooth_cauchy, smooth_loops
 from symkde.numeric._generated.log_kernels import LOG_KERNELS
 from symkde.numeric.api import _mixture, _quadrature
 from symkde.numeric.validate import validate
@@ -28,15 +28,16 @@ from tests.helpers import GRAD_ATOL, LOSS_RTOL, argument_grid, assert_close
 REF_DPS = 30
 
 GRID = [
-    pytest.param(case, id=case.id)
+    pytest.param(case, kernel, id=f"{case.id}-{kernel}")
     for case in argument_grid(quick=True)
-    if "gaussian" in case.kernels
+    for kernel in ("gaussian", "cauchy")
+    if kernel in case.kernels
 ]
 
 
-@pytest.mark.parametrize("case", GRID)
-def test_auto_gaussian_matches_reference(case):
-    kw = dict(kernel="gaussian", bandwidth=case.bandwidth)
+@pytest.mark.parametrize(("case", "kernel"), GRID)
+def test_auto_matches_reference(case, kernel):
+    kw = dict(kernel=kernel, bandwidth=case.bandwidth)
     got_loss, got_grad = symkde.loss_and_grad(case.z, case.x, case.a, case.b, **kw)
     # one evaluation at 30 digits: tests/test_accuracy.py checks on this same grid that the
     # reference at 30 and 45 digits agree far below 1e-12 (its self-check, not repeated here)
@@ -166,7 +167,10 @@ def test_taylor_order_is_the_smallest_that_meets_the_bound():
     assert float(codegen_smooth.taylor_relative_bound(order - 1, y)) > target
 
 
-@pytest.mark.parametrize("name", ["gaussian_window_truncation", "gaussian_taylor_remainder"])
+@pytest.mark.parametrize(
+    "name",
+    ["gaussian_window_truncation", "gaussian_taylor_remainder", "cauchy_multipole_remainder"],
+)
 def test_truncation_theorems_hold(name):
     proof = theorems.get(name).prove()
     assert proof.holds, [s.description for s in proof.steps if not s.holds]
@@ -180,3 +184,34 @@ def test_truncation_checks_reject_wrong_bounds():
     assert not holds_true("one order less", sp.Le(low, target)).holds
     half = sp.Le(truncation.log_term, truncation.top - 2 * truncation.margin)
     assert not holds_true("window too narrow for twice the margin", half).holds
+    rho, span = codegen_smooth.cauchy_ratio(), codegen_smooth.CAUCHY_SPAN
+    short = codegen_smooth.cauchy_relative_bound(truncation.cauchy_order - 1, rho, span)
+    assert not holds_true("one Cauchy term less", sp.Le(short, target)).holds
+
+
+def cauchy_row(n, h, seed, lo=-1.0, hi=2.0):
+    rng = np.random.default_rng(seed)
+    row = validate(rng.normal(0, 1, n), rng.uniform(lo, hi, n), 0.0, 1.0, kernel="cauchy",
+                   bandwidth=h)  # fmt: skip
+    return row
+
+
+@pytest.mark.parametrize(
+    ("n", "h", "lo", "hi", "expand"),
+    [(800, 0.5, -1.0, 2.0, True), (300, 0.05, -1.0, 2.0, False), (200, 0.002, 3.0, 4.0, False)],
+)
+def test_cauchy_rows_match_the_quadrature(n, h, lo, hi, expand):
+    row = cauchy_row(n, h, n, lo, hi)
+    assert smooth_cauchy._Points(_mixture(row), 0.0, 1.0).expand == expand
+    got_l, got_g = smooth_cauchy.loss_and_grad_cauchy_row(row)
+    ref_l, ref_g = _quadrature(_mixture(row), row, True)
+    assert abs(got_l - ref_l) <= 1e-13 * max(1.0, abs(ref_l))
+    assert np.abs(got_g - ref_g).max() <= 1e-13
+
+
+def test_cauchy_cross_check_rejects_a_short_expansion(monkeypatch):
+    row = cauchy_row(800, 0.5, 800)
+    ref_l, _ = smooth_cauchy.loss_and_grad_cauchy_row(row, with_grad=False)
+    monkeypatch.setattr(smooth_cauchy, "CAUCHY_ORDER", 4)
+    got_l, _ = smooth_cauchy.loss_and_grad_cauchy_row(row, with_grad=False)
+    assert abs(got_l - ref_l) > 1e-10
