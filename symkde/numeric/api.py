@@ -781,7 +781,7 @@ def _shifted(problem: Problem) -> Problem:
 
 #: Kernels whose ``method="auto"`` rows go to :mod:`symkde.numeric.smooth` (fast integrals;
 #: that module hands rows outside its range back to :func:`_quadrature`).
-_SMOOTH_KERNELS = frozenset({"gaussian", "cauchy"})
+_SMOOTH_KERNELS = frozenset({"gaussian", "cauchy", "vonmises"})
 
 
 def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:

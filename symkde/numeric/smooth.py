@@ -223,7 +223,7 @@ def _integrate(
             | (err * scale <= _QUAD_ABS_FLOOR)
         )
         # near the points the responsibilities change on the scale h: panels at most h wide
-        ok &= (hi - lo <= pts.h) | ~pts.near_data(lo, hi)
+        ok &= (hi - lo <= getattr(pts, "max_width", pts.h)) | ~pts.near_data(lo, hi)
         neg_loss_parts.extend(halves[ok].tolist())
         by_panel = np.repeat(ok, per_panel).reshape(-1, per_panel)
         by_panel[:, :_GL_ORDER] = False  # the whole panel's nodes: only the halves are kept
@@ -297,6 +297,10 @@ def loss_and_grad_smooth_row(
     gradient has length ``n`` with 0 at masked points.  Rows outside the fast path's range
     (:func:`fast_path_applies`) are handed to the adaptive quadrature.
     """
+    if problem.kernel == "vonmises":
+        from symkde.numeric.smooth_vonmises import loss_and_grad_vonmises_row
+
+        return loss_and_grad_vonmises_row(problem, with_grad)
     if problem.kernel == "cauchy":
         from symkde.numeric.smooth_cauchy import loss_and_grad_cauchy_row
 

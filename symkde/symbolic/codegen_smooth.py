@@ -44,6 +44,8 @@ __all__ = [
     "taylor_argument",
     "taylor_order",
     "taylor_relative_bound",
+    "vonmises_cos_argument",
+    "vonmises_cos_order",
 ]
 
 GENERATED = Path(__file__).parent.parent / "numeric" / "_generated" / "smooth_bounds.py"
@@ -59,6 +61,22 @@ REACH = 14
 #: from it: ratio <= 1/4), and every distance within CAUCHY_SPAN bandwidths.
 CAUCHY_BOX_PER_H = 2
 CAUCHY_SPAN = 100
+
+
+def vonmises_cos_argument() -> sp.Rational:
+    """``kappa (1 - cos beta) <= kappa beta^2 / 2 <= 1/512`` for ``|beta| <= h/16``.
+
+    (``kappa = 1/h^2``.)"""
+    return sp.Rational(1, 2 * (2 * BOX_PER_H) ** 2)
+
+
+def vonmises_cos_order() -> int:
+    """Smallest ``L`` with ``a^L / L! e^{2a} <= 2**-(DROP_LOG2 + 1)`` at ``a = 1/512``."""
+    target = sp.Rational(1, 2 ** (DROP_LOG2 + 1))
+    order = 1
+    while not bool(taylor_relative_bound(order, vonmises_cos_argument()) <= target):
+        order += 1
+    return order
 
 
 def cauchy_ratio() -> sp.Rational:
@@ -135,6 +153,9 @@ def render() -> str:
         f"#: order of the Cauchy expansions: rho = {sp.sstr(cauchy_ratio())}, bound = "
         f"{float(sp.N(cauchy_relative_bound(corder, cauchy_ratio(), CAUCHY_SPAN), 10))!r}",
         f"CAUCHY_ORDER = {corder}",
+        "#: von Mises: order of exp(cos(alpha) kappa (cos(beta) - 1)), |kappa (1 - cos beta)| <= "
+        f"{sp.sstr(vonmises_cos_argument())}",
+        f"VONMISES_COS_ORDER = {vonmises_cos_order()}",
         "",
     ]
     return "\n".join(lines)

@@ -20,3 +20,5 @@ CAUCHY_BOX_PER_H = 2
 CAUCHY_SPAN = 100
 #: order of the Cauchy expansions: rho = 1/4, bound = 7.058960815345283e-19
 CAUCHY_ORDER = 34
+#: von Mises: order of exp(cos(alpha) kappa (cos(beta) - 1)), |kappa (1 - cos beta)| <= 1/512
+VONMISES_COS_ORDER = 6
