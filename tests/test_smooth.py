@@ -16,7 +16,7 @@ import sympy as sp
 
 import symkde
 from symkde import reference, theorems
-from symkde.numeric import smooth, smooth_cauchy, smooth_loops
+from symkde.numeric import smooth, smooth_cauchy, smooth_loops, smooth_vonmises
 from symkde.numeric._generated.log_kernels import LOG_KERNELS
 from symkde.numeric.api import _mixture, _quadrature
 from symkde.numeric.validate import validate
@@ -214,4 +214,70 @@ def test_cauchy_cross_check_rejects_a_short_expansion(monkeypatch):
     ref_l, _ = smooth_cauchy.loss_and_grad_cauchy_row(row, with_grad=False)
     monkeypatch.setattr(smooth_cauchy, "CAUCHY_ORDER", 4)
     got_l, _ = smooth_cauchy.loss_and_grad_cauchy_row(row, with_grad=False)
+    assert abs(got_l - ref_l) > 1e-10
+
+
+def test_vonmises_bound_rejects_a_lower_order():
+    both = codegen_smooth.taylor_relative_bound(truncation.order, codegen_smooth.taylor_argument())
+    arg = codegen_smooth.vonmises_cos_argument()
+    one = codegen_smooth.taylor_relative_bound(truncation.vm_order - 1, arg)
+    claim = sp.Le((1 + one) * (1 + both) - 1, sp.Rational(1, 2 ** (codegen_smooth.DROP_LOG2 - 1)))
+    assert not holds_true("one cosine term less", claim).holds
+
+
+def vonmises_cases():
+    rng = np.random.default_rng(11)
+    yield "dense-arc", rng.normal(0, 1, 12), np.linspace(-0.15, 0.75, 12), 0.0, 0.6, 0.1
+    x = np.linspace(2.6, 3.8, 10) + rng.uniform(-0.02, 0.02, 10)
+    yield "arc-across-pi", rng.normal(0, 1, 10), x, 2.8, 3.6, 0.1
+    z = rng.normal(0, 1, 8)
+    z[[1, 4]] = -np.inf
+    yield "full-circle-masked", z, np.linspace(-3.0, 3.0, 8), 0.0, 2 * np.pi, 1.0
+    yield "sparse-falls-back", rng.normal(0, 1, 3), np.array([0.1, 1.4, 4.0]), 0.0, 1.0, 0.05
+
+
+@pytest.mark.parametrize(("name", "z", "x", "a", "b", "h"), list(vonmises_cases()), ids=str)
+def test_vonmises_auto_matches_reference(name, z, x, a, b, h):
+    kw = dict(kernel="vonmises", bandwidth=h, circular=True)
+    row = validate(z, x, a, b, **kw)
+    mid = (b - a) / 2  # angles from a, turned to within pi of the arc's middle
+    moved = replace(row, a=0.0, b=b - a, x=np.mod(row.x - a - mid + np.pi, 2 * np.pi) - np.pi + mid)
+    applies = smooth_vonmises.vonmises_fast_path_applies(_mixture(moved), 0.0, b - a)
+    assert applies == (name != "sparse-falls-back")
+    got_l, got_g = symkde.loss_and_grad(z, x, a, b, **kw)
+    ref_l, ref_g = reference.loss_and_grad(z, x, a, b, dps=REF_DPS, **kw)
+    assert_close(got_l, ref_l, rtol=LOSS_RTOL, ref_dps=REF_DPS, what="loss")
+    assert_close(got_g, ref_g, atol=GRAD_ATOL, ref_dps=REF_DPS, what="gradient")
+
+
+def vonmises_dense_row():
+    rng = np.random.default_rng(12)
+    n = 30000  # windows of ~30000 points against ~180 boxes x 120 moments: boxes win
+    return validate(rng.normal(0, 1, n), rng.uniform(-0.5, 1.5, n), 0.0, 1.0, kernel="vonmises",
+                    bandwidth=0.1, circular=True)  # fmt: skip
+
+
+def test_vonmises_boxes_match_point_by_point_sums(monkeypatch):
+    row = vonmises_dense_row()
+    pts = smooth_vonmises._Points(_mixture(row))
+    nodes = smooth._integrate(pts, 0.0, 1.0, smooth_vonmises._Nodes)[1]
+    assert (nodes["mode"] == 1).mean() > 0.9
+    got_l, got_g = smooth_vonmises.loss_and_grad_vonmises_row(row)
+    original = smooth_vonmises._Points.__init__
+
+    def no_boxes(self, mix):
+        original(self, mix)
+        self.boxes_allowed = False
+
+    monkeypatch.setattr(smooth_vonmises._Points, "__init__", no_boxes)
+    ref_l, ref_g = smooth_vonmises.loss_and_grad_vonmises_row(row)
+    assert abs(got_l - ref_l) <= 1e-13 * max(1.0, abs(ref_l))
+    assert np.abs(got_g - ref_g).max() <= 1e-13
+
+
+def test_vonmises_cross_check_rejects_a_short_expansion(monkeypatch):
+    row = vonmises_dense_row()
+    ref_l, _ = smooth_vonmises.loss_and_grad_vonmises_row(row, with_grad=False)
+    monkeypatch.setattr(smooth_vonmises, "VONMISES_COS_ORDER", 1)
+    got_l, _ = smooth_vonmises.loss_and_grad_vonmises_row(row, with_grad=False)
     assert abs(got_l - ref_l) > 1e-10

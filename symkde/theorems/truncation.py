@@ -219,3 +219,63 @@ THEOREMS.append(
         reference="symkde/numeric/smooth_cauchy.py",
     )
 )
+
+
+# ------------------------------------------------------------------ von Mises: two series
+alpha, beta, sigma = sp.symbols("alpha beta sigma", real=True)
+kappa = sp.Symbol("kappa", positive=True)
+vm_order = bounds.vonmises_cos_order()
+split_claim = sp.Eq(
+    kappa * (sp.cos(alpha - beta) - 1),
+    kappa * (sp.cos(alpha) - 1)
+    + sp.cos(alpha) * kappa * (sp.cos(beta) - 1)
+    + kappa * sp.sin(alpha) * sp.sin(beta),
+    evaluate=False,
+)
+# beta^2/2 - (1 - cos beta) = int_0^beta (beta - sigma) 2 sin^2(sigma/2) d sigma >= 0 (beta >= 0)
+cos_gap = beta**2 / 2 - (1 - sp.cos(beta))
+cos_claim = sp.Eq(
+    sp.Integral((beta - sigma) * 2 * sp.sin(sigma / 2) ** 2, (sigma, 0, beta)),
+    cos_gap,
+    evaluate=False,
+)
+both = bounds.taylor_relative_bound(order, big_y)
+one = bounds.taylor_relative_bound(vm_order, bounds.vonmises_cos_argument())
+vm_bound_claim = sp.Le((1 + one) * (1 + both) - 1, sp.Rational(1, 2 ** (bounds.DROP_LOG2 - 1)))
+
+
+def _vonmises_proof() -> Iterator[Step]:
+    yield equal(
+        "kappa (cos(alpha - beta) - 1) splits into a term in alpha, a small product, and "
+        "(kappa sin alpha) sin beta",
+        *split_claim.args,
+    )
+    yield evaluates(
+        "1 - cos beta <= beta^2 / 2: the gap is an integral of a non-negative integrand",
+        cos_claim.lhs,
+        cos_gap,
+    )
+    yield equal("1 - cos sigma = 2 sin^2(sigma / 2)", 1 - sp.cos(sigma), 2 * sp.sin(sigma / 2) ** 2)
+    yield holds_true("2 sin^2(sigma / 2) >= 0", sp.Ge(2 * sp.sin(sigma / 2) ** 2, 0))
+    yield holds_true(
+        "|kappa (cos beta - 1)| <= kappa (h/16)^2 / 2 = 1/512 with kappa = 1/h^2",
+        sp.Eq(sp.Rational(1, 2) * (h / 16) ** 2 / h**2, bounds.vonmises_cos_argument()),
+    )
+    yield holds_true(
+        f"orders {vm_order} and {order}: (1 + r_cos)(1 + r_sin) - 1 <= 2**-59", vm_bound_claim
+    )
+
+
+THEOREMS.append(
+    Theorem(
+        name="vonmises_box_expansion",
+        title=f"von Mises box expansion: orders {vm_order} x {order} to 2**-59 relative",
+        statement=sp.And(split_claim, cos_claim, vm_bound_claim),
+        hypotheses=(sp.Q.positive(h), sp.Q.positive(kappa)),
+        prover=_vonmises_proof,
+        explanation="A box's sum of von Mises terms is e^{kappa (cos alpha - 1)} times two "
+        "Taylor series, in cos(alpha) kappa (cos beta - 1) (at most 1/512) and "
+        "(kappa sin alpha) sin beta (at most 15/16): symkde.numeric.smooth_vonmises.",
+        reference="symkde/numeric/smooth_vonmises.py",
+    )
+)
