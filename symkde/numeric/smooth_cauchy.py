@@ -211,6 +211,10 @@ def loss_and_grad_cauchy_row(
     problem: Problem, with_grad: bool = True
 ) -> tuple[float, FloatArray | None]:
     """``(loss, dL/dz or None)`` of one validated Cauchy row, positions measured from ``a``."""
+    if problem.circular:
+        from symkde.numeric.smooth_cauchy_circle import loss_and_grad_cauchy_circle_row
+
+        return loss_and_grad_cauchy_circle_row(problem, with_grad)
     mix = _mixture(problem)
     a, b = problem.a, problem.b
     if not cauchy_fast_path_applies(mix, a, b):

@@ -36,6 +36,8 @@ __all__ = [
     "cauchy_order",
     "cauchy_ratio",
     "cauchy_relative_bound",
+    "circle_order",
+    "circle_ratio",
     "diff_against_committed",
     "drop_margin_constant",
     "generate",
@@ -88,6 +90,27 @@ def cauchy_relative_bound(order: int | sp.Expr, rho: sp.Expr, span: sp.Expr) -> 
     """``rho^P (1 + rho)^2 / (1 - rho) * sqrt(1 + span^2)``: the tail of ``1/(x - zeta)`` after
     ``P`` terms over ``Im 1/(x - zeta)`` (theorem ``cauchy_multipole_remainder``)."""
     return rho**order * (1 + rho) ** 2 / (1 - rho) * sp.sqrt(1 + span**2)
+
+
+#: Cauchy on the circle: boxes h / 2 wide in angle, expansions for 1/50 <= h <= 1/5, where
+#: the ratio (h/4) / (1 - e^{-h}) <= 7/25 and 2 / (1 - e^{-2h}) <= CAUCHY_SPAN.
+CIRCLE_H_MIN = sp.Rational(1, 50)
+CIRCLE_H_MAX = sp.Rational(1, 5)
+
+
+def circle_ratio() -> sp.Rational:
+    """``7/25 >= (h/4) / (1 - e^{-h})`` for ``h <= 1/5`` (the ratio grows with ``h``)."""
+    return sp.Rational(7, 25)
+
+
+def circle_order() -> int:
+    """Smallest ``P`` with ``2 rho^P (1 + rho)^2 / (1 - rho) * CAUCHY_SPAN <= 2**-DROP_LOG2``."""
+    target = sp.Rational(1, 2**DROP_LOG2)
+    rho = circle_ratio()
+    order = 1
+    while not bool(2 * rho**order * (1 + rho) ** 2 / (1 - rho) * CAUCHY_SPAN <= target):
+        order += 1
+    return order
 
 
 def cauchy_order() -> int:
@@ -153,6 +176,10 @@ def render() -> str:
         f"#: order of the Cauchy expansions: rho = {sp.sstr(cauchy_ratio())}, bound = "
         f"{float(sp.N(cauchy_relative_bound(corder, cauchy_ratio(), CAUCHY_SPAN), 10))!r}",
         f"CAUCHY_ORDER = {corder}",
+        f"CIRCLE_H_MIN = {float(CIRCLE_H_MIN)!r}",
+        f"CIRCLE_H_MAX = {float(CIRCLE_H_MAX)!r}",
+        f"#: order of the circle's Cauchy expansions, ratio <= {sp.sstr(circle_ratio())}",
+        f"CIRCLE_CAUCHY_ORDER = {circle_order()}",
         "#: von Mises: order of exp(cos(alpha) kappa (cos(beta) - 1)), |kappa (1 - cos beta)| <= "
         f"{sp.sstr(vonmises_cos_argument())}",
         f"VONMISES_COS_ORDER = {vonmises_cos_order()}",

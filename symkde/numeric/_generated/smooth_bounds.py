@@ -20,5 +20,9 @@ CAUCHY_BOX_PER_H = 2
 CAUCHY_SPAN = 100
 #: order of the Cauchy expansions: rho = 1/4, bound = 7.058960815345283e-19
 CAUCHY_ORDER = 34
+CIRCLE_H_MIN = 0.02
+CIRCLE_H_MAX = 0.2
+#: order of the circle's Cauchy expansions, ratio <= 7/25
+CIRCLE_CAUCHY_ORDER = 38
 #: von Mises: order of exp(cos(alpha) kappa (cos(beta) - 1)), |kappa (1 - cos beta)| <= 1/512
 VONMISES_COS_ORDER = 6
