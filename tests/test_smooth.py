@@ -16,7 +16,13 @@ import sympy as sp
 
 import symkde
 from symkde import reference, theorems
-from symkde.numeric import smooth, smooth_cauchy, smooth_loops, smooth_vonmises
+from symkde.numeric import (
+    smooth,
+    smooth_cauchy,
+    smooth_cauchy_circle,
+    smooth_loops,
+    smooth_vonmises,
+)
 from symkde.numeric._generated.log_kernels import LOG_KERNELS
 from symkde.numeric.api import _mixture, _quadrature
 from symkde.numeric.validate import validate
@@ -280,4 +286,50 @@ def test_vonmises_cross_check_rejects_a_short_expansion(monkeypatch):
     ref_l, _ = smooth_vonmises.loss_and_grad_vonmises_row(row, with_grad=False)
     monkeypatch.setattr(smooth_vonmises, "VONMISES_COS_ORDER", 1)
     got_l, _ = smooth_vonmises.loss_and_grad_vonmises_row(row, with_grad=False)
+    assert abs(got_l - ref_l) > 1e-10
+
+
+@pytest.mark.parametrize(
+    ("z", "x", "a", "b", "h"),
+    [
+        ([0.3, -1.0, 2.0, 0.0], [2.7, 3.3, -2.9, 1.0], 2.8, 3.6, 0.1),
+        ([0.0, -np.inf, 1.0, -0.5, 700.0], [-3.0, -1.0, 0.5, 2.0, 3.1], 0.0, 2 * np.pi, 0.05),
+    ],
+    ids=["arc-across-pi", "full-circle-masked-700"],
+)
+def test_cauchy_circle_auto_matches_reference(z, x, a, b, h):
+    kw = dict(kernel="cauchy", bandwidth=h, circular=True)
+    got_l, got_g = symkde.loss_and_grad(z, x, a, b, **kw)
+    ref_l, ref_g = reference.loss_and_grad(z, x, a, b, dps=REF_DPS, **kw)
+    assert_close(got_l, ref_l, rtol=LOSS_RTOL, ref_dps=REF_DPS, what="loss")
+    assert_close(got_g, ref_g, atol=GRAD_ATOL, ref_dps=REF_DPS, what="gradient")
+
+
+def cauchy_circle_row():
+    rng = np.random.default_rng(13)
+    return validate(rng.normal(0, 1, 6000), rng.uniform(-1, 2, 6000), 0.0, 1.0, kernel="cauchy",
+                    bandwidth=0.2, circular=True)  # fmt: skip
+
+
+def test_cauchy_circle_boxes_match_point_by_point_sums(monkeypatch):
+    row = cauchy_circle_row()
+    assert smooth_cauchy_circle._Points(_mixture(row)).expand
+    got_l, got_g = smooth_cauchy_circle.loss_and_grad_cauchy_circle_row(row)
+    original = smooth_cauchy_circle._Points.__init__
+
+    def point_sums(self, mix):
+        original(self, mix)
+        self.expand = False
+
+    monkeypatch.setattr(smooth_cauchy_circle._Points, "__init__", point_sums)
+    ref_l, ref_g = smooth_cauchy_circle.loss_and_grad_cauchy_circle_row(row)
+    assert abs(got_l - ref_l) <= 1e-13 * max(1.0, abs(ref_l))
+    assert np.abs(got_g - ref_g).max() <= 1e-13
+
+
+def test_cauchy_circle_cross_check_rejects_a_short_expansion(monkeypatch):
+    row = cauchy_circle_row()
+    ref_l, _ = smooth_cauchy_circle.loss_and_grad_cauchy_circle_row(row, with_grad=False)
+    monkeypatch.setattr(smooth_cauchy_circle, "CIRCLE_CAUCHY_ORDER", 4)
+    got_l, _ = smooth_cauchy_circle.loss_and_grad_cauchy_circle_row(row, with_grad=False)
     assert abs(got_l - ref_l) > 1e-10

@@ -205,13 +205,79 @@ def _cauchy_proof() -> Iterator[Step]:
         "a weight below e^-M / (1 + (D/h)^2) of the largest adds at most e^-M of p",
         *weight_claim.args,
     )
+    yield from _circle_steps()
+
+
+# the circle: the Poisson kernel as one pole, and the ratio and span over 1/50 <= h <= 1/5
+angle_x, angle_t = sp.symbols("x_angle t_angle", real=True)
+disk = sp.Symbol("rho", positive=True)
+point_s = sp.exp(sp.I * angle_x)
+pole_w = disk * sp.exp(sp.I * angle_t)
+poisson_claim = sp.Eq(
+    (1 - disk**2) / (1 - 2 * disk * sp.cos(angle_t - angle_x) + disk**2),
+    1 + 2 * sp.re(sp.expand_complex(pole_w / (point_s - pole_w))),
+    evaluate=False,
+)
+circle_ratio_claim = sp.Le(
+    (bounds.CIRCLE_H_MAX / 4) / (1 - sp.exp(-bounds.CIRCLE_H_MAX)), bounds.circle_ratio()
+)
+circle_span_claim = sp.Le(2 / (1 - sp.exp(-2 * bounds.CIRCLE_H_MIN)), bounds.CAUCHY_SPAN)
+growth_claim = sp.Eq(
+    sp.Integral((h - s_var) * sp.exp(s_var), (s_var, 0, h)), sp.exp(h) - 1 - h, evaluate=False
+)
+circle_order = bounds.circle_order()
+circle_bound_claim = sp.Le(
+    2
+    * bounds.circle_ratio() ** circle_order
+    * (1 + bounds.circle_ratio()) ** 2
+    / (1 - bounds.circle_ratio())
+    * bounds.CAUCHY_SPAN,
+    sp.Rational(1, 2**bounds.DROP_LOG2),
+)
+
+
+def _circle_steps() -> Iterator[Step]:
+    yield Step(
+        "Poisson kernel: (1 - rho^2)/|s - w|^2 = 1 + 2 Re[w/(s - w)]",
+        poisson_claim.lhs,
+        poisson_claim.rhs,
+        *_zero_after_trig(poisson_claim.lhs - poisson_claim.rhs),
+    )
+    yield evaluates(
+        "e^h - 1 - h = int_0^h (h - sigma) e^sigma >= 0: h/(1 - e^{-h}) grows with h",
+        growth_claim.lhs,
+        growth_claim.rhs,
+    )
+    yield holds_true("at h = 1/5 the ratio (h/4)/(1 - e^{-h}) is at most 7/25", circle_ratio_claim)
+    yield holds_true(
+        "at h = 1/50 the span 2/(1 - e^{-2h}) is at most CAUCHY_SPAN", circle_span_claim
+    )
+    yield holds_true(
+        f"{circle_order} terms at ratio 7/25: relative tail <= 2**-60", circle_bound_claim
+    )
+
+
+def _zero_after_trig(diff: sp.Expr) -> tuple[bool, str]:
+    reduced = sp.simplify(sp.expand_trig(diff))
+    return reduced == 0, f"expand_trig + simplify: {sp.sstr(reduced)[:200]}"
 
 
 THEOREMS.append(
     Theorem(
         name="cauchy_multipole_remainder",
         title=f"Cauchy pole expansions: {cauchy_order} terms at ratio 1/4 to 2**-60 relative",
-        statement=sp.And(pole_claim, tail_claim, ratio_claim, cauchy_bound_claim, weight_claim),
+        statement=sp.And(
+            pole_claim,
+            tail_claim,
+            ratio_claim,
+            cauchy_bound_claim,
+            weight_claim,
+            poisson_claim,
+            growth_claim,
+            circle_ratio_claim,
+            circle_span_claim,
+            circle_bound_claim,
+        ),
         hypotheses=(sp.Q.positive(h),),
         prover=_cauchy_proof,
         explanation="Every node's pole t + ih is at least h from a box centre, so the box's "
