@@ -177,16 +177,18 @@ class _Nodes:
 def _initial_edges(pts: Any, a: float, b: float) -> FloatArray:
     """``a``, ``b``, a grid ``h`` apart near the points, and graded meshes at sharp switches."""
     h = pts.h
-    # grid points k h in (a, b) within REACH + 1 cells of a box: marked by a difference array
-    # over the (b - a)/h cells of the target (bounded by the fast paths' ranges)
-    k_lo, k_hi = math.floor(a / h), math.ceil(b / h)
-    cells = np.floor(pts.centre / h).astype(np.int64) - k_lo
-    reach = REACH + 1
+    # grid points k g in (a, b) (g the widest panel allowed near points, at most h) within
+    # REACH + 1 bandwidths of a box: marked by a difference array over the (b - a)/g cells
+    # of the target (bounded by the fast paths' ranges)
+    g = getattr(pts, "max_width", h)
+    k_lo, k_hi = math.floor(a / g), math.ceil(b / g)
+    cells = np.floor(pts.centre / g).astype(np.int64) - k_lo
+    reach = math.ceil((REACH + 1) * h / g)
     cells = cells[(cells >= -reach) & (cells <= k_hi - k_lo + reach)]
     marks = np.zeros(k_hi - k_lo + 2, np.int64)
     np.add.at(marks, np.clip(cells - reach, 0, marks.size - 1), 1)
     np.add.at(marks, np.clip(cells + reach + 1, 0, marks.size - 1), -1)
-    grid = (np.flatnonzero(np.cumsum(marks)[:-1] > 0) + k_lo) * h
+    grid = (np.flatnonzero(np.cumsum(marks)[:-1] > 0) + k_lo) * g
     edges = [np.array([a, b]), grid[(grid > a) & (grid < b)]]
     sharp = (pts.switch_width < _SHARP_SWITCH * h) & (pts.breaks > a) & (pts.breaks < b)
     where, width = pts.breaks[sharp], pts.switch_width[sharp]

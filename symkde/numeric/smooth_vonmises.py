@@ -107,6 +107,37 @@ def _series(moments, box, cos_a, kappa_sin_a):  # type: ignore[no-untyped-def]
     return outer
 
 
+#: Below this dominant log-kernel ``2 kappa sin^2((t - x_d)/2)`` each term is formed as
+#: ``log w_j - 2 kappa sin^2((t - x_j)/2) + (that)``: one sine a term, every part at most
+#: ``~margin + 32`` in size, so rounding is a few 1e-14 absolute, as in the ratio form.  Above
+#: it (points far from every node) the cancellation-free ratio form is used.
+_CHEAP_TERMS = 32.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _ratio(tm, xj, xd, kappa):  # type: ignore[no-untyped-def]
+    """``log K(t - x_j) - log K(t - x_d)`` without cancellation (generated ratio form)."""
+    return -2.0 * kappa * math.sin(0.5 * (xj - xd)) * math.sin(0.5 * (xj + xd) - tm)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _window_sum(tm, x, lw, d, lo, hi, kappa):  # type: ignore[no-untyped-def]
+    """``sum_j e^{term_j - term_d}`` over the window ``[lo, hi)``."""
+    xd = x[d]
+    half_d = math.sin(0.5 * (tm - xd))
+    kernel_d = 2.0 * kappa * half_d * half_d
+    total = 0.0
+    if kernel_d <= _CHEAP_TERMS:
+        base = kernel_d - lw[d]
+        for j in range(lo, hi):
+            half = math.sin(0.5 * (tm - x[j]))
+            total += math.exp(lw[j] + base - 2.0 * kappa * half * half)
+    else:
+        for j in range(lo, hi):
+            total += math.exp(lw[j] - lw[d] + _ratio(tm, x[j], xd, kappa))
+    return total
+
+
 @_jit(
     "void(f8[::1], f8[::1], f8[::1], i8[::1], i8[::1], f8[::1], f8[:, :, ::1], f8[::1], f8, f8,"
     " f8, b1, i8[::1], f8[::1], i8[::1], i8[::1], i8[::1], f8[::1])"
@@ -163,14 +194,7 @@ def _forward(  # type: ignore[no-untyped-def]
             log_sum[m] = top + math.log(total) - best
         else:
             mode[m] = 0
-            total = 0.0
-            xd = x[d]
-            for j in range(lo, hi):
-                ratio = (
-                    -2.0 * kappa * math.sin(0.5 * (x[j] - xd)) * math.sin(0.5 * (x[j] + xd) - tm)
-                )
-                total += math.exp(lw[j] - lw[d] + ratio)
-            log_sum[m] = math.log(total)
+            log_sum[m] = math.log(_window_sum(tm, x, lw, d, lo, hi, kappa))
 
 
 @_jit(
@@ -182,10 +206,17 @@ def _transposed_direct(t, weight, log_sum, lo, hi, dom, x, lw, owner, kappa, out
         tm = t[m]
         d = dom[m]
         xd = x[d]
-        base = log_sum[m] + lw[d]
-        for j in range(lo[m], hi[m]):
-            ratio = -2.0 * kappa * math.sin(0.5 * (x[j] - xd)) * math.sin(0.5 * (x[j] + xd) - tm)
-            out[owner[j]] += weight[m] * math.exp(lw[j] - base + ratio)
+        half_d = math.sin(0.5 * (tm - xd))
+        kernel_d = 2.0 * kappa * half_d * half_d
+        if kernel_d <= _CHEAP_TERMS:  # as in _window_sum
+            base = kernel_d - lw[d] - log_sum[m]
+            for j in range(lo[m], hi[m]):
+                half = math.sin(0.5 * (tm - x[j]))
+                out[owner[j]] += weight[m] * math.exp(lw[j] + base - 2.0 * kappa * half * half)
+        else:
+            base = log_sum[m] + lw[d]
+            for j in range(lo[m], hi[m]):
+                out[owner[j]] += weight[m] * math.exp(lw[j] - base + _ratio(tm, x[j], xd, kappa))
 
 
 @_jit(
