@@ -832,6 +832,11 @@ def _compiled_rows(batch: Batch, outputs: tuple[FloatArray, ...]) -> NDArray[np.
     )
 
 
+#: Kernels whose ``method="auto"`` rows go to :mod:`symkde.numeric.smooth` (fast integrals;
+#: that module hands rows outside its range back to :func:`_quadrature`).
+_SMOOTH_KERNELS = frozenset({"gaussian", "cauchy", "vonmises"})
+
+
 def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
     method = problem.method
     if uses_row_engine(problem.kernel, method, problem.n):
@@ -889,6 +894,10 @@ def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | Non
             return _exact(mix, moved, with_grad)
         if method == "bins":
             return _bins(mix, moved, with_grad)
+        if problem.method == "auto" and problem.kernel in _SMOOTH_KERNELS:  # issue 18 hook
+            from symkde.numeric.smooth import loss_and_grad_smooth_row
+
+            return loss_and_grad_smooth_row(moved, with_grad)
         return _quadrature(mix, moved, with_grad)
     except UncoveredTargetError as error:
         if moved.a == problem.a:

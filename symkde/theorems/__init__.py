@@ -23,6 +23,7 @@ _MODULES = (
     "symkde.theorems.circle",
     "symkde.theorems.derivative_closed_forms",
     "symkde.theorems.special_functions",
+    "symkde.theorems.truncation",
 )
 
 

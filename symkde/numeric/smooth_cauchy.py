@@ -1,0 +1,241 @@
+"""Fast Cauchy integrals on the line: loss and gradient by complex box expansions.
+
+Owns :func:`loss_and_grad_cauchy_row` (called for Cauchy rows by
+:func:`symkde.numeric.smooth.loss_and_grad_smooth_row`) and its compiled loops; imports
+NumPy, numba, the generated margins and the panel driver of :mod:`symkde.numeric.smooth`
+(the adaptive quadrature stays the fallback).
+
+The Cauchy kernel is the imaginary part of a pole: with ``zeta = t + ih``,
+``h / ((t - x)^2 + h^2) = Im 1/(x - zeta)``.  Its tail is heavy (every point matters at
+every node, no window can drop it), so the far points are carried by expansions, and the
+pole's distance ``h`` from the real line makes one level of boxes enough:
+
+* forward (``p`` at the nodes): points in boxes ``h/2`` wide, centre ``c``;
+  ``sum_j w_j / (x_j - zeta) = -sum_k M_k / (zeta - c)^{k+1}``, ``M_k = sum_j w_j (x_j - c)^k``,
+  converges with ratio ``|x - c| / |zeta - c| <= (h/4) / h = 1/4`` for *every* node, near
+  or far; after ``CAUCHY_ORDER`` terms the error relative to the box's ``Im`` part is at most
+  ``2**-60`` while all distances stay within ``CAUCHY_SPAN`` bandwidths (theorem
+  ``cauchy_multipole_remainder``, printed margins in ``_generated/smooth_bounds.py``);
+* transposed (the gradient's ``sum_m W_m R_j(t_m)``): the same pole expanded about the
+  centre of each box of points, ``1/(x - zeta) = sum_k (c - x)^k / (c - zeta)^{k+1}``, ratio
+  ``<= 1/4`` again, evaluated at every point of the box.
+
+Cost ``(nodes x boxes + n) x CAUCHY_ORDER``: linear in ``n``; when there are fewer points than
+``boxes x CAUCHY_ORDER`` the sums are taken point by point (same formula as the reference).
+Weights are scaled by the largest; a point whose weight is below
+``e^{-(log n + 60 log 2)} / (1 + span^2)`` of the largest contributes at most ``2**-60`` of
+``p`` anywhere on the target and is left out of the sums (its own gradient entry is still
+computed).  Expansions are used only while every distance is within ``CAUCHY_SPAN``
+bandwidths: farther, ``Im`` of a sum dominated by its real part would lose ``eps x span``
+relative, and the sums are taken point by point (all terms positive, no loss).  Rows beyond
+``DIRECT_SPAN`` bandwidths go to the adaptive quadrature.
+
+>>> import numpy as np
+>>> from symkde.numeric.validate import validate
+>>> row = validate([0.0, 1.0], [0.2, 0.9], 0.0, 1.0, kernel="cauchy", bandwidth=0.3)
+>>> value, gradient = loss_and_grad_cauchy_row(row)
+>>> round(value, 12)  # mpmath: 0.70457509737338958...
+0.704575097373
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from symkde.numeric import smooth
+from symkde.numeric._generated.smooth_bounds import (
+    CAUCHY_BOX_PER_H,
+    CAUCHY_ORDER,
+    CAUCHY_SPAN,
+    DROP_MARGIN,
+    REACH,
+)
+from symkde.numeric.api import _Mixture, _mixture, _quadrature
+from symkde.numeric.validate import Problem
+
+__all__ = ["cauchy_fast_path_applies", "loss_and_grad_cauchy_row"]
+
+FloatArray = NDArray[np.float64]
+
+
+def _jit(signature: str) -> Any:
+    return numba.njit(signature, cache=True, nogil=True, error_model="numpy")
+
+
+@_jit("void(f8[::1], f8[::1], i8[::1], i8[::1], f8[::1], f8[:, ::1])")
+def _moments(x, w, first, stop, centre, moments):  # type: ignore[no-untyped-def]
+    """``moments[B, k] = sum_{j in B} w_j (x_j - c_B)^k``."""
+    order = moments.shape[1]
+    for box in range(first.shape[0]):
+        for k in range(order):
+            moments[box, k] = 0.0
+        for j in range(first[box], stop[box]):
+            d = x[j] - centre[box]
+            term = w[j]
+            for k in range(order):
+                moments[box, k] += term
+                term *= d
+
+
+@_jit("void(f8[::1], f8, f8[::1], f8[:, ::1], f8[::1])")
+def _forward_boxes(t, h, centre, moments, out):  # type: ignore[no-untyped-def]
+    """``out[m] = Im sum_B -sum_k M_k (zeta_m - c_B)^{-(k+1)} = sum_j w_j h/((t-x_j)^2+h^2)``."""
+    order = moments.shape[1]
+    for m in range(t.shape[0]):
+        total = 0.0
+        for box in range(centre.shape[0]):
+            q = 1.0 / complex(t[m] - centre[box], h)
+            acc = complex(moments[box, order - 1], 0.0)
+            for k in range(order - 2, -1, -1):
+                acc = acc * q + moments[box, k]
+            total -= (acc * q).imag
+        out[m] = total
+
+
+@_jit("void(f8[::1], f8, f8[::1], f8[::1], f8[::1])")
+def _forward_direct(t, h, x, w, out):  # type: ignore[no-untyped-def]
+    """``out[m] = sum_j w_j h / ((t_m - x_j)^2 + h^2)``, point by point."""
+    for m in range(t.shape[0]):
+        total = 0.0
+        for j in range(x.shape[0]):
+            d = t[m] - x[j]
+            total += w[j] * h / (d * d + h * h)
+        out[m] = total
+
+
+@_jit("void(f8[::1], f8[::1], f8, f8[::1], f8[::1], i8[::1], i8[::1], f8[::1], i8, f8[::1])")
+def _transposed_boxes(t, c, h, x, w, first, stop, centre, order, out):  # type: ignore[no-untyped-def]
+    """``out[j] = w_j sum_m c_m h / ((t_m - x_j)^2 + h^2)`` by local expansions at each box."""
+    coeff = np.empty(order, np.complex128)
+    for box in range(first.shape[0]):
+        for k in range(order):
+            coeff[k] = 0.0
+        for m in range(t.shape[0]):
+            q = 1.0 / complex(centre[box] - t[m], -h)
+            power = c[m] * q
+            for k in range(order):
+                coeff[k] += power
+                power *= q
+        for j in range(first[box], stop[box]):
+            y = centre[box] - x[j]
+            acc = coeff[order - 1]
+            for k in range(order - 2, -1, -1):
+                acc = acc * y + coeff[k]
+            out[j] = w[j] * acc.imag
+
+
+@_jit("void(f8[::1], f8[::1], f8, f8[::1], f8[::1], f8[::1])")
+def _transposed_direct(t, c, h, x, w, out):  # type: ignore[no-untyped-def]
+    for j in range(x.shape[0]):
+        total = 0.0
+        for m in range(t.shape[0]):
+            d = t[m] - x[j]
+            total += c[m] * h / (d * d + h * h)
+        out[j] = w[j] * total
+
+
+def _span(mix: _Mixture, a: float, b: float) -> float:
+    """The largest ``|t - x_j| / h + 1`` over the target and the live points."""
+    return float(max(np.abs(mix.x - a).max(), np.abs(mix.x - b).max()) / mix.h + 1.0)
+
+
+#: Beyond this many bandwidths the row goes to the quadrature (``c_m = W_m / p`` and the
+#: point-by-point sums stay far from overflow below it).
+DIRECT_SPAN = 1e6
+
+
+def cauchy_fast_path_applies(mix: _Mixture, a: float, b: float) -> bool:
+    """Cauchy on the line, every distance within ``DIRECT_SPAN`` bandwidths."""
+    return mix.kernel == "cauchy" and not mix.circular and _span(mix, a, b) <= DIRECT_SPAN
+
+
+class _Points:
+    """Sorted points, their scaled weights, boxes ``h / 2`` wide and box moments."""
+
+    def __init__(self, mix: _Mixture, a: float, b: float) -> None:
+        self.h = h = mix.h
+        self.order = np.argsort(mix.x, kind="stable")
+        self.x = np.ascontiguousarray(mix.x[self.order])
+        lw = mix.log_w[self.order]
+        self.lw_max = float(lw.max())
+        self.w_all = np.exp(lw - self.lw_max)
+        # weights this far below the largest are below 2**-60 of p everywhere on [a, b]
+        cut = math.log(self.x.size) + DROP_MARGIN + math.log1p(_span(mix, a, b) ** 2)
+        assert cut < 700.0  # DIRECT_SPAN: kept weights are above e^-700, no underflow
+        self.w = np.where(lw - self.lw_max < -cut, 0.0, self.w_all)
+        width = h / CAUCHY_BOX_PER_H
+        ids = np.floor(self.x / width)
+        starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+        self.first = starts.astype(np.int64)
+        self.stop = np.append(starts[1:], self.x.size).astype(np.int64)
+        self.centre = (ids[starts] + 0.5) * width
+        # expansions only where the bound holds and they are cheaper than the plain sums
+        span = _span(mix, a, b)
+        self.expand = span <= CAUCHY_SPAN and self.x.size > starts.size * CAUCHY_ORDER
+        self.moments = np.empty((starts.size, CAUCHY_ORDER))
+        if self.expand:
+            _moments(self.x, self.w, self.first, self.stop, self.centre, self.moments)
+        # no sharp switches: heavy tails overlap everywhere
+        self.breaks = np.empty(0)
+        self.switch_width = np.empty(0)
+
+    def near_data(self, lo: FloatArray, hi: FloatArray) -> NDArray[np.bool_]:
+        reach = (REACH + 1) * self.h
+        left = np.searchsorted(self.centre, lo - reach, "left")
+        right = np.searchsorted(self.centre, hi + reach, "right")
+        return np.asarray(right > left)
+
+
+class _Nodes:
+    """``lse = log p(t)`` at nodes; ``scaled`` = ``sum_j w_j h/((t-x_j)^2+h^2)``."""
+
+    def __init__(self, pts: _Points, t: FloatArray) -> None:
+        self.t = np.ascontiguousarray(t)
+        self.scaled = np.empty(t.size)
+        if pts.expand:
+            _forward_boxes(self.t, pts.h, pts.centre, pts.moments, self.scaled)
+        else:
+            _forward_direct(self.t, pts.h, pts.x, pts.w, self.scaled)
+        self.lse = pts.lw_max + np.log(self.scaled) - math.log(math.pi)
+
+    def take(self, keep: NDArray[np.bool_]) -> dict[str, np.ndarray]:
+        return {"t": self.t[keep], "scaled": self.scaled[keep]}
+
+
+def loss_and_grad_cauchy_row(
+    problem: Problem, with_grad: bool = True
+) -> tuple[float, FloatArray | None]:
+    """``(loss, dL/dz or None)`` of one validated Cauchy row, positions measured from ``a``."""
+    if problem.circular:
+        from symkde.numeric.smooth_cauchy_circle import loss_and_grad_cauchy_circle_row
+
+        return loss_and_grad_cauchy_circle_row(problem, with_grad)
+    mix = _mixture(problem)
+    a, b = problem.a, problem.b
+    if not cauchy_fast_path_applies(mix, a, b):
+        return _quadrature(mix, problem, with_grad)
+    pts = _Points(mix, a, b)
+    neg_loss, nodes, weight, _ = smooth._integrate(pts, a, b, _Nodes)
+    if not with_grad:
+        return -neg_loss, None
+    # R_j(t) = w_j h / (((t - x_j)^2 + h^2) * scaled(t)), weights relative to the largest
+    c = np.ascontiguousarray(weight / nodes["scaled"])
+    t = np.ascontiguousarray(nodes["t"])
+    mean_sorted = np.empty(pts.x.size)
+    if pts.expand:
+        _transposed_boxes(
+            t, c, pts.h, pts.x, pts.w_all, pts.first, pts.stop, pts.centre, CAUCHY_ORDER,
+            mean_sorted,
+        )  # fmt: skip
+    else:
+        _transposed_direct(t, c, pts.h, pts.x, pts.w_all, mean_sorted)
+    mean_r = np.empty_like(mean_sorted)
+    mean_r[pts.order] = mean_sorted
+    gradient = mix.weights_full.copy()
+    gradient[mix.index] -= mean_r
+    return -neg_loss, gradient
