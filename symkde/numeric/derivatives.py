@@ -94,6 +94,7 @@ from symkde.numeric.api import (
     _wrap,
     image_count,
 )
+from symkde.numeric.batch import Layout, apply_rows, assembled, validate_batch
 from symkde.numeric.validate import Problem, validate
 
 __all__ = ["Derivatives", "derivatives", "derivatives_row"]
@@ -101,9 +102,13 @@ __all__ = ["Derivatives", "derivatives", "derivatives_row"]
 FloatArray = NDArray[np.float64]
 
 
+#: Where each field of :class:`Derivatives` lives in a batch: per row or per point.
+LAYOUT: tuple[Layout, ...] = ("batch", "point", "point", "batch", "batch", "batch")
+
+
 class Derivatives(NamedTuple):
-    """The loss and its derivatives: ``dL/dz`` and ``dL/dx`` (shape ``(n,)``), ``dL/dh``,
-    ``dL/da``, ``dL/db`` (floats for one problem)."""
+    """The loss and its derivatives: ``dL/dz`` and ``dL/dx`` (``z``'s shape), ``dL/dh``,
+    ``dL/da``, ``dL/db`` (floats for one problem, arrays of the batch shape for a batch)."""
 
     loss: float
     z: FloatArray
@@ -368,21 +373,36 @@ def derivatives(
 ) -> Derivatives:
     """``Derivatives(loss, z, x, bandwidth, a, b)``: the loss and ``dL/d`` every argument.
 
-    Same options and errors as :func:`symkde.loss_and_grad`.  Accuracy: each entry within
+    Same options, batch rules and errors as :func:`symkde.loss_and_grad`: ``z`` of shape
+    ``(..., n)``, ``x`` broadcastable to it, ``a``, ``b``, ``bandwidth`` broadcastable to the
+    batch shape ``z.shape[:-1]``.  ``loss``, ``bandwidth``, ``a`` and ``b`` have the batch shape
+    (Python floats for a 1-D ``z``), ``z`` and ``x`` have ``z``'s shape (``x`` per row, not
+    summed over a shared grid).  Row r is exactly the single call on row r; a bad value or an
+    uncovered target names the first offending row.  Accuracy: each entry within
     ``1e-12 * max(|true|, s)``, ``s = 1/h`` for ``x`` and ``bandwidth``, ``(1 + |L|)/(b - a)``
     for ``a`` and ``b``.  See the module docstring for the value returned at measure-zero
     coincidences of a compact support's edges.
+
+    >>> import numpy as np
+    >>> d = derivatives(np.zeros((2, 2)), [0.0, 1.0], 0.0, [1.0, 2.0])
+    >>> np.shape(d.loss), d.x.shape, np.shape(d.bandwidth)
+    ((2,), (2, 2), (2,))
+    >>> bool(np.allclose(d.x.sum(axis=-1) + d.a + d.b, 0.0, atol=1e-12))  # translation
+    True
     """
-    return derivatives_row(
-        validate(
-            z,
-            x,
-            a,
-            b,
-            kernel=kernel,
-            bandwidth=bandwidth,
-            circular=circular,
-            method=method,
-            bins=bins,
-        )
-    )
+    options: dict[str, Any] = {
+        "kernel": kernel,
+        "bandwidth": bandwidth,
+        "circular": circular,
+        "method": method,
+        "bins": bins,
+    }
+    try:
+        one_row = np.ndim(z) == 1
+    except (ValueError, TypeError):  # a ragged list: the single call names the problem
+        one_row = True
+    if one_row:
+        return derivatives_row(validate(z, x, a, b, **options))
+    batch = validate_batch(z, x, a, b, **options)
+    outputs = apply_rows(batch, lambda problem: tuple(derivatives_row(problem)), LAYOUT)
+    return Derivatives(*assembled(batch, outputs, LAYOUT))
