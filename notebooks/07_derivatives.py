@@ -3,7 +3,7 @@
 #
 # `symkde.derivatives(z, x, a, b, ...)` returns `Derivatives(loss, z, x, bandwidth, a, b)`:
 # the loss and its exact derivatives in the logits, the positions, the bandwidth and both ends
-# of the target (API.md, "Derivatives with respect to every argument"):
+# of the target (docs/contract.md, "Derivatives with respect to every argument"):
 #
 # $$\frac{\partial L}{\partial x_j} = \frac{1}{b-a}\int_a^b R_j(t)\,(\log K_h)'(t-x_j)\,dt,$$
 #

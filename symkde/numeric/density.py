@@ -1,6 +1,7 @@
 """The density ``log p(t)`` and the responsibilities ``R_i(t)`` at any points ``t``, in float64.
 
-Owns :func:`symkde.log_density` and :func:`symkde.responsibilities` (API.md, "The density and
+Owns :func:`symkde.log_density` and :func:`symkde.responsibilities` (docs/contract.md,
+"The density and
 the responsibilities"): the ingredients of the loss and of every derivative, public so that a
 user can plot the predicted density or read a model's responsibilities without re-implementing
 the KDE.  Evaluated in log space by the loss's own node evaluator

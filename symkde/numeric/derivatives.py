@@ -2,7 +2,8 @@
 
 Owns :func:`symkde.derivatives`, its single-row core :func:`derivatives_row` (validated 1-D
 float64 inputs; the batch front calls it per row) and the :class:`Derivatives` record.
-The formulas (API.md, "Derivatives with respect to every argument"; ``derivations/`` and the
+The formulas (docs/contract.md, "Derivatives with respect to every argument";
+``derivations/`` and the
 theorems of the derivatives issue derive them from the loss) are::
 
     dL/dx_j = (1/(b-a)) int_a^b R_j(t) (d/du log K_h)(t - x_j) dt  [+ jump terms, boxcar]
@@ -31,7 +32,7 @@ derivatives of that form; gaussian, boxcar and triangle are written as their ima
 ``x_j + 2 pi k`` on the line (exactly the wrapped sum on an arc of length ``<= 2 pi``) and the
 images' position derivatives are summed per point.
 
-Measure-zero coincidences (the loss is not differentiable there; API.md accepts any value
+Measure-zero coincidences (the loss is not differentiable there; docs/contract.md accepts any value
 between the one-sided derivatives).  What is returned:
 
 * boxcar: a support edge ``x_j +- h`` exactly at ``a`` or ``b`` contributes no jump term (the
