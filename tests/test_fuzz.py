@@ -755,7 +755,7 @@ EDGE_CALLS = {
     "unknown kernel": Call([0.0], [0.0], 0.0, 1.0, kernel="epanechnikov"),
     "kernel not a string": Call([0.0], [0.0], 0.0, 1.0, kernel=["laplace"]),
     "string logits": Call("ab", [0.0, 1.0], 0.0, 1.0),
-    # a (1, n) nested list is a batch of one row (API.md "Batches", tests/test_batch.py); one
+    # a (1, n) nested list is a batch of one row (the contract, tests/test_batch.py); one
     # whose x does not broadcast to z is refused naming both
     "nested lists that do not broadcast": Call([[0.0, 1.0]], [[0.0, 1.0, 2.0]], 0.0, 1.0),
     "ragged lists": Call([0.0, [1.0, 2.0]], [0.0, 1.0], 0.0, 1.0),
