@@ -105,6 +105,8 @@ def torch_mixture(z, x, a, b, circular):
         ),
         validate_args=False,
     )
+    if circular:  # softmax over 3n components gave each image S_j / 3: p/3, not p
+        return -(mix.log_prob(t) + math.log(3.0)).mean()
     return -mix.log_prob(t).mean()
 
 
