@@ -10,8 +10,8 @@ B rows of n points, each row its own target, Laplace kernel (h = 0.1), exact met
 * JAX ``jit(value_and_grad)`` log-space binned, M = 256.
 
 Each peer's error is measured against symkde's float64 exact values (loss: relative error of
-the mean over rows; gradient: max absolute error of a row's dL/dz).  Also: the op's overhead for B = 1, n = 8 over the
-bare engine call (:func:`symkde.numeric.engine.engine`).  Run::
+the mean over rows; gradient: max absolute error of a row's dL/dz).  Also: the op's overhead
+for B = 1, n = 8 over the bare engine call (:func:`symkde.numeric.engine.engine`).  Run::
 
     OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 THP_MEM_ALLOC_ENABLE=1 \
         python benchmarks/bench_frameworks.py --out benchmarks/RESULTS.md
@@ -105,6 +105,8 @@ def torch_mixture(z, x, a, b, circular):
         ),
         validate_args=False,
     )
+    if circular:  # softmax over 3n components gave each image S_j / 3: p/3, not p
+        return -(mix.log_prob(t) + math.log(3.0)).mean()
     return -mix.log_prob(t).mean()
 
 
