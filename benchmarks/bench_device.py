@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from symkde.array import derivatives
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
-START = "<!-- bench_device: start -->"
-END = "<!-- bench_device: end -->"
+#: One section per device type, so a CUDA run does not replace the CPU table.
+MARKERS = "<!-- bench_device {kind}: {edge} -->"
 SHAPES = ((4096, 64), (256, 360), (1, 100_000), (1, 1_000_000))
 H, A, B_END = 0.05, -1.0, 1.0
 
@@ -167,8 +167,9 @@ def table(rows: list[dict[str, object]], device: torch.device, seconds: float) -
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
         f"torch threads {torch.get_num_threads()}"
     )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     head = [
-        START,
+        MARKERS.format(kind=device.type, edge="start"),
         "## Device benchmark: exact array engine vs PyTorch log-space binned"
         f" ({_device_name(device)})",
         "",
@@ -179,18 +180,21 @@ def table(rows: list[dict[str, object]], device: torch.device, seconds: float) -
         "every derivative); binned = log-space midpoint loss + `backward()` for dL/dz (nodes in "
         "chunks of 2^24 kernel values).  "
         "Ratio = binned time / exact time (> 1: exact is faster).  err = max relative "
-        "difference of the binned loss from the exact one.",
+        "difference of the binned loss from the exact one.  Load average at the end: "
+        f"{load:.2f}.",
         "",
         "| dtype | B x n | exact | binned M=256 | ratio | binned M=1024 | ratio"
         " | err M=256 | err M=1024 |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    return "\n".join([*head, *(_line(r) for r in rows), END]) + "\n"
+    end = MARKERS.format(kind=device.type, edge="end")
+    return "\n".join([*head, *(_line(r) for r in rows), end]) + "\n"
 
 
-def write(text: str) -> None:
+def write(text: str, kind: str) -> None:
     old = RESULTS.read_text() if RESULTS.exists() else ""
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"\n?", re.S)
+    start, end = (MARKERS.format(kind=kind, edge=edge) for edge in ("start", "end"))
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
     if pattern.search(old):
         new = pattern.sub(lambda _m: text, old)
     else:
@@ -213,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table(rows, device, time.perf_counter() - start)
     print(text)
     if args.write:
-        write(text)
+        write(text, device.type)
     return 0
 
 
