@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from symkde.array import derivatives
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
-START = "<!-- bench_device: start -->"
-END = "<!-- bench_device: end -->"
+#: One section per device type, so a CUDA run does not replace the CPU table.
+MARKERS = "<!-- bench_device {kind}: {edge} -->"
 SHAPES = ((4096, 64), (256, 360), (1, 100_000), (1, 1_000_000))
 H, A, B_END = 0.05, -1.0, 1.0
 
@@ -101,6 +101,24 @@ def _binned_peer(z, x, a, b, h, bins: int, chunk_elements: int):
     return total, z.grad
 
 
+def _against_compiled(args, exact_out) -> float:
+    """Max error of the device's loss and dL/dz against the compiled CPU engine, first rows.
+
+    Loss relative to max(1, |L|), gradient absolute (the contract's 1e-12 in float64).
+    """
+    import symkde
+
+    z, x, a, b, h = (v.double().cpu().numpy() for v in args)
+    worst = 0.0
+    for r in range(min(3, z.shape[0])):
+        loss, grad = symkde.loss_and_grad(z[r], x[r], a[r], b[r], bandwidth=h[r])
+        got_loss = float(exact_out[0][r].double().cpu())
+        got_grad = exact_out[1][r].double().cpu().numpy()
+        worst = max(worst, abs(got_loss - loss) / max(1.0, abs(loss)))
+        worst = max(worst, float(np.max(np.abs(got_grad - grad))))
+    return worst
+
+
 def run(
     device: torch.device, max_elements: int, repeat: int, chunk_elements: int
 ) -> list[dict[str, object]]:
@@ -110,8 +128,10 @@ def run(
             args = _inputs(rows, n, dtype, device)
             reps = repeat if rows * n <= 300_000 else max(1, repeat // 2)
             exact_s = _time(lambda args=args: _exact(*args), device, reps)
-            exact_loss = _exact(*args)[0].double()
+            exact_out = _exact(*args)
+            exact_loss = exact_out[0].double()
             row: dict[str, object] = {"dtype": str(dtype).split(".")[-1], "B": rows, "n": n}
+            row["check"] = _against_compiled(args, exact_out)
             row["exact"] = exact_s
             for bins in (256, 1024):
                 if rows * n * bins > max_elements:
@@ -152,6 +172,7 @@ def _line(row: dict[str, object]) -> str:
         _ratio(row, "bins1024"),
         f"{row['err256']:.1e}" if "err256" in row else "-",
         f"{row['err1024']:.1e}" if "err1024" in row else "-",
+        f"{row['check']:.1e}",
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -167,8 +188,9 @@ def table(rows: list[dict[str, object]], device: torch.device, seconds: float) -
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
         f"torch threads {torch.get_num_threads()}"
     )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     head = [
-        START,
+        MARKERS.format(kind=device.type, edge="start"),
         "## Device benchmark: exact array engine vs PyTorch log-space binned"
         f" ({_device_name(device)})",
         "",
@@ -179,18 +201,23 @@ def table(rows: list[dict[str, object]], device: torch.device, seconds: float) -
         "every derivative); binned = log-space midpoint loss + `backward()` for dL/dz (nodes in "
         "chunks of 2^24 kernel values).  "
         "Ratio = binned time / exact time (> 1: exact is faster).  err = max relative "
-        "difference of the binned loss from the exact one.",
+        "difference of the binned loss from the exact one.  exact vs compiled = max error of "
+        "the exact loss (relative) and dL/dz (absolute) against the CPU engine, first 3 rows.  "
+        "Load average at the end: "
+        f"{load:.2f}.",
         "",
         "| dtype | B x n | exact | binned M=256 | ratio | binned M=1024 | ratio"
-        " | err M=256 | err M=1024 |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        " | err M=256 | err M=1024 | exact vs compiled |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    return "\n".join([*head, *(_line(r) for r in rows), END]) + "\n"
+    end = MARKERS.format(kind=device.type, edge="end")
+    return "\n".join([*head, *(_line(r) for r in rows), end]) + "\n"
 
 
-def write(text: str) -> None:
+def write(text: str, kind: str) -> None:
     old = RESULTS.read_text() if RESULTS.exists() else ""
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"\n?", re.S)
+    start, end = (MARKERS.format(kind=kind, edge=edge) for edge in ("start", "end"))
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
     if pattern.search(old):
         new = pattern.sub(lambda _m: text, old)
     else:
@@ -213,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table(rows, device, time.perf_counter() - start)
     print(text)
     if args.write:
-        write(text)
+        write(text, device.type)
     return 0
 
 
