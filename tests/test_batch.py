@@ -318,8 +318,13 @@ def test_engine_rows_and_handed_back_rows_both_equal_single_calls():
 
 
 def test_compiled_spence_is_scipys():
-    """The engine's dilogarithm (Cephes, as SciPy) against scipy.special.spence: same bits
-    on the engine's range [1, 2] and within 2 ulps elsewhere; a wrong value is caught."""
+    """The engine's dilogarithm (Cephes, as SciPy) against scipy.special.spence: within 2 ulps
+    on the engine's range [1, 2] and elsewhere; a wrong value is caught.
+
+    Not bit for bit: the two are compiled by different compilers (LLVM may contract a
+    multiply-add that gcc does not), and one full-suite run saw 1-ulp differences on [1, 2]
+    that a lone run did not. What must be bit-identical (a row in a batch against the single
+    call, one thread against two) runs the same compiled code and is tested above."""
     import scipy.special
 
     from symkde.numeric.rows import spence
@@ -328,7 +333,7 @@ def test_compiled_spence_is_scipys():
     got = np.array([spence(v) for v in x])
     want = scipy.special.spence(x)
     core = (x >= 1.0) & (x <= 2.0)
-    np.testing.assert_array_equal(got[core], want[core])
+    np.testing.assert_array_max_ulp(got[core], want[core], maxulp=2)
     np.testing.assert_array_max_ulp(got, want, maxulp=2)
     assert np.isnan(spence(-1.0))
     with pytest.raises(AssertionError):
