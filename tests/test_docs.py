@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import symkde
@@ -163,3 +164,15 @@ def test_package_does_not_point_to_the_private_contract():
         if mention in path.read_text()
     ]
     assert found == []
+
+
+def test_every_readme_python_example_runs():
+    # Our own README, executed block after block in one namespace as a reader would paste it.
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert len(blocks) >= 4
+    names: dict[str, object] = {}
+    for number, block in enumerate(blocks):
+        exec(compile(block, f"README.md python block {number}", "exec"), names)
+    assert np.shape(names["L"]) == (4096,)
+    assert np.shape(names["d"].x) == (3,)  # type: ignore[attr-defined]
