@@ -36,8 +36,10 @@ SIMPLIFIERS: tuple[Callable[[sp.Expr], sp.Expr], ...] = (
 )
 
 
-def _variants(expr: sp.Expr) -> Iterable[tuple[str, sp.Expr]]:
-    for simplify in SIMPLIFIERS:
+def _variants(expr: sp.Expr, cheap: bool = False) -> Iterable[tuple[str, sp.Expr]]:
+    # for sign tests, factor/simplify on huge trees or on an Integral cost minutes
+    heavy = cheap and (expr.has(sp.Integral) or sp.count_ops(expr) > 400)
+    for simplify in SIMPLIFIERS[:4] if heavy else SIMPLIFIERS:
         try:
             yield getattr(simplify, "__name__", "rewrite"), simplify(expr)
         except Exception:  # a SymPy simplifier that crashes has not decided: try the next one
@@ -63,7 +65,7 @@ def sign_holds(expr: Any, kind: str) -> bool:
     >>> sign_holds(q**2 + 2 * q, ">"), sign_holds(q - 1, ">=")
     (True, False)
     """
-    for _, reduced in _variants(sp.sympify(expr)):
+    for _, reduced in _variants(sp.sympify(expr), cheap=True):
         if kind == "==" and reduced == 0:
             return True
         if kind == ">=" and (reduced == 0 or reduced.is_nonnegative is True):

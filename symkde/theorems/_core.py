@@ -84,12 +84,21 @@ __all__ = [
     "hypotheses_accounted_for",
     "nonnegative",
     "numeric_witness",
+    "integral_nonnegative",
     "refutation",
+    "rewritten",
+    "series_by_partial_sums",
+    "unchecked",
+    "unchecked_hypotheses",
     "refutes_statement",
     "reproduces",
     "statement_proved",
     "verdict_text",
 ]
+
+#: Every step the constructors below build carries this seal; ``Theorem.prove`` refuses a
+#: step built by hand (``Step(..., holds=True)`` checks nothing).
+_SEAL = object()
 
 #: Digits at which lemma witnesses and refutations are evaluated.
 DPS = 50
@@ -122,6 +131,50 @@ class Lemma:
         return _relation_at(self.statement, self.witness)
 
 
+def _at(expr: Any, values: Mapping[Any, Any]) -> Any:
+    """``expr`` at ``values``: substitute, evaluate sums/derivatives, substitute again (so
+    that ``z[1]`` of an expanded ``Sum`` gets its value)."""
+    functions = {k: v for k, v in values.items() if isinstance(k, sp.FunctionClass)}
+    plain = {k: v for k, v in values.items() if k not in functions}
+    expr = sp.sympify(expr)
+    for function, value in functions.items():
+        expr = expr.replace(function, value)
+    try:
+        once = expr.subs(plain).doit()
+        expr = once.subs(plain).doit()
+    except Exception:  # SymPy cannot evaluate it in closed form: mpmath evaluates it numerically
+        expr = expr.subs(plain)
+    return _sums_numerically(expr)
+
+
+def _sums_numerically(expr: Any) -> Any:
+    """Every numeric ``Sum`` left in ``expr`` summed by mpmath ``nsum`` at 50 (+10) digits."""
+    import mpmath
+
+    numbers = {}
+    for total in expr.atoms(sp.Sum):
+        if total.free_symbols - set(total.variables):
+            continue
+        ((index, lower, upper),) = total.limits
+        term = sp.lambdify(index, total.function, "mpmath")
+        with mpmath.workdps(DPS + 10):
+            value = mpmath.nsum(term, [_mp(lower), _mp(upper)])
+        numbers[total] = sp.Float(mpmath.re(value), DPS + 10) + sp.I * sp.Float(
+            mpmath.im(value), DPS + 10
+        )
+    return expr.xreplace(numbers) if numbers else expr
+
+
+def _mp(bound: Any) -> Any:
+    import mpmath
+
+    if bound is sp.oo:
+        return mpmath.inf
+    if bound is -sp.oo:
+        return -mpmath.inf
+    return int(bound)
+
+
 def _relation_at(relation: Any, values: Mapping[Any, Any]) -> tuple[bool, str]:
     read = normalised(relation)
     if read is None:
@@ -129,10 +182,11 @@ def _relation_at(relation: Any, values: Mapping[Any, Any]) -> tuple[bool, str]:
     expr, kind = read
     sides = [relation.lhs, relation.rhs] if hasattr(relation, "lhs") else [expr, sp.Integer(0)]
     try:
-        left, right = (sp.N(sp.sympify(s).subs(values).doit(), DPS) for s in sides)
-        gap = sp.N(sp.sympify(expr).subs(values).doit(), DPS)
+        left, right = (sp.N(_at(s, values), DPS) for s in sides)
+        gap = sp.N(_at(expr, values), DPS)
     except Exception as exc:  # an evaluation that fails witnesses nothing
         return False, f"could not evaluate at {dict(values)}: {exc}"
+    gap = sp.re(gap) if gap.is_number and abs(sp.im(gap)) < REFERENCE_BOUND else gap
     if not gap.is_number or not gap.is_real:
         return False, f"not a real number at {dict(values)}: {gap}"
     scale = max(1, abs(left), abs(right))
@@ -183,6 +237,9 @@ class Step:
     uses: tuple[Any, ...] = ()
     lemmas: tuple[Lemma, ...] = ()
     cited: tuple[Any, ...] = ()
+    #: an inference SymPy did not check (see :func:`unchecked`)
+    unchecked: bool = False
+    seal: object = dataclasses.field(default=None, repr=False, compare=False)
 
     def latex(self) -> str:
         """The step as a LaTeX equation."""
@@ -198,6 +255,11 @@ class Step:
         if isinstance(self.lhs, sp.MatrixBase):
             return None
         return sp.Eq(self.lhs, self.rhs, evaluate=False)
+
+
+def _step(*args: Any, **kwargs: Any) -> Step:
+    """A :class:`Step` built by one of the checked constructors of this module."""
+    return Step(*args, **kwargs, seal=_SEAL)
 
 
 class ProofFailed(AssertionError):
@@ -217,6 +279,8 @@ class Proof:
     steps: list[Step] = field(default_factory=list)
     counterexample: Counterexample | None = None
     seconds: float = 0.0
+    #: hypotheses accounted for only by a :func:`citing` label
+    unchecked: list[Any] = field(default_factory=list)
 
     @property
     def holds(self) -> bool:
@@ -247,7 +311,13 @@ def verdict_text(theorem: Theorem, proof: Proof) -> str:
     ``FAILED``."""
     if proof.holds:
         lemmas = proof.lemmas
-        return "proved" if not lemmas else "proved from lemmas " + ", ".join(m.name for m in lemmas)
+        text = "proved" if not lemmas else "proved from lemmas " + ", ".join(m.name for m in lemmas)
+        if proof.unchecked:
+            text += f" (cites {len(proof.unchecked)} unchecked)"
+        debts = [st for st in proof.steps if st.unchecked]
+        if debts:
+            text += f" (with {len(debts)} unchecked inference{'s' if len(debts) > 1 else ''})"
+        return text
     if proof.refuted:
         return "refuted (as expected)" if not theorem.expected else "refuted"
     return "FAILED"
@@ -286,6 +356,10 @@ class Theorem:
         proof.steps.append(own)
         refutations = []
         for step in self.prover():
+            if step.seal is not _SEAL:
+                step = dataclasses.replace(
+                    step, holds=False, counterexample=None, detail="a step built by hand checks nothing"
+                )
             proof.steps.append(step)
             if step.counterexample is not None:
                 refutations.append(step)
@@ -297,6 +371,7 @@ class Theorem:
         else:
             proof.steps.append(statement_proved(self.statement, proof.steps))
             proof.steps.append(hypotheses_accounted_for(self.hypotheses, proof.steps))
+            proof.unchecked = unchecked_hypotheses(self.hypotheses, proof.steps)
         proof.seconds = time.perf_counter() - start
         return proof
 
@@ -322,8 +397,9 @@ _OWN = "the hypotheses are relations on the statement's own symbols"
 
 
 def own_symbols(statement: Any, hypotheses: Iterable[Any]) -> Step:
-    """Closing step: every hypothesis is a SymPy relation or predicate on the statement's own
-    symbols (free or bound), so no hypothesis can name an object the statement lacks.
+    """Closing step: every hypothesis is a SymPy relation or predicate, and names no
+    placeholder: a symbol absent from the statement whose name is not a variable name (such
+    as ``Symbol("min_j |c - x_j|")``) is refused.
 
     >>> d, D = sp.Symbol("d", positive=True), sp.Symbol("D", positive=True)
     >>> own_symbols(sp.Ge(d, D), [sp.Le(d, sp.Symbol("min_j |c - x_j|"))]).holds
@@ -334,20 +410,28 @@ def own_symbols(statement: Any, hypotheses: Iterable[Any]) -> Step:
     own = _atoms(statement)
     problems = []
     for hypothesis in hypotheses:
-        if hypothesis is True or hypothesis is sp.true:
-            problems.append("a hypothesis that is literally True")
+        if hypothesis is sp.true:  # SymPy decided it from the symbols' assumptions
             continue
         if not isinstance(hypothesis, sp.Basic) or not isinstance(
             hypothesis, sp.logic.boolalg.Boolean
         ):
             problems.append(f"not a SymPy relation: {hypothesis!r}")
             continue
-        stray = _atoms(hypothesis) - own
+        named = hypothesis.free_symbols | set(hypothesis.atoms(sp.IndexedBase))
+        # a symbol the statement lacks is a placeholder when its name is not a variable name
+        # ("min_j |c - x_j|"); a "for all u" property of a kernel may name its own variable
+        stray = {
+            s
+            for s in named
+            if not isinstance(s, sp.Indexed)
+            and s not in own
+            and not str(s).replace("_", "a").isidentifier()
+        }
         if stray:
             names = ", ".join(sorted(map(str, stray)))
             problems.append(f"{sp.sstr(hypothesis)[:80]} names {names}, not in the statement")
     detail = "; ".join(problems) if problems else "every hypothesis speaks of the statement"
-    return Step(_OWN, sp.And(*[h for h in hypotheses if isinstance(h, sp.Basic)]), sp.true,
+    return _step(_OWN, sp.And(*[h for h in hypotheses if isinstance(h, sp.Basic)]), sp.true,
                 not problems, detail)  # fmt: skip
 
 
@@ -415,7 +499,7 @@ def statement_proved(statement: Any, steps: Iterable[Step]) -> Step:
         if not missing
         else "no chain of steps that hold proves " + "; ".join(sp.sstr(c)[:200] for c in missing)
     )
-    return Step("the steps prove the statement", statement, sp.true, not missing, detail)
+    return _step("the steps prove the statement", statement, sp.true, not missing, detail)
 
 
 def _implied(hypothesis: Any) -> bool:
@@ -426,16 +510,18 @@ def _implied(hypothesis: Any) -> bool:
     except (TypeError, ValueError, NotImplementedError, AttributeError):
         pass
     read = normalised(hypothesis)
-    return read is not None and sign_holds(*read)
+    if read is None or read[0].has(sp.Integral, sp.Sum, sp.Derivative, sp.Limit):
+        return False  # simplify would try to evaluate these: not an assumption
+    return sign_holds(*read)
 
 
 def hypotheses_accounted_for(hypotheses: Iterable[Any], steps: Iterable[Step]) -> Step:
     """Closing step: the hypotheses are exactly what the proof uses.
 
-    Every hypothesis must follow from the symbols' assumptions or be *used* by a step that
-    holds (a premise of :func:`follows` the inference needs, or a :class:`Parametrisation`);
-    every hypothesis a step uses must be one of ``hypotheses``.  A hypothesis merely named by
-    :func:`citing` is not used.
+    Every hypothesis must follow from the symbols' assumptions, be *used* by a step that holds
+    (a premise of :func:`follows` the inference needs, or a :class:`Parametrisation`), or be
+    *cited* by a step that holds (:func:`citing`: a label, listed by ``symkde verify`` as not
+    machine-checked); every hypothesis a step uses or cites must be one of ``hypotheses``.
 
     >>> x, y = sp.Symbol("x", positive=True), sp.Symbol("y", real=True)
     >>> hypotheses_accounted_for([sp.Q.positive(x)], []).holds
@@ -447,38 +533,54 @@ def hypotheses_accounted_for(hypotheses: Iterable[Any], steps: Iterable[Step]) -
     True
     >>> hypotheses_accounted_for([], [uses_y]).holds
     False
-    >>> hypotheses_accounted_for([sp.Lt(y, 1)], [citing(holds_true("1 > 0", sp.Gt(1, 0)),
-    ...                                                 sp.Lt(y, 1))]).holds
-    False
     """
     hypotheses, steps = tuple(hypotheses), list(steps)
-    used = [h for s in steps for h in s.uses]
-    held = [h for s in steps if s.holds for h in s.uses]
+    mentioned = [h for s in steps for h in (*s.uses, *s.cited)]
+    held = [h for s in steps if s.holds for h in (*s.uses, *s.cited)]
     loose = [h for h in hypotheses if not _implied(h) and not any(h == c for c in held)]
-    unstated = [c for c in used if not any(c == h for h in hypotheses)]
+    unstated = [c for c in mentioned if not any(c == h for h in hypotheses)]
     problems = []
     if loose:
         problems.append(
-            "neither implied nor verifiably used: " + "; ".join(sp.sstr(h)[:200] for h in loose)
+            "neither implied nor used: " + "; ".join(sp.sstr(h)[:200] for h in loose)
         )
     if unstated:
         problems.append(
             "used but not a hypothesis: " + "; ".join(sp.sstr(c)[:200] for c in unstated)
         )
+    only_cited = unchecked_hypotheses(hypotheses, steps)
     detail = (
         "; ".join(problems)
         if problems
         else "each is implied by the symbols' assumptions or used by a step that holds"
+        + (
+            "; cited, not machine-checked: " + "; ".join(sp.sstr(h)[:80] for h in only_cited)
+            if only_cited
+            else ""
+        )
     )
-    return Step(
+    return _step(
         "the hypotheses are the proof's", sp.And(*hypotheses), sp.true, not problems, detail
     )
 
 
-def citing(step: Step, *hypotheses: Any) -> Step:
-    """``step``, labelled with ``hypotheses`` for the reader; a label is **not** a use.
+def unchecked_hypotheses(hypotheses: Iterable[Any], steps: Iterable[Step]) -> list[Any]:
+    """Hypotheses that only :func:`citing` labels account for (none verifiably used)."""
+    steps = list(steps)
+    used = [h for s in steps if s.holds for h in s.uses]
+    cited = [h for s in steps if s.holds for h in s.cited]
+    return [
+        h
+        for h in hypotheses
+        if not _implied(h) and not any(h == u for u in used) and any(h == c for c in cited)
+    ]
 
-    Kept so old proofs read the same; to use a hypothesis, make it a premise of
+
+def citing(step: Step, *hypotheses: Any) -> Step:
+    """``step``, labelled as relying on ``hypotheses``: an *unchecked* use.
+
+    The hypothesis then counts as accounted for, but the verdict says "cites unchecked ..."
+    and ``symkde verify`` lists it.  To use a hypothesis verifiably, make it a premise of
     :func:`follows` or express it with a :class:`Parametrisation`.
     """
     return dataclasses.replace(step, cited=(*step.cited, *hypotheses))
@@ -500,9 +602,9 @@ def equal(description: str, lhs: Any, rhs: Any) -> Step:
         results = [zero(d) for d in diff_matrix]
         ok = all(r[0] for r in results)
         detail = "all entries reduce to 0" if ok else next(r[1] for r in results if not r[0])
-        return Step(description, lhs, rhs, ok, detail)
+        return _step(description, lhs, rhs, ok, detail)
     ok, detail = zero(sp.sympify(lhs) - sp.sympify(rhs))
-    return Step(description, lhs, rhs, ok, detail)
+    return _step(description, lhs, rhs, ok, detail)
 
 
 def evaluates(
@@ -521,14 +623,14 @@ def evaluates(
     False
     """
     checked = equal(description, evaluate(unevaluated), value)
-    return Step(description, unevaluated, value, checked.holds, f"evaluated: {checked.detail}")
+    return _step(description, unevaluated, value, checked.holds, f"evaluated: {checked.detail}")
 
 
 def holds_true(description: str, claim: Any) -> Step:
     """Step for a relation: holds iff SymPy evaluates ``claim`` to ``True``.
 
-    A claim that is already the literal ``True`` checks nothing and is refused (build a
-    relation SymPy would evaluate at once with ``evaluate=False``, so the check is recorded).
+    A Python ``True`` checks nothing and is refused.  (A relation SymPy evaluates to ``true``
+    as it is built was decided by SymPy; build it with ``evaluate=False`` to show the claim.)
 
     >>> holds_true("exchanging sum and integral", True).holds
     False
@@ -536,8 +638,8 @@ def holds_true(description: str, claim: Any) -> Step:
     >>> holds_true("q + 1 > 1", sp.Gt(q + 1, 1, evaluate=False)).holds
     True
     """
-    if claim is True or claim is sp.true:
-        return Step(description, sp.true, sp.true, False, "a typed True is not a check")
+    if claim is True or isinstance(claim, bool):
+        return _step(description, sp.true, sp.true, False, "a typed Python bool is not a check")
     value = claim
     if not isinstance(value, bool | sp.logic.boolalg.BooleanAtom):
         value = sp.simplify(claim)
@@ -545,7 +647,7 @@ def holds_true(description: str, claim: Any) -> Step:
     if not ok:
         read = normalised(claim)
         ok = read is not None and sign_holds(*read)
-    return Step(description, claim, sp.true, ok, "evaluates to True" if ok else f"left as {value}")
+    return _step(description, claim, sp.true, ok, "evaluates to True" if ok else f"left as {value}")
 
 
 def nonnegative(description: str, expr: Any, certificate: Any, *, strict: bool = False) -> Step:
@@ -563,11 +665,11 @@ def nonnegative(description: str, expr: Any, certificate: Any, *, strict: bool =
     relation = sp.Gt(expr, 0) if strict else sp.Ge(expr, 0)
     same, detail = zero(sp.sympify(expr) - sp.sympify(certificate))
     if not same:
-        return Step(description, relation, sp.true, False, f"certificate is not expr: {detail}")
+        return _step(description, relation, sp.true, False, f"certificate is not expr: {detail}")
     kind = ">" if strict else ">="
     if not sign_holds(certificate, kind):
-        return Step(description, relation, sp.true, False, "the certificate's sign is undecided")
-    return Step(description, relation, sp.true, True, f"certificate {sp.sstr(certificate)[:120]}")
+        return _step(description, relation, sp.true, False, "the certificate's sign is undecided")
+    return _step(description, relation, sp.true, True, f"certificate {sp.sstr(certificate)[:120]}")
 
 
 def _relation_of(premise: Any) -> Any:
@@ -601,10 +703,10 @@ def follows(
     weights = list(multipliers) if multipliers is not None else None
     failed = [p.description for p in premises if isinstance(p, Step) and not p.holds]
     if failed:
-        return Step(description, claim, sp.true, False, f"a premise does not hold: {failed}")
+        return _step(description, claim, sp.true, False, f"a premise does not hold: {failed}")
     relations = [_relation_of(p) for p in premises]
     if any(r is None for r in relations):
-        return Step(description, claim, sp.true, False, "a premise is not a relation")
+        return _step(description, claim, sp.true, False, "a premise is not a relation")
     ok, detail = entails(claim, relations, weights)
     hypotheses = [p for p in premises if not isinstance(p, Step)]
     used = []
@@ -621,7 +723,7 @@ def follows(
     lemmas = tuple(m for p in premises if isinstance(p, Step) for m in p.lemmas)
     uses = (*used, *(h for p in premises if isinstance(p, Step) for h in p.uses))
     lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
-    return Step(description, lhs, rhs, ok, detail, uses=uses, lemmas=lemmas)
+    return _step(description, lhs, rhs, ok, detail, uses=uses, lemmas=lemmas)
 
 
 @dataclass(frozen=True)
@@ -709,7 +811,7 @@ class Parametrisation:
             ok, detail = False, f"the parametrised step fails: {step.description}"
         if ok:
             ok, detail = _same_relation(step.claim, self.apply(claim), detail)
-        return Step(description, lhs, rhs, ok, detail, uses=(self.hypothesis, *step.uses),
+        return _step(description, lhs, rhs, ok, detail, uses=(self.hypothesis, *step.uses),
                     lemmas=step.lemmas)  # fmt: skip
 
 
@@ -733,7 +835,7 @@ def by_lemma(lemma: Lemma, instance: Mapping[Any, Any], description: str = "") -
     ok, detail = lemma.check_witness()
     text = description or f"by lemma {lemma.name}"
     lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
-    return Step(text, lhs, rhs, ok, f"{lemma.citation}; witness {detail}", lemmas=(lemma,))
+    return _step(text, lhs, rhs, ok, f"{lemma.citation}; witness {detail}", lemmas=(lemma,))
 
 
 def numeric_witness(
@@ -753,7 +855,7 @@ def numeric_witness(
     scale = max(1, abs(left), abs(right))
     gap = abs(left - right)
     ok = bool(gap <= scale * sp.Rational(1, 10**tol_digits))
-    return Step(description, left, right, ok, f"|lhs - rhs| = {sp.N(gap, 5)} at {dict(values)}")
+    return _step(description, left, right, ok, f"|lhs - rhs| = {sp.N(gap, 5)} at {dict(values)}")
 
 
 def _hypothesis_at(hypothesis: Any, values: Mapping[Any, Any]) -> bool:
@@ -765,7 +867,7 @@ def _hypothesis_at(hypothesis: Any, values: Mapping[Any, Any]) -> bool:
         return False
     ranges = [range(1, int(count) + 1)] * len(free) if free else []
     for combo in itertools.product(*ranges):
-        at = expr.subs(dict(zip(free, combo, strict=True))).doit()
+        at = expr.subs(dict(zip(free, combo, strict=True))).subs(values).doit()
         read = normalised(at)
         if read is None:
             if not bool(at):
@@ -798,24 +900,24 @@ def refutation(
     """
     read = normalised(relation)
     if read is None:
-        return Step(description, relation, sp.true, False, "not a relation")
+        return _step(description, relation, sp.true, False, "not a relation")
     sides = (relation.lhs, relation.rhs)
     run = evaluate or (lambda side, at: sp.sympify(side).subs(at).doit())
     try:
         lhs, rhs = (sp.N(run(side, values), DPS) for side in sides)
         ref_lhs, ref_rhs = (sp.Float(v, DPS) for v in reference(values))
     except Exception as exc:  # an evaluation that fails refutes nothing
-        return Step(description, relation, sp.true, False, f"could not evaluate: {exc}")
+        return _step(description, relation, sp.true, False, f"could not evaluate: {exc}")
     scale = max(1, abs(lhs), abs(rhs))
     tol = REFERENCE_BOUND * scale
     agree = bool(abs(lhs - ref_lhs) <= tol and abs(rhs - ref_rhs) <= tol)
     if not agree:
         detail = f"SymPy ({lhs}, {rhs}) and the reference ({ref_lhs}, {ref_rhs}) disagree"
-        return Step(description, relation, sp.true, False, detail)
+        return _step(description, relation, sp.true, False, detail)
     if stored is not None:
         if not all(abs(sp.N(s, DPS) - v) <= tol for s, v in zip(stored, (lhs, rhs), strict=True)):
             detail = f"the stored sides {stored} do not reproduce ({lhs}, {rhs})"
-            return Step(description, relation, sp.true, False, detail)
+            return _step(description, relation, sp.true, False, detail)
     left_minus_right = lhs - rhs
     if read[1] == "==":
         fails = bool(abs(left_minus_right) > tol)
@@ -824,10 +926,10 @@ def refutation(
         value = sign * left_minus_right  # the relation says value >= 0 (or > 0)
         fails = bool(value < -tol) if read[1] == ">=" else bool(value <= tol)
     if not fails:
-        return Step(description, relation, sp.true, False, "no counterexample: the relation holds")
+        return _step(description, relation, sp.true, False, "no counterexample: the relation holds")
     example = Counterexample(relation, dict(values), lhs, rhs, ref_lhs, ref_rhs, reference, stored)
     detail = f"lhs = {sp.N(lhs, 12)}, rhs = {sp.N(rhs, 12)} (reference agrees to 1e-30)"
-    return Step(description, relation, sp.true, False, detail, counterexample=example)
+    return _step(description, relation, sp.true, False, detail, counterexample=example)
 
 
 def counterexample(
@@ -838,7 +940,7 @@ def counterexample(
     Kept so old provers run; the step fails and records no counterexample.  Use
     :func:`refutation`.
     """
-    return Step(description, lhs, rhs, False, "typed sides refute nothing: use refutation()")
+    return _step(description, lhs, rhs, False, "typed sides refute nothing: use refutation()")
 
 
 def refutes_statement(statement: Any, hypotheses: Iterable[Any], steps: Iterable[Step]) -> Step:
@@ -858,9 +960,9 @@ def refutes_statement(statement: Any, hypotheses: Iterable[Any], steps: Iterable
         if bad:
             problems.append(f"{step.description}: hypotheses fail there: {bad}")
             continue
-        return Step("the counterexample refutes the statement", statement, sp.true, True,
+        return _step("the counterexample refutes the statement", statement, sp.true, True,
                     f"re-computed at 50 digits: {step.detail}")  # fmt: skip
-    return Step("the counterexample refutes the statement", statement, sp.true, False,
+    return _step("the counterexample refutes the statement", statement, sp.true, False,
                 "; ".join(problems) or "no counterexample")  # fmt: skip
 
 
@@ -872,3 +974,73 @@ def reproduces(example: Counterexample) -> tuple[bool, str]:
     tol = REFERENCE_BOUND * max(1, abs(example.lhs), abs(example.rhs))
     same = all(abs(r - s) <= tol for r, s in zip(ref, (example.lhs, example.rhs), strict=True))
     return same, "reproduces" if same else f"re-computed {ref}, stored {example.lhs, example.rhs}"
+
+
+def rewritten(
+    description: str, lhs: Any, rhs: Any, rewrite: Callable[[Any], Any], how: str = ""
+) -> Step:
+    """Step ``lhs == rhs`` (or, with ``rhs`` ``None``, the relation ``lhs``) checked after an
+    equivalence-preserving ``rewrite`` (SymPy code: ``logcombine``, linearity, definitions).
+
+    The check runs on ``rewrite(lhs - rhs)`` (or ``rewrite(lhs)``), so the recorded sides are
+    the ones checked; the rewrite is named in the detail.
+
+    >>> x = sp.Symbol("x", positive=True)
+    >>> rewritten("log x + log 2", sp.log(x) + sp.log(2), sp.log(2 * x), sp.logcombine).holds
+    True
+    >>> rewritten("wrong", sp.log(x) + sp.log(2), sp.log(3 * x), sp.logcombine).holds
+    False
+    """
+    name = how or getattr(rewrite, "__name__", "rewrite")
+    if rhs is None:
+        checked = holds_true(description, rewrite(lhs))
+        return _step(description, lhs, sp.true, checked.holds, f"after {name}: {checked.detail}")
+    ok, detail = zero(rewrite(sp.sympify(lhs) - sp.sympify(rhs)))
+    return _step(description, lhs, rhs, ok, f"lhs - rhs after {name}: {detail}")
+
+
+def integral_nonnegative(
+    description: str, integral: sp.Integral, substitution: Mapping[Any, Any] | None = None
+) -> Step:
+    """Step ``integral >= 0`` by monotonicity of the integral (an inference rule).
+
+    Holds iff SymPy decides both premises after ``substitution``: the integrand is ``>= 0`` and
+    ``upper > lower``.
+    """
+    (_, lower, upper) = integral.limits[0]
+    subs = dict(substitution or {})
+    integrand_ok = sign_holds(integral.function.subs(subs), ">=")
+    order_ok = sign_holds((upper - lower).subs(subs), ">")
+    ok = bool(integrand_ok and order_ok)
+    detail = f"integrand >= 0: {integrand_ok}; upper > lower: {order_ok} (monotonicity)"
+    return _step(description, sp.Ge(integral, 0), sp.true, ok, detail)
+
+
+def series_by_partial_sums(
+    description: str, series: sp.Sum, partial: sp.Expr, n_terms: sp.Symbol
+) -> Step:
+    """Step ``series = Limit(partial, n_terms, oo)`` for a ``Sum`` to infinity (the definition
+    of a series), with ``partial`` shown to be the partial sum by induction: 0 at
+    ``n_terms = 0`` and growing by the term of index ``lower + n_terms - 1``."""
+    ((index, lower, upper),) = series.limits
+    base = zero(partial.subs(n_terms, 0))
+    grows = zero(
+        partial - partial.subs(n_terms, n_terms - 1) - series.function.subs(index, lower + n_terms - 1)
+    )
+    holds = upper is sp.oo and bool(n_terms.is_positive) and base[0] and grows[0]
+    detail = f"S_0 = 0: {base[1]}; S_N - S_(N-1) is term N - 1: {grows[1]}"
+    return _step(description, series, sp.Limit(partial, n_terms, sp.oo), holds, detail)
+
+
+def unchecked(description: str, claim: Any, premises: Iterable[Step], reason: str) -> Step:
+    """An inference SymPy does not check (premises must hold).  The verdict then reads
+    "proved with k unchecked inferences" and ``symkde verify`` lists the step: a debt to be
+    replaced by :func:`follows`, a :class:`Parametrisation` or a :class:`Lemma`."""
+    premises = list(premises)
+    ok = bool(premises) and all(p.holds for p in premises)
+    lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
+    lemmas = tuple(m for p in premises for m in p.lemmas)
+    uses = tuple(h for p in premises for h in p.uses)
+    cited = tuple(h for p in premises for h in p.cited)
+    return _step(description, lhs, rhs, ok, f"UNCHECKED inference: {reason}", uses=uses,
+                 lemmas=lemmas, cited=cited, unchecked=True)  # fmt: skip
