@@ -57,13 +57,16 @@ from symkde.symbolic.model import (
     z,
 )
 from symkde.theorems._core import (
+    Lemma,
     Step,
+    by_lemma,
     Theorem,
     citing,
     counterexample,
     equal,
     evaluates,
     follows,
+    unchecked,
     holds_true,
     numeric_witness,
 )
@@ -371,16 +374,22 @@ def _prove_cauchy_closed_form() -> Iterator[Step]:
         )
     ) / TWO_PI
     coefficient_decay = sp.limit(_frequency**2 * coefficient, _frequency, sp.oo)
-    hypotheses_ok = bool(decay.is_finite) and coefficient_decay == 0
-    yield Step(
-        "Poisson summation (cited lemma): sum_k K(u + 2 pi k) = (1/2 pi) sum_m hat K(m) e^{imu}",
-        image_sum(kernel),
-        fourier,
-        bool(hypotheses_ok),
-        "cited, not derived by SymPy: Stein & Weiss, Introduction to Fourier Analysis on "
-        "Euclidean Spaces, VII Cor. 2.6 -- holds pointwise when |K(u)| <= A (1+|u|)^-2 and "
-        f"|hat K(m)| <= A (1+|m|)^-2; checked here: u^2 K(u) -> {decay}, "
-        f"m^2 hat K(m) -> {coefficient_decay}",
+    yield holds_true(
+        "decay: m^2 hat K(m) -> 0, so |hat K(m)| <= A (1 + |m|)^-2",
+        sp.Eq(coefficient_decay, 0, evaluate=False),
+    )
+    yield by_lemma(
+        Lemma(
+            "L-poisson",
+            sp.Eq(image_sum(kernel), fourier, evaluate=False),
+            "Poisson summation: Stein & Weiss, Introduction to Fourier Analysis on Euclidean "
+            "Spaces, VII Cor. 2.6 (pointwise when |K(u)| <= A (1+|u|)^-2 and "
+            "|hat K(m)| <= A (1+|m|)^-2, both checked by the steps above)",
+            {u: sp.Rational(29, 7), h: sp.Rational(3, 4)},
+            why="SymPy has no Poisson summation formula",
+        ),
+        {},
+        "Poisson summation: sum_k K(u + 2 pi k) = (1/2 pi) sum_m hat K(m) e^{imu}",
     )
     for sign in (1, -1):
         _, steps = geometric_series(_fourier_term(coefficient, sign))

@@ -36,6 +36,8 @@ from symkde.theorems._core import (
     evaluates,
     holds_true,
     numeric_witness,
+    rewritten,
+    series_by_partial_sums,
 )
 
 __all__ = [
@@ -120,8 +122,10 @@ def _logs_combined(
     0``, so the combined difference equals the difference; the step records ``unevaluated``
     and ``value`` themselves (as :func:`evaluates` does), so that a statement can chain them.
     """
-    checked = equal(description, sp.logcombine(sp.sympify(evaluate(unevaluated)) - value), 0)
-    return Step(description, unevaluated, value, checked.holds, f"logs combined: {checked.detail}")
+    return rewritten(
+        description, unevaluated, value, lambda e: sp.logcombine(sp.sympify(evaluate(e))),
+        "logcombine",
+    )
 
 
 def _by_definition(
@@ -139,16 +143,11 @@ def _by_definition(
     statement's closing step can match it.
     """
     if isinstance(claim, sp.Equality):
-        lhs, rhs = claim.lhs.xreplace(meaning), claim.rhs.xreplace(meaning)
-        if evaluate is None:
-            checked = equal(description, lhs, rhs)
-        else:
-            checked = equal(description, evaluate(lhs - rhs), 0)
-        lhs, rhs = claim.lhs, claim.rhs
-    else:
-        checked = holds_true(description, claim.xreplace(meaning))
-        lhs, rhs = claim, sp.true
-    return Step(description, lhs, rhs, checked.holds, f"definitions substituted: {checked.detail}")
+        run = evaluate or (lambda e: e)
+        return rewritten(
+            description, claim.lhs, claim.rhs, lambda e: run(e.xreplace(meaning)), "definitions"
+        )
+    return rewritten(description, claim, None, lambda e: e.xreplace(meaning), "definitions")
 
 
 def _statement(name: str) -> sp.Basic:
@@ -919,22 +918,9 @@ def _image_closed_form() -> sp.Expr:
 def _series_by_partial_sums(
     description: str, series: sp.Sum, partial: sp.Expr, n_terms: sp.Symbol
 ) -> Step:
-    """Step ``series = Limit(partial, n_terms, oo)`` for a ``Sum`` to infinity.
-
-    ``partial`` is shown to be the sum of the first ``n_terms`` terms by induction: it is 0 at
-    ``n_terms = 0`` and grows by the term of index ``lower + n_terms - 1``; a series is the
-    limit of its partial sums.
-    """
-    ((index, lower, upper),) = series.limits
-    base = equal(description, partial.subs(n_terms, 0), 0)
-    grows = equal(
-        description,
-        partial - partial.subs(n_terms, n_terms - 1),
-        series.function.subs(index, lower + n_terms - 1),
-    )
-    holds = upper is sp.oo and bool(n_terms.is_positive) and base.holds and grows.holds
-    detail = f"S_0 = 0: {base.detail}; S_N - S_(N-1) is term N - 1: {grows.detail}"
-    return Step(description, series, sp.Limit(partial, n_terms, sp.oo), holds, detail)
+    """Step ``series = Limit(partial, n_terms, oo)`` (see
+    :func:`symkde.theorems._core.series_by_partial_sums`)."""
+    return series_by_partial_sums(description, series, partial, n_terms)
 
 
 def _prove_wrapped_laplace_images() -> Iterator[Step]:

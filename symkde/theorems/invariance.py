@@ -39,6 +39,7 @@ from symkde.theorems._core import (
     equal,
     evaluates,
     follows,
+    unchecked,
     holds_true,
     numeric_witness,
 )
@@ -275,10 +276,11 @@ def _prove_only_exponential() -> Iterator[Step]:
         amplitude * sp.exp(-rate * r),
     )
     yield solved_form
-    yield follows(
+    yield unchecked(
         "f solves f' = -lambda f (the steps above), so it is dsolve's general solution",
         sp.Eq(profile(r), solution.rhs.subs(c1, amplitude)),
         [*derivation, solved_form],
+        "uniqueness for the linear ODE f' = -lambda f (Picard-Lindelof); SymPy's dsolve gives the family, not uniqueness",
     )
     converse = contraction_gap(_ONLY_EXP_STATEMENT.rhs)
     yield equal("conversely A exp(-lambda r) makes the gap vanish", converse, 0)

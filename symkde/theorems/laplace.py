@@ -42,11 +42,12 @@ from symkde.theorems._core import (
     Step,
     Theorem,
     citing,
-    counterexample,
     equal,
     follows,
+    unchecked,
     holds_true,
     numeric_witness,
+    refutation,
 )
 from symkde.theorems.gradient import (
     I_IN_RANGE,
@@ -77,10 +78,12 @@ excess = sp.IndexedBase("e", nonnegative=True)
 #: The target's centre and the closest point's distance to it.
 center = (a + b) / 2
 closest = sp.Symbol("D", positive=True)
-#: The hypothesis of the centre claims: ``D`` is the closest point's distance to the centre.
-CLOSEST_IS_MIN = sp.Eq(closest, sp.Symbol("min_j |c - x_j|"))
-#: The hypothesis of the interval theorem: ``d`` is at most the closest point's distance.
-WITHIN_CLOSEST = sp.Le(d, sp.Symbol("distance_to_[a,b]_min"))
+#: The hypothesis of the centre claims: ``D`` is at most every point's distance to the centre
+#: (for every j; the claim moves by the closest distance, the largest such D).
+CLOSEST_IS_MIN = sp.Le(closest, sp.Abs(center - x[j]))
+#: The hypothesis of the interval theorem: every point is outside [a, b], at least ``d`` from
+#: it (for every j): ``d <= max(a - x_j, x_j - b)``.
+WITHIN_CLOSEST = sp.Le(d, sp.Max(a - x[j], x[j] - b))
 
 
 def move_toward(expr: sp.Expr, target: sp.Expr, step: sp.Expr = d) -> sp.Expr:
@@ -136,12 +139,13 @@ def prove_contraction_invariance(
     )
     yield differentiates("and at the original points", derivative, plain)
     yield citing(
-        follows(
+        unchecked(
             "every configuration with step <= |t - x_j| is x_j = t -+ (step + e_j), e_j >= 0, "
             "so the placed identity is the identity for every such x",
             sp.Eq(moved, plain),
             [closer, placed],
-        ),
+        'every configuration with step <= |t - x_j| is x_j = t -+ (step + e_j), e_j >= 0 (a Parametrisation with sign branches is to come)',
+    ),
         *within,
     )
 
@@ -343,22 +347,57 @@ def _center_interval_steps() -> Iterator[Step]:
             sp.Abs(sp.N(after, 30) + sp.Rational(29884, 10**5)) < 10**-5,
         ),
     )
-    yield citing(
-        holds_true(
-            "the move is the claim's: D = 3 is the closest distance of x = (3, 5) to the centre "
-            "0, and the component is i = 1 of n = 2",
-            sp.And(sp.Eq(3, sp.Min(sp.Abs(0 - 3), sp.Abs(0 - 5))), sp.Le(1, 2)),
-        ),
-        CLOSEST_IS_MIN,
-        I_IN_RANGE,
+    yield refutation(
+        "h = 1, [a, b] = [-1, 1], z = (0, 0), x = (3, 5) moved toward the centre by D = 3 to "
+        "(0, 2): the first integrated gradient component changes",
+        _INTERVAL_STATEMENT.subs(d, closest),
+        COUNTEREXAMPLE,
+        _reference_sides,
+        evaluate=_exact_side,
+        stored=(after, before),
     )
-    yield counterexample(
-        "h = 1, [a, b] = [-1, 1], z = (0, 0), x = (3, 5) shifted by D = 3 to (0, 2): the first "
-        "integrated gradient component changes",
-        after,
-        before,
-        {},
-    )
+
+
+#: The exact inputs of ``center_claim_interval``'s counterexample.
+COUNTEREXAMPLE = {
+    n: 2, i: 1, h: 1, a: -1, b: 1, closest: 3, z[1]: 0, z[2]: 0, x[1]: 3, x[2]: 5
+}  # fmt: skip
+
+
+def _moved(values: dict) -> list:
+    c = (values[a] + values[b]) / 2
+    return [
+        values[x[m]] + values[closest] * sp.sign(c - values[x[m]])
+        for m in range(1, int(values[n]) + 1)
+    ]
+
+
+def _exact_side(side: sp.Expr, values: dict) -> sp.Expr:
+    """A side of the statement at ``values``, by SymPy: the moved side is the one whose
+    positions carry ``sign`` (``move_toward``); the gradient is SymPy's exact integral."""
+    count = int(values[n])
+    logits = [values[z[m]] for m in range(1, count + 1)]
+    positions = [values[x[m]] for m in range(1, count + 1)]
+    if side.has(sp.sign):
+        positions = _moved(values)
+    component = int(values[i]) - 1
+    return exact_integrated_gradient(logits, positions, values[a], values[b], component, values[h])
+
+
+def _reference_sides(values: dict) -> tuple:
+    """Both sides re-computed by ``symkde.reference`` (mpmath, 50 digits)."""
+    from symkde import reference
+
+    count = int(values[n])
+    logits = [mpmath.mpf(0) + sp.Rational(values[z[m]]) for m in range(1, count + 1)]
+    grads = []
+    for positions in (_moved(values), [values[x[m]] for m in range(1, count + 1)]):
+        _, g = reference.loss_and_grad(
+            [float(v) for v in logits], [float(p) for p in positions], float(values[a]),
+            float(values[b]), kernel="laplace", bandwidth=float(values[h]), dps=50,
+        )  # fmt: skip
+        grads.append(g[int(values[i]) - 1])
+    return grads[0], grads[1]
 
 
 _BIN_STATEMENT = sp.Eq(
@@ -392,7 +431,7 @@ THEOREMS: list[Theorem] = [
         hypotheses=(
             sp.Lt(a, b),
             sp.Ge(d, 0),
-            sp.Le(d, sp.Symbol("distance_to_[a,b]_min")),
+            WITHIN_CLOSEST,
             sp.Le(1, i),
             sp.Le(i, n),
         ),
@@ -408,7 +447,7 @@ THEOREMS: list[Theorem] = [
         name="center_claim_bin",
         title="seed's claim, single bin at the centre: true",
         statement=_BIN_STATEMENT.subs({t: center, d: closest}),
-        hypotheses=(sp.Eq(closest, sp.Symbol("min_j |c - x_j|")), sp.Le(1, i), sp.Le(i, n)),
+        hypotheses=(CLOSEST_IS_MIN, sp.Le(1, i), sp.Le(i, n)),
         prover=_prove_center_bin,
         explanation="For the bin at the centre this is laplace_contraction_bin with d = D.",
         reference=REFERENCE,
@@ -417,7 +456,7 @@ THEOREMS: list[Theorem] = [
         name="center_claim_interval",
         title="seed's claim, loss over [a, b]: false once a point passes the interval's edge",
         statement=_INTERVAL_STATEMENT.subs(d, closest),
-        hypotheses=(sp.Eq(closest, sp.Symbol("min_j |c - x_j|")), sp.Le(1, i), sp.Le(i, n)),
+        hypotheses=(CLOSEST_IS_MIN, sp.Le(1, i), sp.Le(i, n)),
         prover=_prove_center_interval,
         expected=False,
         explanation=(
