@@ -1,40 +1,61 @@
-"""Theorem, Proof and Step: a claim, and the SymPy checks that prove or refute it.
+"""Theorem, Proof, Step, Lemma: claims and the SymPy checks that prove or refute them.
 
-A :class:`Theorem` states its claim once (``statement``, a SymPy object) under
-``hypotheses`` (SymPy relations or assumptions).  Its ``prove`` function derives the other
-side with SymPy and records every check as a :class:`Step`.  A step holds only when SymPy
-itself closes it (``simplify(lhs - rhs) == 0``, a relational that evaluates to ``True``);
-"could not decide" is a failed step, never a skipped one.
+Owns the proof machinery (imports SymPy and :mod:`symkde.theorems._checks`; a refutation's
+``reference`` callable brings its own independent evaluator, normally ``symkde.reference``).
+The rule is that **no step holds because it was typed**: every step is closed by SymPy or by
+exact arithmetic, and the few facts SymPy cannot prove enter as named :class:`Lemma` objects.
+The file is longer than 600 lines because the soundness rules must be read together.
 
-A claim that is false is kept, with ``expected=False``; its proof records a counterexample
-step (both sides evaluated exactly or at 50 digits at a concrete point) and
-``Proof.refuted`` is then True.  ``symkde verify`` passes a theorem iff
-``proof.holds == theorem.expected``.
+The steps (each returns a :class:`Step`):
 
-The claim shown to the reader is tied to what was checked.  :meth:`Theorem.prove` ends every
-proof with two steps of its own:
+* :func:`equal` -- ``lhs == rhs``; SymPy reduces the difference to 0.
+* :func:`evaluates` -- an ``Integral``/``Derivative``/``Limit``/``Sum`` equals a value after
+  SymPy evaluates it (the step records the unevaluated object so statements can chain it).
+* :func:`holds_true` -- a relation SymPy evaluates to ``True``; a literal ``True`` is refused.
+* :func:`nonnegative` -- a certificate: ``expr`` rewritten (SymPy checks the rewriting equal)
+  as a form whose sign SymPy decides from the symbols' assumptions.
+* :func:`follows` -- a claim **SymPy derives** from premises (steps that hold, or hypotheses):
+  by substituting premise equalities, or as a nonnegative combination of the premises.  A
+  hypothesis given as a premise counts as *used* only if the inference fails without it.
+* :class:`Parametrisation` -- a hypothesis on the theorem's symbols expressed by a fresh
+  symbol (``r_j = d + e_j``, ``e_j >= 0`` for ``d <= r_j``); SymPy checks that the fresh
+  symbol covers exactly the hypothesis, and :meth:`Parametrisation.lift` carries a step proved
+  for the parametrised expression back to the claim (the hypothesis is then used).
+* :func:`by_lemma` -- an instance of a :class:`Lemma` (statement, citation, a 50-digit numeric
+  witness, and why SymPy cannot prove it).  The instance is computed by substitution, never
+  typed.  A proof that uses lemmas is "proved from lemmas L1..Lk".
+* :func:`refutation` -- a counterexample to the statement itself: exact inputs, the
+  hypotheses checked there, both sides evaluated by SymPy at 50 digits *and* re-computed by
+  an independent ``reference`` callable (``symkde.reference``); the claimed values (if stored)
+  must reproduce.
+* :func:`numeric_witness` -- supporting evidence at a point; never closes a statement.
 
-* *the statement is proved*: every conjunct of ``statement`` must be the claim of a step that
-  holds, or an equality whose two sides a chain of holding steps joins, each link literally
-  (SymPy's structural ``==``) the two sides of one step -- so a proof of something else, or a
-  statement edited after its proof, fails.  A refuted proof concludes nothing and gets no such
-  step.
-* *every hypothesis is accounted for*: each hypothesis must either follow from the
-  assumptions the proof's symbols carry (``sp.ask`` answers True: a hypothesis SymPy
-  actually used) or be cited, in ``Step.uses``, by a step that holds and relies on it.
+:meth:`Theorem.prove` adds its own closing steps: the hypotheses are relations on the
+statement's own symbols (no placeholder names); every conjunct of the statement is a holding
+step's claim or an equality joined by a chain of holding steps; every hypothesis is implied by
+the symbols' assumptions or verifiably used; a refutation refutes a conjunct of the statement.
 
 >>> import sympy as sp
->>> x = sp.Symbol("x", real=True)
->>> step = equal("double angle", sp.sin(2 * x), 2 * sp.sin(x) * sp.cos(x))
->>> step.holds
-True
->>> equal("wrong", sp.sin(2 * x), sp.sin(x)).holds
+>>> x, e = sp.Symbol("x", real=True), sp.Symbol("e", nonnegative=True)
+>>> r = sp.Symbol("r", real=True)
+>>> H = sp.Ge(r, 1)                                    # the hypothesis r >= 1
+>>> via = Parametrisation(H, r, 1 + e, e, r - 1)       # r = 1 + e with e >= 0
+>>> claim = sp.Ge(r**2, 1)
+>>> inner = holds_true("(1 + e)^2 >= 1", via.apply(claim))
+>>> thm = Theorem("sq", "r >= 1 gives r^2 >= 1", claim, (H,), lambda: [via.lift(inner, claim)])
+>>> proof = thm.prove()
+>>> proof.holds, verdict_text(thm, proof)
+(True, 'proved')
+>>> wrong = Theorem("sq", "r >= 0 gives r^2 >= 1", claim, (sp.Ge(r, 0),),
+...                 lambda: [via.lift(inner, claim)])
+>>> wrong.prove().holds                               # the proof uses r >= 1, not r >= 0
 False
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,11 +63,17 @@ from typing import Any
 
 import sympy as sp
 
+from symkde.theorems._checks import entails, normalised, sign_holds, zero
+
 __all__ = [
+    "Counterexample",
+    "Lemma",
+    "Parametrisation",
     "Proof",
     "ProofFailed",
     "Step",
     "Theorem",
+    "by_lemma",
     "citing",
     "conjuncts",
     "counterexample",
@@ -55,29 +82,96 @@ __all__ = [
     "follows",
     "holds_true",
     "hypotheses_accounted_for",
+    "nonnegative",
     "numeric_witness",
+    "refutation",
+    "refutes_statement",
+    "reproduces",
     "statement_proved",
+    "verdict_text",
 ]
 
-#: Simplifiers tried in order (cheap first) to bring ``lhs - rhs`` to exactly zero.
-_SIMPLIFIERS: tuple[Callable[[sp.Expr], sp.Expr], ...] = (
-    lambda e: e,
-    sp.expand,
-    sp.cancel,
-    lambda e: sp.cancel(sp.expand(sp.powsimp(sp.expand_power_exp(e), force=True))),
-    sp.simplify,
-)
+#: Digits at which lemma witnesses and refutations are evaluated.
+DPS = 50
+#: A 50-digit evaluation (SymPy ``N`` / mpmath quadrature) is trusted to 1e-30 relative: 20
+#: guard digits against cancellation and quadrature error, far below any gap we call real.
+REFERENCE_BOUND = sp.Rational(1, 10**30)
+
+
+@dataclass(frozen=True)
+class Lemma:
+    """A fact SymPy cannot prove, stated once, cited, and checked numerically at a point.
+
+    Attributes:
+        name: short name shown by ``symkde verify`` (``"L-interchange"``).
+        statement: a SymPy relation on its own symbols; instances are substitutions of it.
+        citation: where it is proved (a textbook theorem, with its conditions).
+        witness: exact values of the statement's free symbols at which the statement is
+            evaluated at 50 digits (an equality to 1e-30 relative, an inequality strictly).
+        why: why this is a lemma and not a SymPy proof.
+    """
+
+    name: str
+    statement: Any
+    citation: str
+    witness: Mapping[Any, Any]
+    why: str = ""
+
+    def check_witness(self) -> tuple[bool, str]:
+        """Evaluate the statement at the witness at 50 digits: (holds, detail)."""
+        return _relation_at(self.statement, self.witness)
+
+
+def _relation_at(relation: Any, values: Mapping[Any, Any]) -> tuple[bool, str]:
+    read = normalised(relation)
+    if read is None:
+        return False, f"cannot read {sp.sstr(relation)[:80]} as a relation"
+    expr, kind = read
+    sides = [relation.lhs, relation.rhs] if hasattr(relation, "lhs") else [expr, sp.Integer(0)]
+    try:
+        left, right = (sp.N(sp.sympify(s).subs(values).doit(), DPS) for s in sides)
+        gap = sp.N(sp.sympify(expr).subs(values).doit(), DPS)
+    except Exception as exc:  # an evaluation that fails witnesses nothing
+        return False, f"could not evaluate at {dict(values)}: {exc}"
+    if not gap.is_number or not gap.is_real:
+        return False, f"not a real number at {dict(values)}: {gap}"
+    scale = max(1, abs(left), abs(right))
+    tol = REFERENCE_BOUND * scale
+    ok = bool(abs(gap) <= tol) if kind == "==" else bool(gap > tol if kind == ">" else gap > -tol)
+    return ok, f"at {dict(values)}: e = {sp.N(gap, 8)} ({kind} 0 wanted, 50 digits)"
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """Exact inputs at which ``relation`` (a conjunct of the statement) fails.
+
+    ``lhs``/``rhs`` are both sides evaluated by SymPy at 50 digits; ``reference_lhs`` and
+    ``reference_rhs`` the same sides re-computed by the independent ``reference`` callable.
+    """
+
+    relation: Any
+    values: Mapping[Any, Any]
+    lhs: Any
+    rhs: Any
+    reference_lhs: Any
+    reference_rhs: Any
+    reference: Callable[[Mapping[Any, Any]], tuple[Any, Any]] | None = None
+    stored: tuple[Any, Any] | None = None
 
 
 @dataclass(frozen=True)
 class Step:
-    """One checked step: ``lhs == rhs`` (or a relational that must be ``True``).
+    """One checked step: ``lhs == rhs`` (or a relation, with ``rhs`` ``True``).
 
     Attributes:
         description: what the step shows, in words.
         lhs, rhs: the two sides compared (``rhs`` is ``True`` for a relational check).
-        holds: whether SymPy closed the step.
+        holds: whether the check closed the step.
         detail: how it was closed, or what remained.
+        counterexample: set by :func:`refutation` only.
+        uses: hypotheses the step verifiably relies on (set by the machinery only).
+        lemmas: lemmas the step rests on.
+        cited: hypotheses named by :func:`citing` (a label: never counts as a use).
     """
 
     description: str
@@ -85,15 +179,25 @@ class Step:
     rhs: Any
     holds: bool
     detail: str = ""
-    counterexample: dict[str, Any] | None = None
-    #: hypotheses of the theorem this step relies on (see :func:`citing`)
+    counterexample: Counterexample | None = None
     uses: tuple[Any, ...] = ()
+    lemmas: tuple[Lemma, ...] = ()
+    cited: tuple[Any, ...] = ()
 
     def latex(self) -> str:
         """The step as a LaTeX equation."""
         if self.rhs is sp.true:
             return sp.latex(self.lhs)
         return f"{sp.latex(self.lhs)} = {sp.latex(self.rhs)}"
+
+    @property
+    def claim(self) -> Any:
+        """The relation this step shows (``Eq(lhs, rhs)`` or the relational itself)."""
+        if self.rhs is sp.true or self.rhs is True:
+            return self.lhs
+        if isinstance(self.lhs, sp.MatrixBase):
+            return None
+        return sp.Eq(self.lhs, self.rhs, evaluate=False)
 
 
 class ProofFailed(AssertionError):
@@ -105,28 +209,48 @@ class Proof:
     """The outcome of :meth:`Theorem.prove`.
 
     Attributes:
-        holds: True iff every step closed and no counterexample was found.
         steps: the checked steps, in order.
-        counterexample: for a refuted claim, the concrete values and both sides.
+        counterexample: for a refuted claim, the re-computed counterexample.
         seconds: wall time of the proof.
     """
 
     steps: list[Step] = field(default_factory=list)
-    counterexample: dict[str, Any] | None = None
+    counterexample: Counterexample | None = None
     seconds: float = 0.0
 
     @property
     def holds(self) -> bool:
+        """True iff every step closed and no counterexample was found."""
         return self.counterexample is None and bool(self.steps) and all(s.holds for s in self.steps)
 
     @property
     def refuted(self) -> bool:
-        """True when a step exhibits a concrete counterexample."""
+        """True when a re-computed counterexample to the statement itself was found."""
         return self.counterexample is not None
 
     @property
     def failed_steps(self) -> list[Step]:
         return [s for s in self.steps if not s.holds]
+
+    @property
+    def lemmas(self) -> list[Lemma]:
+        """The lemmas the proof rests on, each once, in order of use."""
+        found: dict[str, Lemma] = {}
+        for step in self.steps:
+            for lemma in step.lemmas:
+                found.setdefault(lemma.name, lemma)
+        return list(found.values())
+
+
+def verdict_text(theorem: Theorem, proof: Proof) -> str:
+    """``proved``, ``proved from lemmas L1, L2``, ``refuted (as expected)``, ``refuted`` or
+    ``FAILED``."""
+    if proof.holds:
+        lemmas = proof.lemmas
+        return "proved" if not lemmas else "proved from lemmas " + ", ".join(m.name for m in lemmas)
+    if proof.refuted:
+        return "refuted (as expected)" if not theorem.expected else "refuted"
+    return "FAILED"
 
 
 @dataclass(frozen=True)
@@ -137,7 +261,8 @@ class Theorem:
         name: registry key (``symkde derive NAME``).
         title: one line for tables.
         statement: the claim, a SymPy object (usually ``Eq`` or a relational).
-        hypotheses: SymPy relations / assumptions under which it is claimed.
+        hypotheses: SymPy relations / predicates on the statement's own symbols.
+        prover: yields the steps.
         expected: True if the claim is expected to hold, False if it is a known-false
             claim kept with its counterexample.
         explanation: what the theorem means, in words (Markdown).
@@ -154,20 +279,24 @@ class Theorem:
     reference: str = ""
 
     def prove(self) -> Proof:
-        """Run every step; a step SymPy cannot close makes the proof fail.
-
-        The proof then gets the two closing steps of the module docstring: the statement is
-        one of the steps that hold, and every hypothesis is implied or cited.
-        """
+        """Run every step, then the closing steps of the module docstring."""
         start = time.perf_counter()
         proof = Proof()
+        own = own_symbols(self.statement, self.hypotheses)
+        proof.steps.append(own)
+        refutations = []
         for step in self.prover():
             proof.steps.append(step)
             if step.counterexample is not None:
-                proof.counterexample = step.counterexample
-        if not proof.refuted:
+                refutations.append(step)
+        if refutations:
+            closing = refutes_statement(self.statement, self.hypotheses, refutations)
+            proof.steps.append(closing)
+            if closing.holds and own.holds:
+                proof.counterexample = refutations[0].counterexample
+        else:
             proof.steps.append(statement_proved(self.statement, proof.steps))
-        proof.steps.append(hypotheses_accounted_for(self.hypotheses, proof.steps))
+            proof.steps.append(hypotheses_accounted_for(self.hypotheses, proof.steps))
         proof.seconds = time.perf_counter() - start
         return proof
 
@@ -181,6 +310,45 @@ class Theorem:
 def conjuncts(statement: Any) -> tuple[Any, ...]:
     """The parts of a statement: the arguments of an ``And``, else the statement itself."""
     return tuple(statement.args) if isinstance(statement, sp.And) else (statement,)
+
+
+def _atoms(expr: Any) -> set[Any]:
+    if not isinstance(expr, sp.Basic):
+        return set()
+    return set(expr.atoms(sp.Symbol)) | set(expr.atoms(sp.IndexedBase))
+
+
+_OWN = "the hypotheses are relations on the statement's own symbols"
+
+
+def own_symbols(statement: Any, hypotheses: Iterable[Any]) -> Step:
+    """Closing step: every hypothesis is a SymPy relation or predicate on the statement's own
+    symbols (free or bound), so no hypothesis can name an object the statement lacks.
+
+    >>> d, D = sp.Symbol("d", positive=True), sp.Symbol("D", positive=True)
+    >>> own_symbols(sp.Ge(d, D), [sp.Le(d, sp.Symbol("min_j |c - x_j|"))]).holds
+    False
+    >>> own_symbols(sp.Ge(d, D), [sp.Le(d, 1)]).holds
+    True
+    """
+    own = _atoms(statement)
+    problems = []
+    for hypothesis in hypotheses:
+        if hypothesis is True or hypothesis is sp.true:
+            problems.append("a hypothesis that is literally True")
+            continue
+        if not isinstance(hypothesis, sp.Basic) or not isinstance(
+            hypothesis, sp.logic.boolalg.Boolean
+        ):
+            problems.append(f"not a SymPy relation: {hypothesis!r}")
+            continue
+        stray = _atoms(hypothesis) - own
+        if stray:
+            names = ", ".join(sorted(map(str, stray)))
+            problems.append(f"{sp.sstr(hypothesis)[:80]} names {names}, not in the statement")
+    detail = "; ".join(problems) if problems else "every hypothesis speaks of the statement"
+    return Step(_OWN, sp.And(*[h for h in hypotheses if isinstance(h, sp.Basic)]), sp.true,
+                not problems, detail)  # fmt: skip
 
 
 def _edges(steps: Iterable[Step]) -> list[tuple[Any, Any]]:
@@ -206,12 +374,7 @@ def _edges(steps: Iterable[Step]) -> list[tuple[Any, Any]]:
 
 
 def _chained(claim: Any, steps: list[Step]) -> bool:
-    """Whether ``claim`` is a step that holds, or an equality the holding steps chain up to.
-
-    An ``Eq`` is proved when its two sides are joined by a chain ``lhs = e_1 = ... = rhs`` of
-    steps that hold, each link literally (structural ``==``) the two sides of one step; any
-    other relational must itself be the claim of a step that holds.
-    """
+    """Whether ``claim`` is a step that holds, or an equality the holding steps chain up to."""
     if any(s.holds and (s.rhs is sp.true or s.rhs is True) and s.lhs == claim for s in steps):
         return True
     if not isinstance(claim, sp.Equality):
@@ -244,11 +407,8 @@ def statement_proved(statement: Any, steps: Iterable[Step]) -> Step:
     True
     >>> statement_proved(sp.Eq(sp.sin(2 * x), 2 * sp.sin(x)), proved).holds
     False
-    >>> chain = [*proved, equal("swap", 2 * sp.sin(x) * sp.cos(x), 2 * sp.cos(x) * sp.sin(x))]
-    >>> statement_proved(sp.Eq(2 * sp.cos(x) * sp.sin(x), sp.sin(2 * x)), chain).holds
-    True
     """
-    steps = list(steps)
+    steps = [s for s in steps if s.description != _OWN]
     missing = [c for c in conjuncts(statement) if not _chained(c, steps)]
     detail = (
         "every conjunct is proved by steps that hold"
@@ -259,49 +419,56 @@ def statement_proved(statement: Any, steps: Iterable[Step]) -> Step:
 
 
 def _implied(hypothesis: Any) -> bool:
-    """Whether the symbols' own assumptions imply ``hypothesis`` (SymPy's ``ask``)."""
-    if hypothesis is True or hypothesis is sp.true:
-        return True
+    """Whether the symbols' own assumptions imply ``hypothesis``."""
     try:
-        return sp.ask(hypothesis) is True
-    except (TypeError, ValueError, NotImplementedError):  # ask cannot read it: not implied
-        return False
+        if sp.ask(hypothesis) is True:
+            return True
+    except (TypeError, ValueError, NotImplementedError, AttributeError):
+        pass
+    read = normalised(hypothesis)
+    return read is not None and sign_holds(*read)
 
 
 def hypotheses_accounted_for(hypotheses: Iterable[Any], steps: Iterable[Step]) -> Step:
-    """Closing step: the hypotheses are exactly what the proof assumes.
+    """Closing step: the hypotheses are exactly what the proof uses.
 
-    Every hypothesis must follow from the symbols' assumptions (``sp.ask``) or be cited by a
-    step that holds; and every hypothesis a step cites must be one of ``hypotheses`` (a proof
-    may not rely on an assumption the theorem does not state).
+    Every hypothesis must follow from the symbols' assumptions or be *used* by a step that
+    holds (a premise of :func:`follows` the inference needs, or a :class:`Parametrisation`);
+    every hypothesis a step uses must be one of ``hypotheses``.  A hypothesis merely named by
+    :func:`citing` is not used.
 
     >>> x, y = sp.Symbol("x", positive=True), sp.Symbol("y", real=True)
     >>> hypotheses_accounted_for([sp.Q.positive(x)], []).holds
     True
     >>> hypotheses_accounted_for([sp.Lt(y, 1)], []).holds
     False
-    >>> uses_y = citing(holds_true("y", True), sp.Lt(y, 1))
+    >>> uses_y = follows("y < 2", sp.Lt(y, 2), [sp.Lt(y, 1)])
     >>> hypotheses_accounted_for([sp.Lt(y, 1)], [uses_y]).holds
     True
     >>> hypotheses_accounted_for([], [uses_y]).holds
     False
+    >>> hypotheses_accounted_for([sp.Lt(y, 1)], [citing(holds_true("1 > 0", sp.Gt(1, 0)),
+    ...                                                 sp.Lt(y, 1))]).holds
+    False
     """
     hypotheses, steps = tuple(hypotheses), list(steps)
-    cited = [h for s in steps for h in s.uses]
+    used = [h for s in steps for h in s.uses]
     held = [h for s in steps if s.holds for h in s.uses]
     loose = [h for h in hypotheses if not _implied(h) and not any(h == c for c in held)]
-    unstated = [c for c in cited if not any(c == h for h in hypotheses)]
+    unstated = [c for c in used if not any(c == h for h in hypotheses)]
     problems = []
     if loose:
-        problems.append("neither implied nor cited: " + "; ".join(sp.sstr(h)[:200] for h in loose))
+        problems.append(
+            "neither implied nor verifiably used: " + "; ".join(sp.sstr(h)[:200] for h in loose)
+        )
     if unstated:
         problems.append(
-            "cited but not a hypothesis: " + "; ".join(sp.sstr(c)[:200] for c in unstated)
+            "used but not a hypothesis: " + "; ".join(sp.sstr(c)[:200] for c in unstated)
         )
     detail = (
         "; ".join(problems)
         if problems
-        else "each is implied by the symbols' assumptions or cited by a step that holds"
+        else "each is implied by the symbols' assumptions or used by a step that holds"
     )
     return Step(
         "the hypotheses are the proof's", sp.And(*hypotheses), sp.true, not problems, detail
@@ -309,35 +476,32 @@ def hypotheses_accounted_for(hypotheses: Iterable[Any], steps: Iterable[Step]) -
 
 
 def citing(step: Step, *hypotheses: Any) -> Step:
-    """``step``, recorded as relying on ``hypotheses`` (for :func:`hypotheses_accounted_for`)."""
-    return dataclasses.replace(step, uses=(*step.uses, *hypotheses))
+    """``step``, labelled with ``hypotheses`` for the reader; a label is **not** a use.
 
-
-def _zero(diff: sp.Expr) -> tuple[bool, str]:
-    reduced = diff
-    for simplify in _SIMPLIFIERS:
-        try:
-            reduced = simplify(diff)
-        except Exception:  # a SymPy simplifier that crashes has not decided: try the next one
-            reduced = diff
-            continue
-        if reduced == 0:
-            return True, f"difference reduces to 0 by {getattr(simplify, '__name__', 'rewrite')}"
-    return False, f"difference does not reduce to 0: {sp.sstr(reduced)[:300]}"
+    Kept so old proofs read the same; to use a hypothesis, make it a premise of
+    :func:`follows` or express it with a :class:`Parametrisation`.
+    """
+    return dataclasses.replace(step, cited=(*step.cited, *hypotheses))
 
 
 def equal(description: str, lhs: Any, rhs: Any) -> Step:
     """Step ``lhs == rhs``: holds iff SymPy reduces ``lhs - rhs`` to exactly 0.
 
-    Works element-wise for matrices and for ``Eq`` objects' sides.
+    Works element-wise for matrices.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> equal("double angle", sp.sin(2 * x), 2 * sp.sin(x) * sp.cos(x)).holds
+    True
+    >>> equal("wrong", sp.sin(2 * x), sp.sin(x)).holds
+    False
     """
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
         diff_matrix = sp.Matrix(lhs) - sp.Matrix(rhs)
-        results = [_zero(d) for d in diff_matrix]
+        results = [zero(d) for d in diff_matrix]
         ok = all(r[0] for r in results)
         detail = "all entries reduce to 0" if ok else next(r[1] for r in results if not r[0])
         return Step(description, lhs, rhs, ok, detail)
-    ok, detail = _zero(sp.sympify(lhs) - sp.sympify(rhs))
+    ok, detail = zero(sp.sympify(lhs) - sp.sympify(rhs))
     return Step(description, lhs, rhs, ok, detail)
 
 
@@ -348,10 +512,6 @@ def evaluates(
     evaluate: Callable[[Any], Any] = lambda e: e.doit(),
 ) -> Step:
     """Step ``unevaluated == value``, closed after SymPy evaluates ``unevaluated``.
-
-    The step records ``unevaluated`` itself (an ``Integral``, ``Derivative``, ``Limit`` or
-    ``Sum`` of a theorem's statement), so that :func:`statement_proved` can chain it; only
-    the check runs on ``evaluate(unevaluated)`` (by default SymPy's ``doit``).
 
     >>> x = sp.Symbol("x", positive=True)
     >>> step = evaluates("int_0^1 2x dx", sp.Integral(2 * x, (x, 0, 1)), 1)
@@ -364,38 +524,216 @@ def evaluates(
     return Step(description, unevaluated, value, checked.holds, f"evaluated: {checked.detail}")
 
 
-def follows(description: str, claim: Any, premises: Iterable[Step]) -> Step:
-    """Step: ``claim`` follows from ``premises`` by the inference named in ``description``.
-
-    The glue of a written proof ("R_i = S_i - g and R_i >= 0, hence g <= S_i"): it holds iff
-    every premise holds.  SymPy checks the premises; the inference itself is stated, not
-    checked, so keep it to one elementary rule and name it.  ``claim`` must be built by the
-    prover, independently of the theorem's ``statement``, for :func:`statement_proved` to
-    mean anything.
-
-    >>> x = sp.Symbol("x", real=True)
-    >>> square = holds_true("x**2 >= 0", sp.Ge(x**2, 0))
-    >>> follows("adding 1", sp.Ge(x**2 + 1, 1), [square]).holds
-    True
-    >>> follows("from a failed step", sp.Ge(x, 0), [holds_true("x >= 0?", sp.Ge(x, 0))]).holds
-    False
-    """
-    premises = list(premises)
-    ok = bool(premises) and all(p.holds for p in premises)
-    names = "; ".join(p.description for p in premises)
-    detail = f"from: {names}" if ok else f"a premise does not hold: {names}"
-    if isinstance(claim, sp.Equality):
-        return Step(description, claim.lhs, claim.rhs, ok, detail)
-    return Step(description, claim, sp.true, ok, detail)
-
-
 def holds_true(description: str, claim: Any) -> Step:
-    """Step for a relational or boolean: holds iff SymPy evaluates it to ``True``."""
+    """Step for a relation: holds iff SymPy evaluates ``claim`` to ``True``.
+
+    A claim that is already the literal ``True`` checks nothing and is refused (build a
+    relation SymPy would evaluate at once with ``evaluate=False``, so the check is recorded).
+
+    >>> holds_true("exchanging sum and integral", True).holds
+    False
+    >>> q = sp.Symbol("q", positive=True)
+    >>> holds_true("q + 1 > 1", sp.Gt(q + 1, 1, evaluate=False)).holds
+    True
+    """
+    if claim is True or claim is sp.true:
+        return Step(description, sp.true, sp.true, False, "a typed True is not a check")
     value = claim
     if not isinstance(value, bool | sp.logic.boolalg.BooleanAtom):
         value = sp.simplify(claim)
     ok = value is sp.true or value is True
+    if not ok:
+        read = normalised(claim)
+        ok = read is not None and sign_holds(*read)
     return Step(description, claim, sp.true, ok, "evaluates to True" if ok else f"left as {value}")
+
+
+def nonnegative(description: str, expr: Any, certificate: Any, *, strict: bool = False) -> Step:
+    """Step ``expr >= 0`` (``> 0`` if ``strict``) by a certificate SymPy checks.
+
+    ``certificate`` must reduce to ``expr`` (SymPy: difference 0) and SymPy must decide its
+    sign from the symbols' assumptions (a sum of squares, products of positive symbols...).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> nonnegative("x^2 - 2x + 1 >= 0", x**2 - 2 * x + 1, (x - 1) ** 2).holds
+    True
+    >>> nonnegative("wrong certificate", x**2 - 2 * x, (x - 1) ** 2).holds
+    False
+    """
+    relation = sp.Gt(expr, 0) if strict else sp.Ge(expr, 0)
+    same, detail = zero(sp.sympify(expr) - sp.sympify(certificate))
+    if not same:
+        return Step(description, relation, sp.true, False, f"certificate is not expr: {detail}")
+    kind = ">" if strict else ">="
+    if not sign_holds(certificate, kind):
+        return Step(description, relation, sp.true, False, "the certificate's sign is undecided")
+    return Step(description, relation, sp.true, True, f"certificate {sp.sstr(certificate)[:120]}")
+
+
+def _relation_of(premise: Any) -> Any:
+    if isinstance(premise, Step):
+        return premise.claim
+    return premise
+
+
+def follows(
+    description: str,
+    claim: Any,
+    premises: Iterable[Any],
+    *,
+    multipliers: Iterable[Any] | None = None,
+) -> Step:
+    """Step: SymPy derives ``claim`` from ``premises`` (steps that hold, or hypotheses).
+
+    The inference is checked (see :func:`symkde.theorems._checks.entails`): substitution of
+    premise equalities, or ``claim - sum m_k premise_k`` decided nonnegative.  A premise that
+    is not a :class:`Step` is a hypothesis of the theorem; it is recorded as *used* only when
+    the inference fails without it.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> square = holds_true("x**2 >= 0", sp.Ge(x**2, 0, evaluate=False))
+    >>> follows("adding 1", sp.Ge(x**2 + 1, 1), [square]).holds
+    True
+    >>> follows("a typed wrong conclusion", sp.Ge(x**2 - 1, 1), [square]).holds
+    False
+    """
+    premises = list(premises)
+    weights = list(multipliers) if multipliers is not None else None
+    failed = [p.description for p in premises if isinstance(p, Step) and not p.holds]
+    if failed:
+        return Step(description, claim, sp.true, False, f"a premise does not hold: {failed}")
+    relations = [_relation_of(p) for p in premises]
+    if any(r is None for r in relations):
+        return Step(description, claim, sp.true, False, "a premise is not a relation")
+    ok, detail = entails(claim, relations, weights)
+    hypotheses = [p for p in premises if not isinstance(p, Step)]
+    used = []
+    if ok:
+        for hypothesis in hypotheses:
+            rest = [r for p, r in zip(premises, relations, strict=True) if p is not hypothesis]
+            rest_weights = (
+                None
+                if weights is None
+                else [w for p, w in zip(premises, weights, strict=True) if p is not hypothesis]
+            )
+            if not entails(claim, rest, rest_weights)[0]:
+                used.append(hypothesis)
+    lemmas = tuple(m for p in premises if isinstance(p, Step) for m in p.lemmas)
+    uses = (*used, *(h for p in premises if isinstance(p, Step) for h in p.uses))
+    lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
+    return Step(description, lhs, rhs, ok, detail, uses=uses, lemmas=lemmas)
+
+
+@dataclass(frozen=True)
+class Parametrisation:
+    """A hypothesis expressed by a fresh symbol: ``old = value(fresh)``, ``fresh`` assumed.
+
+    SymPy checks (:meth:`check`) that the fresh symbol covers exactly the hypothesis: the
+    hypothesis holds at ``value`` under the fresh symbol's assumptions, ``value`` at
+    ``inverse`` gives back ``old`` (in each of ``branches``, a substitution of sign symbols
+    paired with a condition on ``old``), and ``inverse`` satisfies the fresh symbol's
+    assumption exactly when the hypothesis holds.
+
+    Attributes:
+        hypothesis: a relation on the theorem's symbols (e.g. ``d <= r_j``).
+        old: the symbol (or indexed object) the hypothesis constrains.
+        value: ``old`` in terms of ``fresh`` (e.g. ``d + e_j``).
+        fresh: a symbol or indexed object whose assumption (positive / nonnegative) encodes
+            the hypothesis.
+        inverse: ``fresh`` in terms of ``old`` (e.g. ``r_j - d``).
+        apply_to: how to substitute in a whole expression (default ``subs(old, value)``; for
+            indexed families, a function substituting every index).
+        branches: ``[(substitution, condition), ...]`` for values using a sign symbol.
+    """
+
+    hypothesis: Any
+    old: Any
+    value: Any
+    fresh: Any
+    inverse: Any
+    apply_to: Callable[[Any], Any] | None = None
+    branches: tuple[tuple[Mapping[Any, Any], Any], ...] = ()
+
+    def apply(self, expr: Any) -> Any:
+        """``expr`` with the hypothesis' object parametrised (relations left unevaluated)."""
+        if isinstance(expr, sp.core.relational.Relational):
+            return type(expr)(self.apply(expr.lhs), self.apply(expr.rhs), evaluate=False)
+        if self.apply_to is not None:
+            return self.apply_to(expr)
+        return sp.sympify(expr).subs(self.old, self.value)
+
+    def _kind(self) -> str | None:
+        if self.fresh.is_positive:
+            return ">"
+        if self.fresh.is_nonnegative:
+            return ">="
+        return None
+
+    def check(self) -> tuple[bool, str]:
+        """Whether the parametrisation covers exactly the hypothesis (see the class)."""
+        kind = self._kind()
+        if kind is None:
+            return False, f"{self.fresh} is assumed neither positive nor nonnegative"
+        read = normalised(self.hypothesis)
+        if read is None:
+            return False, "the hypothesis is not a relation"
+        expr, hyp_kind = read
+        if not sign_holds(self.apply(expr), hyp_kind):
+            return False, "the hypothesis is not decided at the parametrised value"
+        branches = self.branches or (({}, sp.true),)
+        for substitution, condition in branches:
+            back = sp.sympify(self.value).subs(substitution).subs(self.fresh, self.inverse)
+            if condition is not sp.true:
+                back = sp.refine(back, condition)
+            if not zero(back - self.old)[0]:
+                return False, f"value(inverse) is not {self.old} in branch {substitution}"
+        if kind != hyp_kind or not zero(sp.sympify(self.inverse) - expr)[0]:
+            ratio = sp.simplify(sp.sympify(self.inverse) / expr)
+            if kind != hyp_kind or not (ratio.is_number and ratio.is_positive):
+                return False, "the fresh symbol's assumption is not the hypothesis"
+        return True, f"{self.old} = {sp.sstr(self.value)[:60]} covers exactly the hypothesis"
+
+    def lift(self, step: Step, claim: Any) -> Step:
+        """``claim``, from ``step`` proving ``apply(claim)``; uses the hypothesis.
+
+        Holds iff the parametrisation checks, ``step`` holds, ``claim`` does not mention the
+        fresh symbol, and ``step``'s claim is SymPy-equal to ``apply(claim)``.
+        """
+        ok, detail = self.check()
+        description = f"for every configuration with {sp.sstr(self.hypothesis)[:80]}"
+        lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
+        base = (self.fresh.label if isinstance(self.fresh, sp.Indexed) else self.fresh,)
+        if ok and _atoms(claim) & set(base):
+            ok, detail = False, "the claim mentions the fresh symbol"
+        if ok and not step.holds:
+            ok, detail = False, f"the parametrised step fails: {step.description}"
+        if ok:
+            ok, detail = _same_relation(step.claim, self.apply(claim), detail)
+        return Step(description, lhs, rhs, ok, detail, uses=(self.hypothesis, *step.uses),
+                    lemmas=step.lemmas)  # fmt: skip
+
+
+def _same_relation(shown: Any, wanted: Any, detail: str) -> tuple[bool, str]:
+    if shown == wanted:
+        return True, detail
+    if type(shown) is not type(wanted) or shown is None:
+        return False, "the step proves a different relation"
+    pairs = zip(shown.args, wanted.args, strict=False)
+    if all(zero(left - right)[0] for left, right in pairs):
+        return True, detail
+    return False, "the step proves a different relation"
+
+
+def by_lemma(lemma: Lemma, instance: Mapping[Any, Any], description: str = "") -> Step:
+    """Step: ``lemma.statement`` with ``instance`` substituted (computed, never typed).
+
+    Holds iff the lemma's 50-digit witness checks.
+    """
+    claim = lemma.statement.subs(instance)
+    ok, detail = lemma.check_witness()
+    text = description or f"by lemma {lemma.name}"
+    lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
+    return Step(text, lhs, rhs, ok, f"{lemma.citation}; witness {detail}", lemmas=(lemma,))
 
 
 def numeric_witness(
@@ -409,8 +747,7 @@ def numeric_witness(
 ) -> Step:
     """Step: both sides agree at a concrete (rational) point to ``tol_digits`` at ``dps``.
 
-    A witness is supporting evidence that a derived identity is not vacuous; it never
-    replaces a symbolic step.
+    A witness is supporting evidence; its sides are Floats, which never link a chain.
     """
     left, right = sp.N(sp.sympify(lhs).subs(values), dps), sp.N(sp.sympify(rhs).subs(values), dps)
     scale = max(1, abs(left), abs(right))
@@ -419,19 +756,119 @@ def numeric_witness(
     return Step(description, left, right, ok, f"|lhs - rhs| = {sp.N(gap, 5)} at {dict(values)}")
 
 
+def _hypothesis_at(hypothesis: Any, values: Mapping[Any, Any]) -> bool:
+    """Whether ``hypothesis`` holds at ``values`` (free integer indices range over 1..n)."""
+    expr = hypothesis.subs(values)
+    free = sorted((s for s in expr.free_symbols if s.is_integer), key=str)
+    count = next((v for k, v in values.items() if str(k) == "n"), None)
+    if free and count is None:
+        return False
+    ranges = [range(1, int(count) + 1)] * len(free) if free else []
+    for combo in itertools.product(*ranges):
+        at = expr.subs(dict(zip(free, combo, strict=True))).doit()
+        read = normalised(at)
+        if read is None:
+            if not bool(at):
+                return False
+            continue
+        ok, _ = _relation_at(at, {})
+        if not ok:
+            return False
+    return True
+
+
+def refutation(
+    description: str,
+    relation: Any,
+    values: Mapping[Any, Any],
+    reference: Callable[[Mapping[Any, Any]], tuple[Any, Any]],
+    *,
+    evaluate: Callable[[Any, Mapping[Any, Any]], Any] | None = None,
+    stored: tuple[Any, Any] | None = None,
+) -> Step:
+    """A counterexample to ``relation`` (a conjunct of the statement) at exact ``values``.
+
+    Both sides are evaluated by SymPy at 50 digits (``evaluate(side, values)``, default
+    ``side.subs(values).doit()``) and re-computed by ``reference(values)`` (an independent
+    evaluator, normally ``symkde.reference``); the two must agree to 1e-30 relative and the
+    relation must fail by more than that.  ``stored`` (the values a reader is shown) must
+    reproduce too.  The step never holds (the claim fails there); :meth:`Theorem.prove`
+    accepts it as a refutation only if ``relation`` is a conjunct of the statement and the
+    theorem's hypotheses hold at ``values``.
+    """
+    read = normalised(relation)
+    if read is None:
+        return Step(description, relation, sp.true, False, "not a relation")
+    sides = (relation.lhs, relation.rhs)
+    run = evaluate or (lambda side, at: sp.sympify(side).subs(at).doit())
+    try:
+        lhs, rhs = (sp.N(run(side, values), DPS) for side in sides)
+        ref_lhs, ref_rhs = (sp.Float(v, DPS) for v in reference(values))
+    except Exception as exc:  # an evaluation that fails refutes nothing
+        return Step(description, relation, sp.true, False, f"could not evaluate: {exc}")
+    scale = max(1, abs(lhs), abs(rhs))
+    tol = REFERENCE_BOUND * scale
+    agree = bool(abs(lhs - ref_lhs) <= tol and abs(rhs - ref_rhs) <= tol)
+    if not agree:
+        detail = f"SymPy ({lhs}, {rhs}) and the reference ({ref_lhs}, {ref_rhs}) disagree"
+        return Step(description, relation, sp.true, False, detail)
+    if stored is not None:
+        if not all(abs(sp.N(s, DPS) - v) <= tol for s, v in zip(stored, (lhs, rhs), strict=True)):
+            detail = f"the stored sides {stored} do not reproduce ({lhs}, {rhs})"
+            return Step(description, relation, sp.true, False, detail)
+    left_minus_right = lhs - rhs
+    if read[1] == "==":
+        fails = bool(abs(left_minus_right) > tol)
+    else:
+        sign = 1 if isinstance(relation, sp.GreaterThan | sp.StrictGreaterThan) else -1
+        value = sign * left_minus_right  # the relation says value >= 0 (or > 0)
+        fails = bool(value < -tol) if read[1] == ">=" else bool(value <= tol)
+    if not fails:
+        return Step(description, relation, sp.true, False, "no counterexample: the relation holds")
+    example = Counterexample(relation, dict(values), lhs, rhs, ref_lhs, ref_rhs, reference, stored)
+    detail = f"lhs = {sp.N(lhs, 12)}, rhs = {sp.N(rhs, 12)} (reference agrees to 1e-30)"
+    return Step(description, relation, sp.true, False, detail, counterexample=example)
+
+
 def counterexample(
     description: str, lhs: Any, rhs: Any, values: Mapping[sp.Symbol, Any], *, dps: int = 50
 ) -> Step:
-    """Step that refutes ``lhs == rhs``: the sides differ at a concrete point.
+    """Deprecated: two typed sides that differ are not a refutation of anything.
 
-    The step is recorded with ``holds=False`` (the claim fails there) and carries the point
-    and both values as the proof's counterexample.
-    If the sides agree after all, no counterexample is recorded and the step fails.
+    Kept so old provers run; the step fails and records no counterexample.  Use
+    :func:`refutation`.
     """
-    left, right = sp.N(sp.sympify(lhs).subs(values), dps), sp.N(sp.sympify(rhs).subs(values), dps)
-    gap = abs(left - right)
-    differs = bool(gap > sp.Rational(1, 10 ** (dps - 10)) * max(1, abs(left), abs(right)))
-    if not differs:
-        return Step(description, left, right, False, "no counterexample: the sides agree here")
-    info = {"values": {str(k): v for k, v in values.items()}, "lhs": left, "rhs": right}
-    return Step(description, left, right, False, f"sides differ by {sp.N(gap, 5)}", info)
+    return Step(description, lhs, rhs, False, "typed sides refute nothing: use refutation()")
+
+
+def refutes_statement(statement: Any, hypotheses: Iterable[Any], steps: Iterable[Step]) -> Step:
+    """Closing step of a refuted claim: some counterexample refutes a conjunct of the
+    statement itself, at a point where every hypothesis holds."""
+    parts = conjuncts(statement)
+    hypotheses = tuple(hypotheses)
+    problems = []
+    for step in steps:
+        example = step.counterexample
+        if example is None:
+            continue
+        if not any(example.relation == part for part in parts):
+            problems.append(f"{step.description}: refutes a relation that is not the statement")
+            continue
+        bad = [h for h in hypotheses if not _hypothesis_at(h, example.values)]
+        if bad:
+            problems.append(f"{step.description}: hypotheses fail there: {bad}")
+            continue
+        return Step("the counterexample refutes the statement", statement, sp.true, True,
+                    f"re-computed at 50 digits: {step.detail}")  # fmt: skip
+    return Step("the counterexample refutes the statement", statement, sp.true, False,
+                "; ".join(problems) or "no counterexample")  # fmt: skip
+
+
+def reproduces(example: Counterexample) -> tuple[bool, str]:
+    """Re-run the reference on a stored counterexample (``symkde verify``)."""
+    if example.reference is None:
+        return False, "no reference to re-compute with"
+    ref = [sp.Float(v, DPS) for v in example.reference(example.values)]
+    tol = REFERENCE_BOUND * max(1, abs(example.lhs), abs(example.rhs))
+    same = all(abs(r - s) <= tol for r, s in zip(ref, (example.lhs, example.rhs), strict=True))
+    return same, "reproduces" if same else f"re-computed {ref}, stored {example.lhs, example.rhs}"
