@@ -21,6 +21,8 @@ _MODULES = (
     "symkde.theorems.far_field",
     "symkde.theorems.closed_forms",
     "symkde.theorems.circle",
+    "symkde.theorems.derivatives",
+    "symkde.theorems.derivatives_identities",
 )
 
 

@@ -18,7 +18,8 @@ Theorems (issue 14, section 1), each derived by SymPy from the loss:
 
 The fundamental theorem of calculus is SymPy's own (``Integral(G'(t)).doit() = G(b) - G(a)``
 for an undefined ``G``, then ``G = log p``); it needs ``log p`` absolutely continuous, which
-:data:`symkde.theorems.derivatives.INTERCHANGE` (finite ``(log K)'``) gives.  Imports SymPy and
+:data:`symkde.theorems.derivatives.INTERCHANGE` (bounded ``(log K)'``) gives, so those
+steps rest on lemma L-interchange like the differentiations under the integral.  Imports SymPy and
 the symbolic model only.  Walk-through: ``derivations/derivatives.py``.
 """
 
@@ -43,9 +44,9 @@ from symkde.symbolic.model import (
     t,
     x,
 )
-from symkde.theorems._core import Step, Theorem, citing, evaluates
-from symkde.theorems.derivatives import INTERCHANGE, derive_bandwidth, derive_position, plain
-from symkde.theorems.gradient import I_IN_RANGE, ORDERED, collapse, equal_after
+from symkde.theorems._core import Step, Theorem, evaluates, follows
+from symkde.theorems.derivatives import derive_bandwidth, derive_position, lemma_step, plain
+from symkde.theorems.gradient import collapse, equal_after
 from symkde.theorems.invariance import differentiate_terms, sum_of_integrals
 
 __all__ = [
@@ -100,41 +101,44 @@ def fundamental_theorem(expr: sp.Expr) -> sp.Expr:
     return sp.sympify(expr).replace(lambda q: isinstance(q, sp.Integral), one)
 
 
+def resting_on_lemma(step: Step) -> list[Step]:
+    """``step`` (a differentiation under the integral, or the FTC for ``log p``), then the
+    same claim recorded as resting on lemma L-interchange."""
+    lemma = lemma_step()
+    return [lemma, step, follows("this rests on lemma L-interchange", step.claim, [lemma, step])]
+
+
 def _translation_proof(kernel: sp.Expr) -> Iterator[Step]:
     claim = translation_sum(kernel)
     found = loss(kernel)
     lower, upper = (collapse(found.diff(end)) for end in (a, b))
     summed = sum_of_integrals(sp.Sum(derive_position(kernel), (i, 1, n))) + lower + upper
-    yield citing(
+    yield from resting_on_lemma(
         evaluates(
-            "SymPy differentiates L in each x_i, in a and in b; the sum moves under the integral",
+            "SymPy differentiates L in each x_i (1 <= i <= n, the sum's range), in a and in b; "
+            "the sum moves under the integral",
             claim,
             summed,
             lambda e: sum_of_integrals(differentiate_terms(e)),
-        ),
-        I_IN_RANGE,
-        INTERCHANGE,
+        )
     )
     log_p = sp.log(kde(kernel))
     via_ftc = sp.Integral(sp.Derivative(log_p, t), (t, a, b)) / (b - a) + lower + upper
-    yield citing(
-        equal_after(
-            "sum_i R_i (log K)'(t - x_i) = sum_i S_i K'(t - x_i)/p(t) = d/dt log p(t)",
-            summed,
-            via_ftc,
-            plain,
-        ),
-        ORDERED,
+    yield equal_after(
+        "sum_i R_i (log K)'(t - x_i) = sum_i S_i K'(t - x_i)/p(t) = d/dt log p(t)",
+        summed,
+        via_ftc,
+        plain,
     )
     boundary = fundamental_theorem(via_ftc)
-    yield citing(
+    yield from resting_on_lemma(
         evaluates(
-            "fundamental theorem of calculus (SymPy): Integral(d/dt log p) = log p(b) - log p(a)",
+            "fundamental theorem of calculus (SymPy): Integral(d/dt log p) = log p(b) - log p(a) "
+            "(log p is absolutely continuous: the lemma's bound on (log K)')",
             via_ftc,
             boundary,
             fundamental_theorem,
-        ),
-        INTERCHANGE,
+        )
     )
     yield equal_after(
         "(log p(b) - log p(a))/(b-a) + (log p(a) + L)/(b-a) - (log p(b) + L)/(b-a) = 0",
@@ -201,14 +205,11 @@ SCALING = sp.Eq(
 
 
 def _prove_scaling() -> Iterator[Step]:
-    yield citing(
-        evaluates(
-            "t = c s: L(c x, c a, c b, c h) = L(x, a, b, h) + log c (general n)",
-            SCALE_LOSS.lhs,
-            SCALE_LOSS.rhs,
-            lambda e: plain(_substitute_t(e) - SCALE_LOSS.rhs) + SCALE_LOSS.rhs,
-        ),
-        ORDERED,
+    yield evaluates(
+        "t = c s: L(c x, c a, c b, c h) = L(x, a, b, h) + log c (general n)",
+        SCALE_LOSS.lhs,
+        SCALE_LOSS.rhs,
+        lambda e: plain(_substitute_t(e) - SCALE_LOSS.rhs) + SCALE_LOSS.rhs,
     )
     position = derive_position(scale_family)
     found = loss(scale_family)
@@ -218,39 +219,27 @@ def _prove_scaling() -> Iterator[Step]:
         + b * collapse(found.diff(b))
         + h * derive_bandwidth(scale_family)
     )
-    yield citing(
+    yield from resting_on_lemma(
         evaluates(
-            "SymPy differentiates L in every x_i, a, b and h (general n)",
+            "SymPy differentiates L in every x_i (1 <= i <= n, the sum's range), a, b and h",
             SCALING.lhs,
             summed,
             lambda e: sum_of_integrals(differentiate_terms(e)),
-        ),
-        I_IN_RANGE,
-        INTERCHANGE,
+        )
     )
     by_c = sp.Subs(sp.Derivative(scaled_loss(), scale), scale, 1)
     chained = _at_one(by_c)
-    yield citing(
-        evaluates("SymPy's d/dc L(c x, c a, c b, c h) at c = 1", by_c, chained, _at_one),
-        INTERCHANGE,
+    yield from resting_on_lemma(
+        evaluates("SymPy's d/dc L(c x, c a, c b, c h) at c = 1", by_c, chained, _at_one)
     )
-    yield citing(
-        equal_after(
-            "chain rule: that is sum_i x_i dL/dx_i + a dL/da + b dL/db + h dL/dh",
-            summed,
-            chained,
-            plain,
-        ),
-        ORDERED,
+    yield equal_after(
+        "chain rule: that is sum_i x_i dL/dx_i + a dL/da + b dL/db + h dL/dh",
+        summed,
+        chained,
+        plain,
     )
-    yield citing(
-        evaluates(
-            "and, after t = c s, d/dc (L + log c) at c = 1 = 1",
-            by_c,
-            1,
-            _rescaled,
-        ),
-        ORDERED,
+    yield from resting_on_lemma(
+        evaluates("and, after t = c s, d/dc (L + log c) at c = 1 = 1", by_c, 1, _rescaled)
     )
 
 
@@ -259,7 +248,7 @@ THEOREMS: list[Theorem] = [
         name="derivative_translation",
         title="sum_i dL/dx_i + dL/da + dL/db = 0 (general n, any C^1 kernel)",
         statement=sp.Eq(translation_sum(), 0),
-        hypotheses=(ORDERED, I_IN_RANGE, INTERCHANGE),
+        hypotheses=(),
         prover=_prove_translation,
         explanation=(
             "Moving the points and the target together changes nothing: the position "
@@ -273,7 +262,7 @@ THEOREMS: list[Theorem] = [
         statement=sp.And(
             *[sp.Eq(translation_sum(kernel), 0) for kernel in _CIRCLE_KERNELS.values()]
         ),
-        hypotheses=(ORDERED, I_IN_RANGE, INTERCHANGE),
+        hypotheses=(),
         prover=_prove_translation_circle,
         explanation=(
             "On an arc [a, b] the same identity holds: rotating the angles and the arc "
@@ -285,7 +274,7 @@ THEOREMS: list[Theorem] = [
         name="derivative_scaling",
         title="sum_i x_i dL/dx_i + a dL/da + b dL/db + h dL/dh = 1 (general n)",
         statement=sp.And(SCALE_LOSS, SCALING),
-        hypotheses=(ORDERED, I_IN_RANGE, INTERCHANGE),
+        hypotheses=(),
         prover=_prove_scaling,
         explanation=(
             "Zooming everything by c adds log c to the loss (a density in 1/length); "
