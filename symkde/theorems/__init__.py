@@ -23,6 +23,7 @@ _MODULES = (
     "symkde.theorems.circle",
     "symkde.theorems.derivatives",
     "symkde.theorems.derivatives_identities",
+    "symkde.theorems.derivatives_far_field",
 )
 
 
