@@ -24,6 +24,7 @@ _MODULES = (
     "symkde.theorems.derivatives",
     "symkde.theorems.derivatives_identities",
     "symkde.theorems.derivatives_far_field",
+    "symkde.theorems.derivatives_compact",
 )
 
 
