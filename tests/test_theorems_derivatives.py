@@ -3,8 +3,6 @@ and scaling identities hold for central differences of the mpmath reference loss
 
 from __future__ import annotations
 
-import dataclasses
-
 import mpmath
 import pytest
 import sympy as sp
@@ -18,7 +16,12 @@ from symkde.theorems import (
     derivatives_far_field,
     derivatives_identities,
 )
-from symkde.theorems._core import evaluates, nonnegative
+from symkde.theorems._core import (
+    evaluates,
+    hypotheses_accounted_for,
+    nonnegative,
+    statement_proved,
+)
 
 NAMES = [
     "derivative_position",
@@ -33,30 +36,39 @@ NAMES = [
 ]
 
 
+_PROOFS: dict = {}
+
+
+def _proof(name):
+    """Each theorem is proved once per session (the wrong variants reuse its steps)."""
+    if name not in _PROOFS:
+        _PROOFS[name] = theorems.get(name).prove()
+    return _PROOFS[name]
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_theorem_proves(name):
-    theorem = theorems.get(name)
-    proof = theorem.prove()
+    proof = _proof(name)
     assert proof.holds, [(s.description, s.detail[:200]) for s in proof.failed_steps]
 
 
 def test_differentiations_rest_on_the_interchange_lemma():
-    proof = theorems.get("derivative_position").prove()
-    assert [lemma.name for lemma in proof.lemmas] == ["L-interchange"]
+    assert [lemma.name for lemma in _proof("derivative_position").lemmas] == ["L-interchange"]
 
 
 # --------------------------------------------------------------------------- wrong variants
 
 
-def _with_statement(name, statement, **changes):
-    return dataclasses.replace(theorems.get(name), statement=statement, **changes)
+def _proves(name, statement):
+    """Whether the steps of ``name``'s proof prove ``statement`` (the closing check)."""
+    return statement_proved(statement, _proof(name).steps).holds
 
 
 def test_position_wrong_sign_is_rejected():
     wrong = sp.Eq(derivatives.POSITION.lhs, -derivatives.POSITION.rhs)
     steps = derivatives.derived_under_lemma("wrong sign", wrong, derivatives._differentiate)
     assert not steps[1].holds  # SymPy's derivative is not the negated formula
-    assert not _with_statement("derivative_position", wrong).prove().holds
+    assert not _proves("derivative_position", wrong)
 
 
 def test_position_dropped_factor_is_rejected():
@@ -66,9 +78,9 @@ def test_position_dropped_factor_is_rejected():
 
 
 def test_position_missing_hypothesis_is_rejected():
-    proof = dataclasses.replace(theorems.get("derivative_position"), hypotheses=()).prove()
-    assert not proof.holds
-    assert any("used but not a hypothesis" in s.detail for s in proof.failed_steps)
+    closing = hypotheses_accounted_for((), _proof("derivative_position").steps)
+    assert not closing.holds
+    assert "used but not a hypothesis" in closing.detail
 
 
 def test_bandwidth_wrong_sign_is_rejected():
@@ -82,7 +94,7 @@ def test_bandwidth_wrong_sign_is_rejected():
 def test_ends_wrong_sign_is_rejected():
     upper = next(c for c in derivatives.ENDS.args if c.lhs.variables == (b,))
     wrong = sp.And(sp.Eq(upper.lhs, -upper.rhs), *[c for c in derivatives.ENDS.args if c != upper])
-    assert not _with_statement("derivative_ends", wrong).prove().holds
+    assert not _proves("derivative_ends", wrong)
 
 
 def test_interchange_witness_rejects_a_wrong_formula():
@@ -93,7 +105,7 @@ def test_interchange_witness_rejects_a_wrong_formula():
 def test_translation_without_an_end_is_rejected():
     found = derivatives_identities.translation_sum()
     dropped = found - found.args[-1]  # one of the three terms missing
-    assert not _with_statement("derivative_translation", sp.Eq(dropped, 0)).prove().holds
+    assert not _proves("derivative_translation", sp.Eq(dropped, 0))
 
 
 def test_fundamental_theorem_is_sympys():
@@ -107,7 +119,7 @@ def test_fundamental_theorem_is_sympys():
 def test_scaling_wrong_constant_is_rejected():
     lhs = derivatives_identities.SCALING.lhs
     wrong = sp.And(derivatives_identities.SCALE_LOSS, sp.Eq(lhs, 2))
-    assert not _with_statement("derivative_scaling", wrong).prove().holds
+    assert not _proves("derivative_scaling", wrong)
     by_c = sp.Subs(
         sp.Derivative(derivatives_identities.scaled_loss(), derivatives_identities.scale),
         derivatives_identities.scale,
@@ -126,7 +138,7 @@ def test_far_field_laplace_wrong_sign_is_rejected():
     assert not step.holds
     summed = sp.Sum(sp.Derivative(far._RIGHT, far.offsets[i]), (i, 1, n))
     wrong_sum = sp.And(*[c for c in far.LAPLACE.args if c.lhs != summed], sp.Eq(summed, 2 / h))
-    assert not _with_statement("far_field_positions_laplace", wrong_sum).prove().holds
+    assert not _proves("far_field_positions_laplace", wrong_sum)
 
 
 def test_far_field_cauchy_wrong_bound_is_rejected():
@@ -137,7 +149,7 @@ def test_far_field_cauchy_wrong_bound_is_rejected():
     )
     assert not nonnegative("1/D bound", 1 / far.gap - psi, certificate).holds
     wrong = sp.And(*far.PSI.args[:-1], sp.Eq(far.PSI.args[-1].lhs, 1))
-    assert not _with_statement("far_field_psi", wrong).prove().holds
+    assert not _proves("far_field_psi", wrong)
 
 
 def test_compact_dropped_jump_is_rejected():
