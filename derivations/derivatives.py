@@ -78,7 +78,8 @@ for name in ["derivative_translation", "derivative_translation_circle", "derivat
 # %% [markdown]
 # ## Far field in the positions
 #
-# With every point beyond $b$, $(\log K)'(t - x_j) = \psi(x_j - t)$, $\psi = -(\log f)'$.
+# With every point beyond $b$, $(\log K)'(t - x_j) = \psi(x_j - t)$, $\psi = -(\log f)'$,
+# and the position derivatives sum to the responsibility-weighted mean of $\psi$.
 # Laplace: $\psi = 1/h$ and $\partial L/\partial x_j = R_j/h$ with $R_j$ constant in $t$; the
 # position derivatives sum to $1/h$ whatever the distance.  Gaussian: $\psi(r) = r/h^2$ grows
 # like $D/h^2$.  Cauchy: $\psi(r) \le 2/D$ decays like $2/D$.
@@ -89,7 +90,7 @@ for kernel in ("laplace", "gaussian", "cauchy"):
 show("R_i far from the target (Laplace)", far_responsibility)
 
 # %%
-for name in ["far_field_positions_laplace", "far_field_psi"]:
+for name in ["far_field_positions", "far_field_positions_laplace", "far_field_psi"]:
     proofs[name] = walk(name)
 
 # %% [markdown]
@@ -104,6 +105,7 @@ show("dL/dx_i, compact kernel", COMPACT.rhs)
 proofs["derivative_position_compact"] = walk("derivative_position_compact")
 
 # %%
+assert len(proofs) == 10
 say(f"{len(proofs)} theorems, all proved: {all(p.holds for p in proofs.values())}")
 assert all(proof.holds for proof in proofs.values())
 assert all(

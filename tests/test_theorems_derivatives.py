@@ -128,6 +128,30 @@ def test_scaling_wrong_constant_is_rejected():
     assert not evaluates("d/dc at 1 is 2?", by_c, 2, derivatives_identities._rescaled).holds
 
 
+def test_far_field_general_wrong_sign_is_rejected():
+    far = derivatives_far_field
+    wrong = sp.Eq(far.GENERAL.lhs, -far.GENERAL.rhs)
+    assert not _proves("far_field_positions", wrong)
+    step = evaluates(
+        "psi with the wrong sign",
+        far._F_SUM,
+        wrong.rhs,
+        lambda e: (
+            far.plain(
+                far.sum_of_integrals(
+                    sp.Sum(
+                        far._from_edge(far.collapse(e.function.doit(deep=False)), "right"),
+                        *e.limits,
+                    )
+                )
+                - wrong.rhs
+            )
+            + wrong.rhs
+        ),
+    )
+    assert not step.holds
+
+
 def test_far_field_laplace_wrong_sign_is_rejected():
     far = derivatives_far_field
     claim = sp.Eq(sp.Derivative(far._RIGHT, far.offsets[i]), -far.far_responsibility / h)

@@ -7,6 +7,9 @@ so ``dL/dx_j = (1/(b-a)) Integral(R_j psi(x_j - t))`` and ``sum_j dL/dx_j`` is a
 far points learn (theorems, one per kernel family, positions written ``x_j = b + d_j`` or
 ``x_j = a - d_j`` with ``d_j > 0``, so that ``d/dd_j = +-d/dx_j``):
 
+* ``far_field_positions`` -- any ``f``: ``sum_j dL/dx_j = (1/(b-a)) Integral_0^{b-a}
+  sum_j R_j psi(s + d_j) ds`` (``s = b - t``), the R-weighted mean of ``psi`` at the points'
+  distances;
 * ``far_field_positions_laplace`` -- ``psi = 1/h``: ``dL/dx_j = +-R_j/h`` with
   ``R_j = S_j e^{-d_j/h} / sum_k S_k e^{-d_k/h}`` constant in ``t``; ``sum_j dL/dx_j = +-1/h``
   exactly (proved on the right; the left is the mirror image), and as every term is positive
@@ -40,14 +43,16 @@ from symkde.symbolic.model import (
     loss,
     n,
     pull_constants_out_of_sums,
+    responsibility,
     softmax,
     substitute_indexed,
     t,
     x,
 )
 from symkde.theorems._core import Step, Theorem, evaluates, follows, holds_true, nonnegative
-from symkde.theorems.derivatives import IN_RANGE, lemma_step
+from symkde.theorems.derivatives import IN_RANGE, lemma_step, plain
 from symkde.theorems.gradient import I_IN_RANGE, collapse, equal_after
+from symkde.theorems.invariance import sum_of_integrals
 
 __all__ = ["THEOREMS", "far_loss", "gap", "offsets", "psi"]
 
@@ -86,12 +91,17 @@ def _from_edge(expr: sp.Expr, side: str) -> sp.Expr:
     moved = sp.sympify(expr).replace(
         lambda q: isinstance(q, sp.Integral), lambda q: q.transform(t, (edge, s))
     )
-    return moved.replace(
+    tidied = moved.replace(
         lambda q: isinstance(q, sp.Integral),
         lambda q: sp.Integral(
             sp.cancel(pull_constants_out_of_sums(sp.powsimp(sp.expand(q.function), combine="exp"))),
             *q.limits,
         ),
+    )
+    # orientation: Integral over (s, w, 0) is -Integral over (s, 0, w)
+    return tidied.replace(
+        lambda q: isinstance(q, sp.Integral) and q.limits[0][2] == 0 and q.limits[0][1] != 0,
+        lambda q: -sp.Integral(q.function, (q.limits[0][0], 0, q.limits[0][1])),
     )
 
 
@@ -111,6 +121,46 @@ def _against(derive: Callable[[sp.Expr], sp.Expr], right: sp.Expr) -> Callable[[
         return collapse(derive(e) - right) + right
 
     return evaluate
+
+
+# --------------------------------------------------------------------------- any symmetric kernel
+
+#: A symmetric kernel ``K(u) = f(|u|)`` with ``f`` positive (general n).
+radial = sp.Function("f", positive=True)
+_F_LOSS = far_loss(radial(sp.Abs(u)), "right")
+
+
+def psi_at(distance: sp.Expr) -> sp.Expr:
+    """``psi(distance) = -(log f)'(distance)``, unevaluated."""
+    return sp.Subs(sp.Derivative(-sp.log(radial(r)), r), r, distance)
+
+
+_F_R = substitute_indexed(responsibility(i, radial(sp.Abs(u))), x, lambda m: b + offsets[m])
+_F_SUM = sp.Sum(sp.Derivative(_F_LOSS, offsets[i]), (i, 1, n))
+GENERAL = sp.Eq(
+    _F_SUM,
+    sp.Integral(sp.Sum(_F_R.subs(t, b - s) * psi_at(s + offsets[i]), (i, 1, n)), (s, 0, b - a))
+    / (b - a),
+)
+
+
+def _prove_general() -> Iterator[Step]:
+    lemma = lemma_step()
+    yield lemma
+
+    def derive(e: sp.Expr) -> sp.Expr:
+        term = collapse(e.function.doit(deep=False))  # 1 <= i <= n: the sum's range
+        return plain(sum_of_integrals(sp.Sum(_from_edge(term, "right"), *e.limits)) - GENERAL.rhs)
+
+    inner = evaluates(
+        "SymPy differentiates L in each d_i; t = b - s (s >= 0): (log K)'(t - x_i) = "
+        "psi(s + d_i), and the sum moves under the integral",
+        _F_SUM,
+        GENERAL.rhs,
+        lambda e: derive(e) + GENERAL.rhs,
+    )
+    yield inner
+    yield follows("this rests on lemma L-interchange", inner.claim, [lemma, inner])
 
 
 # --------------------------------------------------------------------------- Laplace
@@ -211,6 +261,19 @@ def _prove_psi() -> Iterator[Step]:
 
 
 THEOREMS: list[Theorem] = [
+    Theorem(
+        name="far_field_positions",
+        title="points beyond b: sum_i dL/dx_i = mean over t and R of psi(x_i - t) (general n)",
+        statement=GENERAL,
+        hypotheses=(),
+        prover=_prove_general,
+        explanation=(
+            "For a symmetric kernel f(|u|) and every point beyond the target, the points' "
+            "total pull is the responsibility-weighted average of psi = -(log f)' at their "
+            "distances from the target: its far behaviour (far_field_psi) is theirs."
+        ),
+        reference=REFERENCE,
+    ),
     Theorem(
         name="far_field_positions_laplace",
         title="Laplace, all points beyond b (or before a): dL/dx_i = +-R_i/h, sum = +-1/h",
