@@ -97,8 +97,8 @@ for name in ["far_field_positions", "far_field_positions_laplace", "far_field_ps
 # ## Compact kernels: the jump terms
 #
 # A compact kernel's support edges $x_i \pm h$ move with $x_i$; each edge inside the target
-# adds the jump of $\log p$ there (right value minus left value).  At measure-zero
-# coincidences the right derivative is returned.
+# adds the jump of $\log p$ there (right value minus left value).  An edge exactly at $a$ or
+# $b$ contributes nothing (the one-sided derivative in which the edge leaves the target).
 
 # %%
 show("dL/dx_i, compact kernel", COMPACT.rhs)

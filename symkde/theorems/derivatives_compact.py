@@ -17,11 +17,16 @@ jumps remain; for the triangle ``k(+-h) = 0``, ``log p`` is continuous, the jump
 the formula is ``derivative_position``'s.  An edge outside ``[a, b]`` contributes nothing.
 
 Measure-zero coincidences (an edge exactly at ``a`` or ``b``, or on another point's edge) make
-the loss non-differentiable; the value returned there is **the right derivative** (``x_i``
-increasing): edges move right with ``x_i``, so an edge exactly at ``a`` counts (it enters the
-target), an edge exactly at ``b`` does not (it leaves), and a jump term takes the other points'
-density just to the right of the edge, ``A(e^+)``.  If moving right uncovers part of the target
-the right derivative is ``+oo`` (the loss becomes infinite).
+the loss non-differentiable: there the two one-sided derivatives differ, and the contract
+accepts any value between them.  Edges move right as ``x_i`` grows, so at an edge exactly at
+``a`` the right derivative counts its jump (the edge enters the target) and the left one does
+not; at ``b`` the other way round.  **Convention returned** (agreed with the numeric side,
+``symkde.reference.derivatives``): only edges strictly inside ``(a, b)`` contribute a jump, i.e.
+the left derivative at an edge on ``a`` and the right derivative at an edge on ``b`` -- the
+one-sided derivative in which the edge leaves the target.  On another point's edge the jump
+term is the one-sided limit of whichever side the numeric side evaluates; both are accepted.
+If moving a point uncovers part of the target the loss becomes infinite and that one-sided
+derivative is ``+oo``.
 
 The differentiation under the integral rests on lemma L-interchange.  Imports SymPy and the
 symbolic model only.  Walk-through: ``derivations/derivatives.py``.
@@ -149,8 +154,9 @@ THEOREMS: list[Theorem] = [
         prover=_prove_compact,
         explanation=(
             "Moving a compact kernel moves its support's edges; each edge inside the target "
-            "adds the jump of log p there.  Boxcar: jumps only; triangle: no jumps.  At "
-            "measure-zero coincidences the right derivative is returned (module docstring)."
+            "adds the jump of log p there.  Boxcar: jumps only; triangle: no jumps.  An edge "
+            "exactly at a or b contributes nothing (the one-sided derivative in which it "
+            "leaves the target; module docstring)."
         ),
         reference=REFERENCE,
     ),
