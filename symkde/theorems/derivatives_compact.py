@@ -11,7 +11,13 @@ with ``x_i``, and SymPy's Leibniz rule gives (theorem ``derivative_position_comp
     dL/dx_i = (1/(b-a)) [ Integral_{e_-}^{e_+} S_i k'(t - x_i) / p dt
                           + (log p(e_-^+) - log p(e_-^-)) + (log p(e_+^+) - log p(e_+^-)) ]
 
--- the derivative in the sense of distributions: ``k'`` on the support plus, at each edge, the
+and the same for point ``i``'s own bandwidth (the edges move by ``-+1``; ``dL/dh`` is the sum
+over the points by the chain rule)::
+
+    dL/dh_i = (1/(b-a)) [ (log p(e_-^-) - log p(e_-^+)) + (log p(e_+^+) - log p(e_+^-))
+                          - Integral_{e_-}^{e_+} S_i (d/dh k)(t - x_i) / p dt ]
+
+-- the derivatives in the sense of distributions: ``k'`` on the support plus, at each edge, the
 jump of ``log p`` (right value minus left value).  For the boxcar ``k' = 0`` and only the
 jumps remain; for the triangle ``k(+-h) = 0``, ``log p`` is continuous, the jumps vanish and
 the formula is ``derivative_position``'s.  An edge outside ``[a, b]`` contributes nothing.
@@ -43,7 +49,7 @@ from symkde.symbolic.model import a, b, t
 from symkde.theorems._core import Step, Theorem, equal, evaluates, follows
 from symkde.theorems.derivatives import lemma_step
 
-__all__ = ["THEOREMS", "compact_derivative", "split_loss"]
+__all__ = ["THEOREMS", "compact_bandwidth_derivative", "compact_derivative", "split_loss"]
 
 REFERENCE = "derivations/derivatives.py"
 
@@ -80,6 +86,26 @@ def compact_derivative(kernel: sp.Expr = on_support) -> sp.Expr:
 
 COMPACT = sp.Eq(sp.Derivative(split_loss(), position), compact_derivative())
 
+#: A compact kernel family ``k(u, h)`` on ``|u| <= h`` (for the bandwidth derivative).
+family: sp.Expr = sp.Function("k", nonnegative=True)(u, h)
+
+
+def compact_bandwidth_derivative(kernel: sp.Expr = family) -> sp.Expr:
+    """The stated ``dL/dh_i`` (point i's own bandwidth; ``dL/dh = sum_i dL/dh_i``): minus the
+    interior integral of ``S_i d/dh k / p``, plus the jumps at the edges, which move by
+    ``-+1``."""
+    lower, upper = position - h, position + h
+    inside = others(t) + weight * kernel.subs(u, t - position)
+    interior = sp.Integral(
+        weight * sp.Derivative(kernel, h).subs(u, t - position) / inside, (t, lower, upper)
+    )
+    left_jump = sp.log(others(lower)) - sp.log(others(lower) + weight * kernel.subs(u, -h))
+    right_jump = sp.log(others(upper)) - sp.log(others(upper) + weight * kernel.subs(u, h))
+    return (left_jump + right_jump - interior) / (b - a)
+
+
+COMPACT_BANDWIDTH = sp.Eq(sp.Derivative(split_loss(family), h), compact_bandwidth_derivative())
+
 
 def _kernel_on_support(name: str) -> sp.Expr:
     """The kernel's piece on ``|u| <= h`` (the first piece of its ``Piecewise``)."""
@@ -102,6 +128,15 @@ def _prove_compact() -> Iterator[Step]:
     )
     yield inner
     yield follows("this rests on lemma L-interchange", inner.claim, [lemma, inner])
+    by_h = evaluates(
+        "SymPy differentiates the three integrals in h: the edges move by -+1 (jumps), the "
+        "interior gives -S_i (d/dh k)/p",
+        COMPACT_BANDWIDTH.lhs,
+        COMPACT_BANDWIDTH.rhs,
+        lambda e: _together(derive(e)),
+    )
+    yield by_h
+    yield follows("this rests on lemma L-interchange", by_h.claim, [lemma, by_h])
     box = _kernel_on_support("boxcar")
     boxcar = compact_derivative(box)
     yield evaluates(
@@ -148,8 +183,8 @@ def _together(expr: sp.Expr) -> sp.Expr:
 THEOREMS: list[Theorem] = [
     Theorem(
         name="derivative_position_compact",
-        title="compact kernels: dL/dx_i = interior S_i k'/p + jumps of log p at x_i -+ h",
-        statement=COMPACT,
+        title="compact kernels: dL/dx_i and dL/dh_i = interior terms + jumps of log p at x_i -+ h",
+        statement=sp.And(COMPACT, COMPACT_BANDWIDTH),
         hypotheses=(),
         prover=_prove_compact,
         explanation=(
