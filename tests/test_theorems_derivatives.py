@@ -249,3 +249,41 @@ def test_scaling_identity_by_central_differences(kernel):
         total += lower * da + upper * db + bandwidth * dh
         assert abs(total - 1) < TOL
         assert abs(total - bandwidth * dh - 1) > mpmath.mpf("1e-3")  # dL/dh matters
+
+
+def test_compact_jump_formula_matches_central_differences_boxcar():
+    """Boxcar, n = 3, h = 1 on [0, 3]: point 2's edges 0.4 and 2.4 lie inside, points 1 and
+    3 cover the ends; the theorem's jump formula (instantiated, 40 digits) against a central
+    difference of ``reference.loss`` in x_2."""
+    compact = derivatives_compact
+    z, x = _mp(["0.3", "-0.2", "0.1"]), _mp(["0.5", "1.4", "2.3"])
+    lower, upper, bandwidth = _mp(["0", "3", "1"])
+    exact = [sp.Rational(3, 10), sp.Rational(-1, 5), sp.Rational(1, 10)]
+    weights = [sp.exp(v) / sum(sp.exp(w) for w in exact) for v in exact]
+    tt = sp.Symbol("tt", real=True)
+    box = compact._kernel_on_support("boxcar").subs(h, 1)
+
+    def covered(point, centre):
+        return sp.Piecewise((box, abs(point - centre) <= 1), (0, True))
+
+    rest = sp.Lambda(
+        tt,
+        weights[0] * covered(tt, sp.Rational(1, 2)) + weights[2] * covered(tt, sp.Rational(23, 10)),
+    )
+    formula = (
+        compact.compact_derivative(compact._kernel_on_support("boxcar"))
+        .replace(compact.others, rest)
+        .subs(compact.weight, weights[1])
+    )
+    formula = formula.subs({h: 1, compact.position: sp.Rational(7, 5), a: 0, b: 3}).doit()
+    with mpmath.workdps(DPS):
+
+        def value(shift):
+            moved = [x[0], x[1] + shift, x[2]]
+            return reference.loss(
+                z, moved, lower, upper, kernel="boxcar", bandwidth=bandwidth, dps=DPS, check=False
+            )
+
+        difference = (value(STEP) - value(-STEP)) / (2 * STEP)
+        assert abs(difference - mpmath.mpf(str(sp.N(formula, DPS)))) < TOL
+        assert abs(difference) > mpmath.mpf("1e-3")
