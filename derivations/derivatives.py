@@ -72,7 +72,12 @@ show("SymPy's FTC on an example", fundamental_theorem(example))
 assert fundamental_theorem(example) == 7
 
 # %%
-for name in ["derivative_translation", "derivative_translation_circle", "derivative_scaling"]:
+for name in [
+    "derivative_position_sum",
+    "derivative_translation",
+    "derivative_translation_circle",
+    "derivative_scaling",
+]:
     proofs[name] = walk(name)
 
 # %% [markdown]
@@ -105,7 +110,7 @@ show("dL/dx_i, compact kernel", COMPACT.rhs)
 proofs["derivative_position_compact"] = walk("derivative_position_compact")
 
 # %%
-assert len(proofs) == 10
+assert len(proofs) == 11
 say(f"{len(proofs)} theorems, all proved: {all(p.holds for p in proofs.values())}")
 assert all(proof.holds for proof in proofs.values())
 assert all(

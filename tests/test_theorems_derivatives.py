@@ -27,6 +27,7 @@ NAMES = [
     "derivative_position",
     "derivative_bandwidth",
     "derivative_ends",
+    "derivative_position_sum",
     "derivative_translation",
     "derivative_translation_circle",
     "derivative_scaling",
@@ -106,6 +107,11 @@ def test_translation_without_an_end_is_rejected():
     found = derivatives_identities.translation_sum()
     dropped = found - found.args[-1]  # one of the three terms missing
     assert not _proves("derivative_translation", sp.Eq(dropped, 0))
+
+
+def test_position_sum_wrong_orientation_is_rejected():
+    stated = derivatives_identities.POSITION_SUM
+    assert not _proves("derivative_position_sum", sp.Eq(stated.lhs, -stated.rhs))
 
 
 def test_fundamental_theorem_is_sympys():

@@ -2,6 +2,9 @@
 
 Theorems (issue 14, section 1), each derived by SymPy from the loss:
 
+* ``derivative_position_sum`` -- ``sum_i dL/dx_i = (log p(b) - log p(a))/(b-a)``: the
+  position derivatives together are the log-density ratio of the two ends (the first half of
+  the translation proof, on its own);
 * ``derivative_translation`` -- ``sum_i dL/dx_i + dL/da + dL/db = 0`` for any C^1 positive
   kernel.  ``sum_i R_i (log K)'(t - x_i) = d/dt log p(t)``, the fundamental theorem of
   calculus turns its integral into ``log p(b) - log p(a)``, and the Leibniz terms of
@@ -147,6 +150,38 @@ def _translation_proof(kernel: sp.Expr) -> Iterator[Step]:
     )
 
 
+_LOG_P = sp.log(kde(abstract_kernel))
+POSITION_SUM = sp.Eq(
+    sp.Sum(sp.Derivative(loss(), x[i]), (i, 1, n)),
+    (_LOG_P.subs(t, b) - _LOG_P.subs(t, a)) / (b - a),
+)
+
+
+def _prove_position_sum() -> Iterator[Step]:
+    summed = sum_of_integrals(sp.Sum(derive_position(), (i, 1, n)))
+    yield from resting_on_lemma(
+        evaluates(
+            "SymPy differentiates L in each x_i (1 <= i <= n, the sum's range); the sum moves "
+            "under the integral",
+            POSITION_SUM.lhs,
+            summed,
+            lambda e: sum_of_integrals(differentiate_terms(e)),
+        )
+    )
+    via_ftc = sp.Integral(sp.Derivative(_LOG_P, t), (t, a, b)) / (b - a)
+    yield equal_after("sum_i S_i K'(t - x_i)/p(t) = d/dt log p(t)", summed, via_ftc, plain)
+    boundary = fundamental_theorem(via_ftc)
+    yield from resting_on_lemma(
+        evaluates(
+            "fundamental theorem of calculus (SymPy): Integral(d/dt log p) = log p(b) - log p(a)",
+            via_ftc,
+            boundary,
+            fundamental_theorem,
+        )
+    )
+    yield equal_after("which is the stated form", boundary, POSITION_SUM.rhs)
+
+
 def _prove_translation() -> Iterator[Step]:
     yield from _translation_proof(abstract_kernel)
 
@@ -244,6 +279,20 @@ def _prove_scaling() -> Iterator[Step]:
 
 
 THEOREMS: list[Theorem] = [
+    Theorem(
+        name="derivative_position_sum",
+        title="sum_i dL/dx_i = (log p(b) - log p(a))/(b-a) (general n, any C^1 kernel)",
+        statement=POSITION_SUM,
+        hypotheses=(),
+        prover=_prove_position_sum,
+        explanation=(
+            "The points' total pull is the log-density ratio of the target's two ends over its "
+            "width.  With every point at least D beyond b and the Gaussian kernel, each ratio "
+            "K(b - x_j)/K(a - x_j) is at least exp((b-a)(2D + b - a)/(2h^2)), so the sum is at "
+            "least D/h^2 + (b-a)/(2h^2) (argued, not a checked step)."
+        ),
+        reference=REFERENCE,
+    ),
     Theorem(
         name="derivative_translation",
         title="sum_i dL/dx_i + dL/da + dL/db = 0 (general n, any C^1 kernel)",
