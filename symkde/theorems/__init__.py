@@ -24,6 +24,10 @@ _MODULES = (
     "symkde.theorems.derivative_closed_forms",
     "symkde.theorems.special_functions",
     "symkde.theorems.truncation",
+    "symkde.theorems.derivatives",
+    "symkde.theorems.derivatives_identities",
+    "symkde.theorems.derivatives_far_field",
+    "symkde.theorems.derivatives_compact",
 )
 
 
