@@ -37,9 +37,11 @@ M_BINS = 256
 _BLOCK_ELEMENTS = 1 << 18
 
 
-def best_seconds(fn: Callable[[], object], repeat: int) -> float:
-    """Best wall time of ``repeat`` calls after one warm-up call."""
-    fn()
+def best_seconds(fn: Callable[[], Any], repeat: int, *, warm_up: bool = True) -> float:
+    """Best wall time of ``repeat`` calls (after one warm-up call unless ``warm_up`` is False:
+    the caller has just made one)."""
+    if warm_up:
+        fn()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -233,6 +235,7 @@ def compare(
     """Table rows and summary lines for one kernel on one shape."""
     rows = p["z"].shape[0]
     lines: list[str] = []
+    shown = f"{kernel} (first {rows} rows)" if rows < 256 else kernel
     summary: list[str] = []
     batch = symkde_batch(p, kernel, method, bins)
     t_batch = best_seconds(lambda: symkde_batch(p, kernel, method, bins), args.repeat)
@@ -242,33 +245,38 @@ def compare(
         ref_rows = 32
         sub = {**p, "z": p["z"][:ref_rows], "a": p["a"][:ref_rows], "b": p["b"][:ref_rows]}
         ref = symkde_batch(sub, kernel, "quadrature", None)
-    loop = symkde_loop(p, kernel, method, bins)
+    loop = symkde_loop(p, kernel, method, bins)  # also the loop's warm-up
     assert np.array_equal(loop[0], batch[0]) and np.array_equal(loop[1], batch[1])
-    t_loop = best_seconds(lambda: symkde_loop(p, kernel, method, bins), max(2, args.repeat // 2))
+    slow_repeat = max(1, args.repeat // 2)
+    t_loop = best_seconds(lambda: symkde_loop(p, kernel, method, bins), slow_repeat, warm_up=False)
     label = f"symkde {method}" + (f" M = {bins}" if bins else "")
 
     def row(name: str, t: float, err: tuple[float, float]) -> str:
         return (
-            f"| {kernel} | {name} | {t * 1e3:.1f} ms | {t / rows * 1e6:.2f} us "
+            f"| {shown} | {name} | {t * 1e3:.1f} ms | {t / rows * 1e6:.2f} us "
             f"| {err[0]:.1e} | {err[1]:.1e} | {t / t_batch:.1f}x |"
         )
 
     lines.append(row(f"{label}, batched", t_batch, errors(batch, ref, ref_rows)))
     lines.append(row(f"{label}, loop of single calls", t_loop, errors(loop, ref, ref_rows)))
+    print(*lines[-2:], sep="\n", flush=True)
     summary.append(f"- {p['name']}, {kernel} {method}: loop / batch {t_loop / t_batch:.1f}x")
     if kernel != "triangle":
-        t_np = best_seconds(lambda: numpy_binned(p, kernel, M_BINS), args.repeat)
-        err = errors(numpy_binned(p, kernel, M_BINS), ref, ref_rows)
+        err = errors(numpy_binned(p, kernel, M_BINS), ref, ref_rows)  # and the warm-up
+        t_np = best_seconds(lambda: numpy_binned(p, kernel, M_BINS), args.repeat, warm_up=False)
         lines.append(row(f"NumPy careful binned M = {M_BINS}", t_np, err))
+        print(lines[-1], flush=True)
         summary.append(
             f"- {p['name']}, {kernel}: careful NumPy binned M = {M_BINS} / symkde "
             f"{method} {t_np / t_batch:.1f}x"
         )
         if not args.no_torch:
-            reps = max(2, args.repeat // 2)
-            t_torch = best_seconds(lambda: torch_binned(p, kernel, M_BINS), reps)
-            err = errors(torch_binned(p, kernel, M_BINS), ref, ref_rows)
+            err = errors(torch_binned(p, kernel, M_BINS), ref, ref_rows)  # and the warm-up
+            t_torch = best_seconds(
+                lambda: torch_binned(p, kernel, M_BINS), slow_repeat, warm_up=False
+            )
             lines.append(row(f"PyTorch log-space binned M = {M_BINS} + autograd", t_torch, err))
+            print(lines[-1], flush=True)
             summary.append(
                 f"- {p['name']}, {kernel}: PyTorch binned M = {M_BINS} / symkde "
                 f"{method} {t_torch / t_batch:.1f}x"
@@ -287,6 +295,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--markdown", default=None, help="also write the tables to this file")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument(
+        "--triangle-rows", type=int, default=64, help="rows timed for triangle (row by row)"
+    )
     args = parser.parse_args()
     try:
         import torch
@@ -325,14 +336,20 @@ def main() -> None:
             ("triangle", "exact", None),
             ("gaussian", "bins", M_BINS),
         ):
-            lines, ratios = compare(p, kernel, method, bins, t_sort, args)
+            rows = p["z"].shape[0]
+            if kernel == "triangle":  # no compiled engine yet: a loop of ~ms calls, sampled
+                rows = min(rows, args.triangle_rows)
+            sub = {**p, "z": p["z"][:rows], "a": p["a"][:rows], "b": p["b"][:rows]}
+            lines, ratios = compare(
+                sub, kernel, method, bins, t_sort * rows / p["z"].shape[0], args
+            )
             out += lines
             summary += ratios
         out.append("")
     out += ["### Ratios measured in this run", "", *summary, "", "### Single rows", ""]
     out += [*single_row_target(args.repeat), ""]
     text = "\n".join(out)
-    print(text)
+    print("\n" + text)
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -1,4 +1,4 @@
-"""Batches (API.md "Batches"): (..., n) problems, each row exactly the single call on it."""
+"""Batches (the contract's batch rules): (..., n) problems, each row exactly its single call."""
 
 from __future__ import annotations
 

@@ -134,7 +134,8 @@ def real_vector(value: Any) -> np.ndarray | None:
     except (ValueError, TypeError, OverflowError):
         return None
     if arr.dtype.kind not in "iuf" or arr.ndim != 1:
-        return None  # bool, complex, object, strings, datetimes; scalars and matrices
+        return None  # bool, complex, object, strings, datetimes; scalars and batches (the
+        # oracle judges single rows; batches are tests/test_batch.py's)
     return arr.astype(np.float64)
 
 
@@ -754,7 +755,9 @@ EDGE_CALLS = {
     "unknown kernel": Call([0.0], [0.0], 0.0, 1.0, kernel="epanechnikov"),
     "kernel not a string": Call([0.0], [0.0], 0.0, 1.0, kernel=["laplace"]),
     "string logits": Call("ab", [0.0, 1.0], 0.0, 1.0),
-    "nested lists": Call([[0.0, 1.0]], [[0.0, 1.0]], 0.0, 1.0),
+    # a (1, n) nested list is a batch of one row (the contract, tests/test_batch.py); one
+    # whose x does not broadcast to z is refused naming both
+    "nested lists that do not broadcast": Call([[0.0, 1.0]], [[0.0, 1.0, 2.0]], 0.0, 1.0),
     "ragged lists": Call([0.0, [1.0, 2.0]], [0.0, 1.0], 0.0, 1.0),
     "empty": Call([], [], 0.0, 1.0),
     "all masked": Call([-math.inf, -math.inf], [0.0, 1.0], 0.0, 1.0),

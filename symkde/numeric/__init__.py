@@ -4,7 +4,9 @@ Owns :func:`symkde.loss`, :func:`symkde.grad`, :func:`symkde.loss_and_grad` (in
 :mod:`~symkde.numeric.api`) and what they run on: argument validation
 (:mod:`~symkde.numeric.validate`), stable primitives (:mod:`~symkde.numeric.stable`), angle
 reduction (:mod:`~symkde.numeric.angles`), the exact closed forms
-(:mod:`~symkde.numeric.exact`), the compiled loops (:mod:`~symkde.numeric.compiled`) and the
+(:mod:`~symkde.numeric.exact`), the compiled loops (:mod:`~symkde.numeric.compiled`), the batch
+front (:mod:`~symkde.numeric.batch`: ``(..., n)`` problems validated, broadcast and assembled),
+the compiled row engine (:mod:`~symkde.numeric.rows`: exact Laplace rows in parallel) and the
 code printed from the symbolic layer (:mod:`~symkde.numeric._generated`, committed, never
 edited by hand). Imports NumPy, SciPy, numba and ``symkde.errors``; never SymPy, mpmath or a
 layer above it (reference, theorems, cli), so ``import symkde`` stays fast.

@@ -89,8 +89,8 @@ _SPENCE_Q = (
 def spence(x):  # type: ignore[no-untyped-def]
     """``spence(x) = -int_1^x log(t)/(t - 1) dt = Li2(1 - x)`` for ``x >= 0`` (NaN below).
 
-    >>> round(float(spence(2.0)), 15)  # Li2(-1) = -pi^2/12
-    -0.822467033424113
+    >>> round(float(spence(2.0)), 13)  # Li2(-1) = -pi^2/12 = -0.82246703342411321...
+    -0.8224670334241
     """
     if x < 0.0:
         return math.nan
