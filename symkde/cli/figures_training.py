@@ -30,8 +30,9 @@ import symkde
 
 __all__ = ["FAR_START", "fig_training_curves", "logit_descent_data"]
 
-#: Logits at step 0: the centre point (index 0) nearly masked, the far points equal.
-FAR_START = (-30.0, 0.0, 0.0, 0.0)
+#: Logits at step 0: the centre point (index 0) nearly masked (weight ~1e-13), the far points
+#: at the witness logits of ``symkde.theorems.far_field`` (so its limits apply unchanged).
+FAR_START = (-30.0, 2 / 3, -1 / 4, 1.0)
 TARGET = (-0.5, 0.5)
 FAR_OFFSETS = (0.0, 0.5, 1.5)
 KERNELS = ("laplace", "gaussian", "cauchy", "boxcar")
