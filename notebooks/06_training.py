@@ -63,9 +63,9 @@ print(f"largest change of the centre point's weight from binning: {binning:.2e}"
 # %% [markdown]
 # What the run shows (numbers printed above):
 #
-# * **Boxcar** escapes in the same number of steps at every distance: the far boxes do not reach
-#   the target, so the centre point is the only cover and its gradient is $S_0 - 1 \approx -1$
-#   (`one_hot`, `partial_labels`), a full step each time.
+# * **Boxcar** escapes in the same number of steps at every distance (25 to half the mass):
+#   the far boxes do not reach the target, so the centre point is the only cover and its
+#   gradient is $S_0 - 1 \approx -1$ (`one_hot`, `partial_labels`), a full step each time.
 # * **Gaussian** escapes as fast: at 10 bandwidths the far density ($e^{-D^2/2}$) is already far
 #   below the centre point's $10^{-13}$.
 # * **Laplace** escapes from 100 and 1000 bandwidths at the boxcar's pace, but **not from 10**:
@@ -99,7 +99,7 @@ print("SymPy limits:", {k: np.round(v, 6).tolist() for k, v in limits.items()})
 # %%
 # Laplace: identical at every distance and equal to the limit (1e-12: the API's gradient accuracy).
 assert np.abs(first_step["laplace"] - limits["laplace"]).max() < 1e-12
-# Gaussian: one-hot on the nearest point; at D = 10 the remainder is exp(-D/2 - 1/8) ~ 5e-3.
+# Gaussian: one-hot on the nearest point; at D = 10 the remainder, ~exp(-D/2), is a few 1e-3.
 assert np.abs(first_step["gaussian"][1:] - limits["gaussian"]).max() < 1e-12
 # Cauchy: every component shrinks toward the limit 0 as D grows (~1/D).
 cauchy_size = np.abs(first_step["cauchy"]).max(axis=1)
@@ -192,14 +192,15 @@ assert (
 # Cauchy: the pull decays like 2/D: after 60 steps from D = 100 the point has barely moved.
 assert positions[("cauchy", 100.0)][0][60, 0] > 99
 # Learning the bandwidth from a far start: fixed-step descent on log h widens the kernel instead.
-assert widths[-1] > 100
+assert widths[10] > 1e6 and widths[-1] > 100
 
 # %% [markdown]
 # From the numbers above: Laplace's points walk in at the bounded speed (never more than
 # $\eta/h$ per step, whatever the distance); the Gaussian's jump in at once from 100 bandwidths
 # (its first steps are of size $\sim D$: a fixed step that suits $D = 100$ would overshoot badly
 # elsewhere); Cauchy's hardly move.  Learning $\log h$ by the same descent from a far start makes
-# the kernel wider rather than moving the points: $\partial L/\partial h$ grows like $D/h^2$
+# the kernel wider rather than moving the points (Laplace from $D = 100$: $h$ grows past
+# $10^{19}$ within 10 steps): $\partial L/\partial h$ grows like $D/h^2$
 # (notebook 7), so a practitioner should start the bandwidth small and the points spread.
 #
 # ## 3. Against the binned losses people use
@@ -242,3 +243,65 @@ assert wrong > 1e-2
 # %%
 table = (Path.cwd().parent / "benchmarks" / "TRAINING.md").read_text()
 print(table)
+
+
+# %%
+def parse(text):
+    """The committed table as {(task, loss): {column: value}} (inf and '-' kept as floats)."""
+    rows = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| circle")]
+    rows += [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| line")]
+    out = {}
+    for cells in rows:
+        cells = [c.strip() for c in cells]
+        out[(cells[0], cells[1])] = {
+            "steps": float(cells[2]),
+            "ms": float(cells[3]),
+            "ce": float(cells[4].split()[0]),
+            "inf_rows": int(cells[6].split("/")[0]),
+        }
+    return out
+
+
+full = parse(table)
+exact, binned = (
+    full[("circle", "symkde exact (laplace)")],
+    full[("circle", "binned KDE M=64 (torch)")],
+)
+two_hot, hl = full[("circle", "two-hot / DFL")], full[("circle", "HL-Gauss s/w=0.75")]
+print(
+    f"circle: exact {exact['ce']}, binned KDE {binned['ce']}, "
+    f"two-hot {two_hot['ce']}, HL-Gauss {hl['ce']}"
+)
+
+# %% [markdown]
+# ## Closing note: where this loss wins, where it loses, and why
+# Numbers from the committed full run above (3 seeds x 12 s per loss; the machine was shared,
+# so compare rows, not absolute times; the asserts below re-read them from the table).
+#
+# * **Wins against the same density computed by bins.**  The exact Laplace loss reaches a lower
+#   held-out cross-entropy than the hand-written binned Laplace KDE at 64 nodes on both tasks
+#   (circle -0.27 vs -0.21; line -0.31 vs -0.22) and takes ~5x less time per step (11 vs 58 ms
+#   on the circle), so it also runs ~4x more steps in the same budget.  The von Mises arm,
+#   binned through `symkde.torch` at 64 nodes, was the slowest (~158 ms per step) and worst.
+# * **Wins when targets leave the bins' support.**  On the line, 1590 of 6000 held-out targets
+#   reach beyond $[-\pi, \pi]$: every histogram model (HL-Gauss, two-hot) gives them density 0
+#   and cross-entropy $\infty$, since their training targets were clipped; the KDE losses give
+#   a finite value (2.26) because the kernel's tail covers the whole line (`kde_normalized`).
+# * **Loses inside the support to two-hot and HL-Gauss (sigma/w = 0.75).**  Two-hot reaches
+#   -0.38 on the circle against -0.27, HL-Gauss 0.75 -0.34.  Two reasons we can name but not
+#   yet separate: they ran 1.4x to 3.4x more steps in the budget (a softmax cross-entropy costs
+#   3.5-8 ms per step here against 11 ms), and their density is the histogram itself, while the
+#   KDE models' density is blurred by a Laplace kernel one bin wide (fixed here, not learned),
+#   which costs cross-entropy on narrow targets.  HL-Gauss at sigma/w = 2 over-smooths and is
+#   worse than this loss (-0.17).
+
+# %%
+for task in ("circle", "line"):
+    ours, peer = full[(task, "symkde exact (laplace)")], full[(task, "binned KDE M=64 (torch)")]
+    assert ours["ce"] < peer["ce"] and ours["ms"] < peer["ms"]
+    assert ours["ce"] < full[(task, "HL-Gauss s/w=2")]["ce"]
+    assert full[(task, "two-hot / DFL")]["ce"] < ours["ce"]
+line_rows = {name: v for (task, name), v in full.items() if task == "line"}
+assert line_rows["symkde exact (laplace)"]["inf_rows"] == 0
+assert line_rows["binned KDE M=64 (torch)"]["inf_rows"] == 0
+assert min(line_rows[n]["inf_rows"] for n in ("HL-Gauss s/w=0.75", "two-hot / DFL")) > 1000
