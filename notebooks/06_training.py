@@ -13,11 +13,13 @@
 
 # %%
 # %matplotlib inline
+import importlib
 import math
 import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -214,8 +216,7 @@ assert widths[10] > 1e6 and widths[-1] > 100
 
 # %%
 sys.path.insert(0, str(Path.cwd().parent / "examples"))
-import compare_losses as peers  # noqa: E402
-import torch  # noqa: E402
+peers = importlib.import_module("compare_losses")
 
 a = torch.tensor([-0.3, 3.0, -3.5], dtype=torch.float64)
 b = a + torch.tensor([0.5, 0.6, 0.4], dtype=torch.float64)
