@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import symkde
+from symkde.cli.figures_training import fig_training_curves
 
 __all__ = [
     "FIGURES",
@@ -771,4 +772,5 @@ FIGURES: dict[str, Callable[..., Figure]] = {
     "circle_kernels": fig_circle_kernels,
     "circle_antipode": fig_circle_antipode,
     "derivatives_far_field": fig_derivatives_far_field,
+    "training_curves": fig_training_curves,
 }

@@ -71,6 +71,13 @@ FIGURE_CAPTIONS: dict[str, str] = {
         "for the Gaussian and decays like 2/D for Cauchy (dashed: the limits); right, the "
         "bandwidth derivative next to its leading order."
     ),
+    "training_curves": (
+        "Plain gradient descent on the logits from a far start (one point at the target's "
+        "centre with weight ~1e-13, the rest 10, 100 or 1000 bandwidths away): the centre "
+        "point takes over within ~30 steps for boxcar and Gaussian at every distance and for "
+        "Laplace from 100 bandwidths on; at 10 bandwidths Laplace's far tail explains the "
+        "target better and the weight stays put, and heavy-tailed Cauchy never escapes."
+    ),
 }
 
 

@@ -367,7 +367,7 @@ def derivatives(
     b: Any,
     *,
     kernel: str = "laplace",
-    bandwidth: float = 1.0,
+    bandwidth: Any = 1.0,
     circular: bool = False,
     method: str = "auto",
     bins: int | None = None,

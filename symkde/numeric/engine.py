@@ -4,9 +4,8 @@
 shape ``(..., n)``, ``a``, ``b``, ``h`` of the batch shape ``(...)``) and returns the loss and
 the derivatives the caller asked for, each of the shape of the argument it belongs to.  It
 owns nothing numeric: the loss and ``dL/dz`` come from :mod:`symkde.numeric.api`, the other
-derivatives from :func:`symkde.numeric.derivatives.derivatives_row` run row by row through
-the batch front (:mod:`symkde.numeric.batch`), so switching to a batched engine changes this
-module only.
+derivatives from the batched :func:`symkde.derivatives` (row by row through the batch front,
+:mod:`symkde.numeric.batch`), so a faster batched engine changes this module only.
 Imports NumPy and the numeric layer; never torch, JAX, SymPy or mpmath.
 
 >>> import numpy as np
@@ -25,9 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symkde.numeric import api
-from symkde.numeric.batch import Layout, apply_rows, assembled, validate_batch
-from symkde.numeric.derivatives import derivatives_row
-from symkde.numeric.validate import validate
+from symkde.numeric.derivatives import derivatives
 
 __all__ = ["ARGUMENTS", "EngineResult", "engine"]
 
@@ -48,21 +45,13 @@ class EngineResult(NamedTuple):
     b: FloatArray | None
 
 
-_LAYOUT: tuple[Layout, ...] = ("batch", "point", "point", "batch", "batch", "batch")
-
-
 def _all_derivatives(
     z: FloatArray, x: FloatArray, a: FloatArray, b: FloatArray, h: FloatArray, options: Any
 ) -> tuple[FloatArray, ...]:
-    """Every derivative of every row: ``symkde.numeric.derivatives.derivatives_row`` per row
-    through the batch front (validation naming the first bad row); a batched
-    ``symkde.derivatives`` can replace this function as a whole."""
-    if z.ndim == 1:
-        row = derivatives_row(validate(z, x, a[()], b[()], bandwidth=h[()], **options))
-        return tuple(np.asarray(v, dtype=np.float64) for v in row)
-    batch = validate_batch(z, x, a, b, bandwidth=h, **options)
-    outputs = apply_rows(batch, lambda problem: tuple(derivatives_row(problem)), _LAYOUT)
-    return tuple(np.asarray(v, dtype=np.float64) for v in assembled(batch, outputs, _LAYOUT))
+    """Every derivative of every row: the batched :func:`symkde.derivatives` (row r is the
+    single call on row r; validation names the first bad row)."""
+    found = derivatives(z, x, a, b, bandwidth=h, **options)
+    return tuple(np.asarray(v, dtype=np.float64) for v in found)
 
 
 def engine(

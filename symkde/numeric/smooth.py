@@ -83,7 +83,7 @@ from symkde.numeric.api import (
 )
 from symkde.numeric.validate import Problem
 
-__all__ = ["FAST_LIMITS", "fast_path_applies", "loss_and_grad_smooth_row"]
+__all__ = ["FAST_LIMITS", "fast_path_applies", "loss_and_grad_smooth_row", "normalized"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -302,6 +302,18 @@ def _mean_responsibilities(
     return out
 
 
+def normalized(mean_r: FloatArray) -> FloatArray:
+    """The mean responsibilities scaled to sum to 1.
+
+    ``sum_j mean_j = sum_m W_m sum_j R_j(t_m) = sum_m W_m = 1`` exactly (the rule integrates
+    constants exactly; dropped terms are below ``2**-60``), so this only removes the rounding
+    the sums share: a single point's gradient ``1 - mean`` is then within an ulp of 0, as
+    the quadrature gives it.
+    """
+    total = math.fsum(mean_r.tolist())
+    return mean_r / total if total > 0.0 else mean_r
+
+
 def loss_and_grad_smooth_row(
     problem: Problem, with_grad: bool = True
 ) -> tuple[float, FloatArray | None]:
@@ -331,5 +343,5 @@ def loss_and_grad_smooth_row(
     mean_r = np.empty_like(mean_sorted)
     mean_r[pts.order] = mean_sorted
     gradient = mix.weights_full.copy()
-    gradient[mix.index] -= mean_r
+    gradient[mix.index] -= normalized(mean_r)
     return -neg_loss, gradient

@@ -237,5 +237,5 @@ def loss_and_grad_cauchy_row(
     mean_r = np.empty_like(mean_sorted)
     mean_r[pts.order] = mean_sorted
     gradient = mix.weights_full.copy()
-    gradient[mix.index] -= mean_r
+    gradient[mix.index] -= smooth.normalized(mean_r)
     return -neg_loss, gradient

@@ -379,5 +379,5 @@ def loss_and_grad_vonmises_row(
             VONMISES_COS_ORDER, TAYLOR_ORDER, mean_r,
         )  # fmt: skip
     gradient = mix.weights_full.copy()
-    gradient[mix.index] -= mean_r
+    gradient[mix.index] -= smooth.normalized(mean_r)
     return -neg_loss, gradient
