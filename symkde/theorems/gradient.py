@@ -638,13 +638,13 @@ def _prove_gradient_bounds() -> Iterator[Step]:
         "hence dL/dz_i <= S_i (b - a > 0)",
         sp.Le(integrated, weight),
         [big_link, big_upper, big_upper_sign],
-        'dividing the integral by b - a > 0 (a < b); not yet a checked combination',
+        "dividing the integral by b - a > 0 (a < b); not yet a checked combination",
     )
     yield unchecked(
         "and S_i - 1 <= dL/dz_i (b - a > 0)",
         sp.Le(weight - 1, integrated),
         [big_link, big_lower, big_lower_sign],
-        'dividing the integral by b - a > 0 (a < b); not yet a checked combination',
+        "dividing the integral by b - a > 0 (a < b); not yet a checked combination",
     )
     rng = random.Random(3)
     values = _witness_values(rng, 4)
