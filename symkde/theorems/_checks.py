@@ -49,8 +49,9 @@ def _variants(expr: sp.Expr, cheap: bool = False) -> Iterable[tuple[str, sp.Expr
 def zero(diff: Any) -> tuple[bool, str]:
     """Whether SymPy reduces ``diff`` to exactly 0, and how (or what remained)."""
     reduced = sp.sympify(diff)
-    for name, reduced in _variants(reduced):
-        if reduced == 0:
+    for name, variant in _variants(sp.sympify(diff)):
+        reduced = variant
+        if variant == 0:
             return True, f"difference reduces to 0 by {name}"
     return False, f"difference does not reduce to 0: {sp.sstr(reduced)[:300]}"
 

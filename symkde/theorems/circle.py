@@ -59,16 +59,16 @@ from symkde.symbolic.model import (
 from symkde.theorems._core import (
     Lemma,
     Step,
-    by_lemma,
     Theorem,
+    by_lemma,
     citing,
     equal,
     evaluates,
     follows,
-    unchecked,
     holds_true,
     numeric_witness,
     refutation,
+    unchecked,
 )
 from symkde.theorems.gradient import (
     _ONE_HOT_STATEMENT,

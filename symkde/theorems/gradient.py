@@ -53,17 +53,19 @@ from symkde.symbolic.model import (
 from symkde.theorems._core import (
     Lemma,
     Step,
-    by_lemma,
-    integral_nonnegative as _integral_nonnegative,
-    rewritten,
     Theorem,
+    by_lemma,
     citing,
     equal,
     evaluates,
     follows,
-    unchecked,
     holds_true,
     numeric_witness,
+    rewritten,
+    unchecked,
+)
+from symkde.theorems._core import (
+    integral_nonnegative as _integral_nonnegative,
 )
 
 __all__ = [

@@ -38,10 +38,9 @@ from symkde.theorems._core import (
     citing,
     equal,
     evaluates,
-    follows,
-    unchecked,
     holds_true,
     numeric_witness,
+    unchecked,
 )
 from symkde.theorems.gradient import (
     ORDERED,

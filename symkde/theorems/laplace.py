@@ -43,14 +43,12 @@ from symkde.theorems._core import (
     Theorem,
     citing,
     equal,
-    follows,
-    unchecked,
     holds_true,
     numeric_witness,
     refutation,
+    unchecked,
 )
 from symkde.theorems.gradient import (
-    I_IN_RANGE,
     ORDERED,
     derive_bin_gradient,
     derive_integrated_gradient,
