@@ -142,7 +142,8 @@ def prove_contraction_invariance(
             "so the placed identity is the identity for every such x",
             sp.Eq(moved, plain),
             [closer, placed],
-            "every configuration with step <= |t - x_j| is x_j = t -+ (step + e_j), e_j >= 0 (a Parametrisation with sign branches is to come)",
+            "every configuration with step <= |t - x_j| is x_j = t -+ (step "
+            "+ e_j), e_j >= 0 (a Parametrisation with sign branches is to come)",
         ),
         *within,
     )
