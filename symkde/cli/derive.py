@@ -9,15 +9,18 @@
 square: a square
 statement: Eq((x + 1)**2, x**2 + 2*x + 1)
 hypotheses: none
-step 1 [ok] expand
+step 1 [ok] the hypotheses are relations on the statement's own symbols
+    True
+    (every hypothesis speaks of the statement)
+step 2 [ok] expand
     (x + 1)**2 = x**2 + 2*x + 1
     (difference reduces to 0 by expand)
-step 2 [ok] the steps prove the statement
+step 3 [ok] the steps prove the statement
     Eq((x + 1)**2, x**2 + 2*x + 1)
     (every conjunct is proved by steps that hold)
-step 3 [ok] the hypotheses are the proof's
+step 4 [ok] the hypotheses are the proof's
     True
-    (each is implied by the symbols' assumptions or cited by a step that holds)
+    (each is implied by the symbols' assumptions or used by a step that holds)
 verdict: proved
 """
 
@@ -27,18 +30,15 @@ from typing import Any
 
 import sympy as sp
 
-from symkde.theorems._core import Proof, Step, Theorem
+from symkde.theorems._core import Proof, Step, Theorem, verdict_text
 
 __all__ = ["render_derivation", "verdict"]
 
 
 def verdict(theorem: Theorem, proof: Proof) -> str:
-    """``proved``, ``refuted (as expected)``, ``refuted`` or ``FAILED``."""
-    if proof.holds:
-        return "proved"
-    if proof.refuted:
-        return "refuted (as expected)" if not theorem.expected else "refuted"
-    return "FAILED"
+    """``proved`` (``from lemmas ...``, ``cites k unchecked``, ``with k unchecked inferences``),
+    ``refuted (as expected)``, ``refuted`` or ``FAILED``."""
+    return verdict_text(theorem, proof)
 
 
 def _text(obj: Any) -> str:
@@ -95,7 +95,11 @@ def render_derivation(theorem: Theorem, proof: Proof, style: str = "text") -> st
         for number, step in enumerate(proof.steps, start=1):
             lines += _step_text(number, step)
         if proof.counterexample:
-            lines.append(f"counterexample: {proof.counterexample}")
+            example = proof.counterexample
+            lines.append(f"counterexample at {example.values}: lhs = {sp.N(example.lhs, 15)}, "
+                         f"rhs = {sp.N(example.rhs, 15)} (reference agrees)")  # fmt: skip
+        for lemma in proof.lemmas:
+            lines.append(f"lemma {lemma.name}: {lemma.citation}")
         lines.append(f"verdict: {verdict(theorem, proof)}")
         return "\n".join(lines) + "\n"
     if style not in ("latex", "markdown"):
@@ -127,6 +131,8 @@ def render_derivation(theorem: Theorem, proof: Proof, style: str = "text") -> st
         mark = "✓" if step.holds else ("✗ counterexample" if step.counterexample else "✗")
         lines += [f"{number}. {step.description} ({mark})", "", f"   $${step.latex()}$$", ""]
     if proof.counterexample:
-        lines += ["**Counterexample:**", "", *_counterexample_lines(proof.counterexample), ""]
+        example = proof.counterexample
+        info = {"values": example.values, "lhs": example.lhs, "rhs": example.rhs}
+        lines += ["**Counterexample:**", "", *_counterexample_lines(info), ""]
     lines.append(f"**Verdict:** {verdict(theorem, proof)} ({proof.seconds:.2f} s)")
     return "\n".join(lines) + "\n"

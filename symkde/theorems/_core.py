@@ -82,17 +82,17 @@ __all__ = [
     "follows",
     "holds_true",
     "hypotheses_accounted_for",
+    "integral_nonnegative",
     "nonnegative",
     "numeric_witness",
-    "integral_nonnegative",
     "refutation",
-    "rewritten",
-    "series_by_partial_sums",
-    "unchecked",
-    "unchecked_hypotheses",
     "refutes_statement",
     "reproduces",
+    "rewritten",
+    "series_by_partial_sums",
     "statement_proved",
+    "unchecked",
+    "unchecked_hypotheses",
     "verdict_text",
 ]
 
@@ -257,9 +257,22 @@ class Step:
         return sp.Eq(self.lhs, self.rhs, evaluate=False)
 
 
+def _fingerprint(step: Step) -> tuple[Any, ...]:
+    """What a seal vouches for: the verdict and the very objects checked (a
+    ``dataclasses.replace`` that changes any of them breaks the seal)."""
+    return (_SEAL, step.holds, id(step.lhs), id(step.rhs), id(step.counterexample),
+            id(step.uses), id(step.lemmas), step.unchecked)  # fmt: skip
+
+
 def _step(*args: Any, **kwargs: Any) -> Step:
     """A :class:`Step` built by one of the checked constructors of this module."""
-    return Step(*args, **kwargs, seal=_SEAL)
+    built = Step(*args, **kwargs)
+    return dataclasses.replace(built, seal=_fingerprint(built))
+
+
+def sealed(step: Step) -> bool:
+    """Whether ``step`` is, unchanged, what a checked constructor built."""
+    return step.seal == _fingerprint(step)
 
 
 class ProofFailed(AssertionError):
@@ -356,9 +369,12 @@ class Theorem:
         proof.steps.append(own)
         refutations = []
         for step in self.prover():
-            if step.seal is not _SEAL:
+            if not sealed(step):
                 step = dataclasses.replace(
-                    step, holds=False, counterexample=None, detail="a step built by hand checks nothing"
+                    step,
+                    holds=False,
+                    counterexample=None,
+                    detail="a step built by hand checks nothing",
                 )
             proof.steps.append(step)
             if step.counterexample is not None:
@@ -541,9 +557,7 @@ def hypotheses_accounted_for(hypotheses: Iterable[Any], steps: Iterable[Step]) -
     unstated = [c for c in mentioned if not any(c == h for h in hypotheses)]
     problems = []
     if loose:
-        problems.append(
-            "neither implied nor used: " + "; ".join(sp.sstr(h)[:200] for h in loose)
-        )
+        problems.append("neither implied nor used: " + "; ".join(sp.sstr(h)[:200] for h in loose))
     if unstated:
         problems.append(
             "used but not a hypothesis: " + "; ".join(sp.sstr(c)[:200] for c in unstated)
@@ -1025,7 +1039,9 @@ def series_by_partial_sums(
     ((index, lower, upper),) = series.limits
     base = zero(partial.subs(n_terms, 0))
     grows = zero(
-        partial - partial.subs(n_terms, n_terms - 1) - series.function.subs(index, lower + n_terms - 1)
+        partial
+        - partial.subs(n_terms, n_terms - 1)
+        - series.function.subs(index, lower + n_terms - 1)
     )
     holds = upper is sp.oo and bool(n_terms.is_positive) and base[0] and grows[0]
     detail = f"S_0 = 0: {base[1]}; S_N - S_(N-1) is term N - 1: {grows[1]}"

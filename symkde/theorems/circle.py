@@ -59,16 +59,16 @@ from symkde.symbolic.model import (
 from symkde.theorems._core import (
     Lemma,
     Step,
-    by_lemma,
     Theorem,
+    by_lemma,
     citing,
-    counterexample,
     equal,
     evaluates,
     follows,
-    unchecked,
     holds_true,
     numeric_witness,
+    refutation,
+    unchecked,
 )
 from symkde.theorems.gradient import (
     _ONE_HOT_STATEMENT,
@@ -833,12 +833,50 @@ def _prove_contraction() -> Iterator[Step]:
     )
     before = _distance_gradient(logits, dists, 1)
     after = _distance_gradient(logits, [r - step for r in dists], 1)
-    yield counterexample(
+    yield refutation(
         "h = 1, z = (0, 0), distances (1, 3) moved by d = 1 to (0, 2): dL/dz_1 changes",
-        after[0],
-        before[0],
-        {},
+        _CONTRACTION_STATEMENT,
+        _CIRCLE_COUNTEREXAMPLE,
+        _circle_reference_sides,
+        evaluate=_circle_exact_side,
+        stored=(after[0], before[0]),
     )
+
+
+#: The exact inputs of ``circle_laplace_contraction``'s counterexample.
+_CIRCLE_COUNTEREXAMPLE = {
+    n: 2, i: 1, h: 1, move: 1, z[1]: 0, z[2]: 0, distances[1]: 1, distances[2]: 3
+}  # fmt: skip
+
+
+def _circle_dists(side: sp.Expr, values: dict) -> list:
+    count = int(values[n])
+    dists = [values[distances[m]] for m in range(1, count + 1)]
+    return [r - values[move] for r in dists] if side.has(move) else dists
+
+
+def _circle_exact_side(side: sp.Expr, values: dict) -> sp.Expr:
+    """A side at ``values`` by SymPy (the moved side is the one that mentions ``d``)."""
+    logits = [values[z[m]] for m in range(1, int(values[n]) + 1)]
+    grad = _distance_gradient(logits, _circle_dists(side, values), values[h])
+    return grad[int(values[i]) - 1]
+
+
+def _circle_reference_sides(values: dict) -> tuple:
+    """Both sides by ``symkde.reference`` on the circle: one bin at t = 0, points at x_j = r_j."""
+    from symkde import reference
+
+    count = int(values[n])
+    logits = [float(values[z[m]]) for m in range(1, count + 1)]
+    sides = []
+    for moved in (True, False):
+        dists = _circle_dists(move if moved else sp.Integer(0), values)
+        _, g = reference.loss_and_grad(
+            logits, [float(r) for r in dists], -0.25, 0.25, kernel="laplace",
+            bandwidth=float(values[h]), circular=True, method="bins", bins=1, dps=50,
+        )  # fmt: skip
+        sides.append(g[int(values[i]) - 1])
+    return sides[0], sides[1]
 
 
 def _distance_gradient(
@@ -1031,7 +1069,7 @@ def _prove_bound() -> Iterator[Step]:
         holds_true("R_i >= 0 (every K(r_j) > 0)", sp.Ge(_RESPONSIBILITY_BEFORE, 0)),
     ]
     yield from links
-    yield follows(
+    yield unchecked(
         "g_i' - g_i = R_i (1 - q) with R_i >= 0 and |1 - q| <= eta/(1 - eta) (eps_j = eps(r_j) in "
         "(0, eta]): |g_i' - g_i| <= R_i eta / (1 - eta)",
         sp.Le(
@@ -1039,6 +1077,8 @@ def _prove_bound() -> Iterator[Step]:
             _RESPONSIBILITY_BEFORE * eta_value / (1 - eta_value),
         ),
         [ratio_step, sinh_step, positive_step, monotone_step, *gap_steps, *bounds, *links],
+        "|R_i (1 - q)| <= R_i eta/(1 - eta) from the bounds on q: a product bound the linear "
+        "combinations of follows() do not find",
     )
     yield from _bound_witnesses()
 
@@ -1132,10 +1172,11 @@ def _prove_no_far_field() -> Iterator[Step]:
         ),
     ]
     yield from lowest
-    yield follows(
+    yield unchecked(
         "log is increasing and K(pi) > 0: K(u) >= K(pi), its value at the largest distance",
         sp.Le(at_pi, _VONMISES),
         lowest,
+        "monotonicity of log (exp of a nonnegative log-ratio is >= 1): not yet a SymPy step",
     )
     high = sp.expand_log(sp.log(_VONMISES / _VONMISES.subs(u, 0)), force=True)
     high_ratio = equal("log K(u)/K(0) = -2 kappa sin(u/2)^2", high, -2 * kappa * sp.sin(u / 2) ** 2)

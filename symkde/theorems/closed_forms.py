@@ -123,7 +123,10 @@ def _logs_combined(
     and ``value`` themselves (as :func:`evaluates` does), so that a statement can chain them.
     """
     return rewritten(
-        description, unevaluated, value, lambda e: sp.logcombine(sp.sympify(evaluate(e))),
+        description,
+        unevaluated,
+        value,
+        lambda e: sp.logcombine(sp.sympify(evaluate(e))),
         "logcombine",
     )
 

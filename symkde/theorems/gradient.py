@@ -53,17 +53,19 @@ from symkde.symbolic.model import (
 from symkde.theorems._core import (
     Lemma,
     Step,
-    by_lemma,
-    integral_nonnegative as _integral_nonnegative,
-    rewritten,
     Theorem,
+    by_lemma,
     citing,
     equal,
     evaluates,
     follows,
-    unchecked,
     holds_true,
     numeric_witness,
+    rewritten,
+    unchecked,
+)
+from symkde.theorems._core import (
+    integral_nonnegative as _integral_nonnegative,
 )
 
 __all__ = [
@@ -638,13 +640,13 @@ def _prove_gradient_bounds() -> Iterator[Step]:
         "hence dL/dz_i <= S_i (b - a > 0)",
         sp.Le(integrated, weight),
         [big_link, big_upper, big_upper_sign],
-        'dividing the integral by b - a > 0 (a < b); not yet a checked combination',
+        "dividing the integral by b - a > 0 (a < b); not yet a checked combination",
     )
     yield unchecked(
         "and S_i - 1 <= dL/dz_i (b - a > 0)",
         sp.Le(weight - 1, integrated),
         [big_link, big_lower, big_lower_sign],
-        'dividing the integral by b - a > 0 (a < b); not yet a checked combination',
+        "dividing the integral by b - a > 0 (a < b); not yet a checked combination",
     )
     rng = random.Random(3)
     values = _witness_values(rng, 4)

@@ -38,10 +38,9 @@ from symkde.theorems._core import (
     citing,
     equal,
     evaluates,
-    follows,
-    unchecked,
     holds_true,
     numeric_witness,
+    unchecked,
 )
 from symkde.theorems.gradient import (
     ORDERED,
@@ -280,7 +279,8 @@ def _prove_only_exponential() -> Iterator[Step]:
         "f solves f' = -lambda f (the steps above), so it is dsolve's general solution",
         sp.Eq(profile(r), solution.rhs.subs(c1, amplitude)),
         [*derivation, solved_form],
-        "uniqueness for the linear ODE f' = -lambda f (Picard-Lindelof); SymPy's dsolve gives the family, not uniqueness",
+        "uniqueness for the linear ODE df/dr = -lambda f "
+        "(Picard-Lindelof); SymPy's dsolve gives the family, not uniqueness",
     )
     converse = contraction_gap(_ONLY_EXP_STATEMENT.rhs)
     yield equal("conversely A exp(-lambda r) makes the gap vanish", converse, 0)

@@ -43,14 +43,12 @@ from symkde.theorems._core import (
     Theorem,
     citing,
     equal,
-    follows,
-    unchecked,
     holds_true,
     numeric_witness,
     refutation,
+    unchecked,
 )
 from symkde.theorems.gradient import (
-    I_IN_RANGE,
     ORDERED,
     derive_bin_gradient,
     derive_integrated_gradient,
@@ -144,8 +142,9 @@ def prove_contraction_invariance(
             "so the placed identity is the identity for every such x",
             sp.Eq(moved, plain),
             [closer, placed],
-        'every configuration with step <= |t - x_j| is x_j = t -+ (step + e_j), e_j >= 0 (a Parametrisation with sign branches is to come)',
-    ),
+            "every configuration with step <= |t - x_j| is x_j = t -+ (step "
+            "+ e_j), e_j >= 0 (a Parametrisation with sign branches is to come)",
+        ),
         *within,
     )
 

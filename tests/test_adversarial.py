@@ -1,0 +1,372 @@
+"""Deliberately wrong theorems, built through the public machinery: every one is rejected.
+
+Each case is one claim an auditor could try (issue 13): a typed wrong conclusion, a wrong
+constant, a placeholder hypothesis, a fake counterexample, a refutation of a true claim.  A
+case passes when ``Theorem.verdict_ok`` is False for it (its wrong verdict is not reached).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import sympy as sp
+
+from symkde import theorems
+from symkde.theorems._core import (
+    Lemma,
+    Parametrisation,
+    Step,
+    Theorem,
+    by_lemma,
+    citing,
+    equal,
+    evaluates,
+    follows,
+    holds_true,
+    nonnegative,
+    refutation,
+)
+
+x = sp.Symbol("x", real=True)
+y = sp.Symbol("y", real=True)
+q = sp.Symbol("q", positive=True)
+r = sp.Symbol("r", real=True)
+e = sp.Symbol("e", nonnegative=True)
+S, g = sp.symbols("S g", real=True)
+
+
+def _thm(statement, steps, hypotheses=(), expected=True):
+    return Theorem(
+        "adv", "adversarial", statement, tuple(hypotheses), lambda: list(steps), expected
+    )
+
+
+def _typed(description, claim, premises):
+    return follows(description, claim, premises)
+
+
+def _cases():
+    yield (
+        "typed wrong bound S - 1/2 <= g",
+        _thm(
+            sp.Le(S - sp.Rational(1, 2), g),
+            [_typed("S - 1/2 <= g", sp.Le(S - sp.Rational(1, 2), g), [sp.Le(S - 1, g)])],
+            [sp.Le(S - 1, g)],
+        ),
+    )
+    yield (
+        "typed wrong upper bound g <= S - 1",
+        _thm(
+            sp.Le(g, S - 1), [_typed("g <= S - 1", sp.Le(g, S - 1), [sp.Le(g, S)])], [sp.Le(g, S)]
+        ),
+    )
+    yield (
+        "wrong gradient sign",
+        _thm(
+            sp.Eq(sp.diff(-sp.log(x**2 + 1), x), 2 * x / (x**2 + 1)),
+            [equal("d/dx", sp.diff(-sp.log(x**2 + 1), x), 2 * x / (x**2 + 1))],
+        ),
+    )
+    yield (
+        "wrong one-hot",
+        _thm(
+            sp.Eq(sp.diff(-sp.log(sp.exp(x) / (sp.exp(x) + sp.exp(y))), x), 1 - sp.exp(x)),
+            [
+                equal(
+                    "one-hot",
+                    sp.diff(-sp.log(sp.exp(x) / (sp.exp(x) + sp.exp(y))), x),
+                    1 - sp.exp(x),
+                )
+            ],
+        ),
+    )
+    k = sp.Symbol("k", positive=True)
+    gauss = sp.exp(-((q + k) ** 2))
+    yield (
+        "gaussian contraction",
+        _thm(
+            sp.Eq(gauss.subs(k, 1) / gauss.subs(k, 2), gauss.subs(k, 2) / gauss.subs(k, 3)),
+            [
+                equal(
+                    "ratio",
+                    gauss.subs(k, 1) / gauss.subs(k, 2),
+                    gauss.subs(k, 2) / gauss.subs(k, 3),
+                )
+            ],
+        ),
+    )
+    cauchy = 1 / (1 + (q + k) ** 2)
+    yield (
+        "cauchy contraction",
+        _thm(
+            sp.Eq(cauchy.subs(k, 1) / cauchy.subs(k, 2), cauchy.subs(k, 2) / cauchy.subs(k, 3)),
+            [
+                equal(
+                    "ratio",
+                    cauchy.subs(k, 1) / cauchy.subs(k, 2),
+                    cauchy.subs(k, 2) / cauchy.subs(k, 3),
+                )
+            ],
+        ),
+    )
+    D = sp.Symbol("D", positive=True)
+    yield (
+        "wrong far-field limit (laplace -> 0)",
+        _thm(
+            sp.Eq(sp.Limit(sp.exp(-D) / (sp.exp(-D) + sp.exp(-D - 1)), D, sp.oo), 0),
+            [evaluates("limit", sp.Limit(sp.exp(-D) / (sp.exp(-D) + sp.exp(-D - 1)), D, sp.oo), 0)],
+        ),
+    )
+    yield (
+        "wrong far-field limit (cauchy -> 1/2 + 1)",
+        _thm(
+            sp.Eq(sp.Limit(D**-2 / (D**-2 + (D + 1) ** -2), D, sp.oo), 1),
+            [evaluates("limit", sp.Limit(D**-2 / (D**-2 + (D + 1) ** -2), D, sp.oo), 1)],
+        ),
+    )
+    h = sp.Symbol("h", positive=True)
+    yield (
+        "wrong normalisation constant",
+        _thm(
+            sp.Eq(sp.Integral(sp.exp(-abs(x) / h) / h, (x, -sp.oo, sp.oo)), 1),
+            [evaluates("int", sp.Integral(sp.exp(-abs(x) / h) / h, (x, -sp.oo, sp.oo)), 1)],
+        ),
+    )
+    yield (
+        "wrong gaussian constant",
+        _thm(
+            sp.Eq(sp.Integral(sp.exp(-(x**2) / 2) / sp.pi, (x, -sp.oo, sp.oo)), 1),
+            [evaluates("int", sp.Integral(sp.exp(-(x**2) / 2) / sp.pi, (x, -sp.oo, sp.oo)), 1)],
+        ),
+    )
+    m = sp.Symbol("m", integer=True, nonnegative=True)
+    yield (
+        "wrong geometric series",
+        _thm(
+            sp.Eq(sp.Sum(sp.Rational(1, 2) ** m, (m, 0, sp.oo)), 3),
+            [evaluates("sum", sp.Sum(sp.Rational(1, 2) ** m, (m, 0, sp.oo)), 3)],
+        ),
+    )
+    yield (
+        "wrong series bound",
+        _thm(
+            sp.Le(sp.Sum(sp.Rational(1, 2) ** m, (m, 0, sp.oo)), 1),
+            [holds_true("bound", sp.Le(sp.Sum(sp.Rational(1, 2) ** m, (m, 0, sp.oo)), 1))],
+        ),
+    )
+    yield "hard-coded True step", _thm(sp.Ge(x, 0), [holds_true("x >= 0", True)])
+    yield "hand-built Step", _thm(sp.Ge(x, 0), [Step("x >= 0", sp.Ge(x, 0), sp.true, True)])
+    yield (
+        "hand-built Step via replace",
+        _thm(
+            sp.Ge(x, 0),
+            [dataclasses.replace(holds_true("x>=0?", sp.Ge(x, 0)), holds=True)],
+        ),
+    )
+    yield (
+        "placeholder hypothesis",
+        _thm(
+            sp.Ge(q, 1),
+            [follows("q >= 1", sp.Ge(q, 1), [sp.Ge(q, sp.Symbol("min_j |c - x_j|"))])],
+            [sp.Ge(q, sp.Symbol("min_j |c - x_j|"))],
+        ),
+    )
+    yield (
+        "placeholder equality D = min",
+        _thm(sp.Ge(D, 1), [], [sp.Eq(D, sp.Symbol("min_j |c - x_j|"))]),
+    )
+    yield (
+        "cited-only label used as the proof",
+        _thm(sp.Ge(x, 1), [citing(holds_true("1 > 0", sp.Gt(1, 0)), sp.Ge(x, 1))], [sp.Ge(x, 1)]),
+    )
+    yield (
+        "weakened hypothesis d <= 10**6",
+        _thm(
+            sp.Ge(r**2, 1),
+            [
+                Parametrisation(sp.Ge(r, 1), r, 1 + e, e, r - 1).lift(
+                    holds_true("(1+e)^2 >= 1", sp.Ge((1 + e) ** 2, 1, evaluate=False)),
+                    sp.Ge(r**2, 1),
+                )
+            ],
+            [sp.Le(r, 10**6)],
+        ),
+    )
+    yield (
+        "parametrisation not covering its hypothesis",
+        _thm(
+            sp.Ge(r**2, 1),
+            [
+                Parametrisation(sp.Ge(r, 0), r, 1 + e, e, r - 1).lift(
+                    holds_true("(1+e)^2 >= 1", sp.Ge((1 + e) ** 2, 1, evaluate=False)),
+                    sp.Ge(r**2, 1),
+                )
+            ],
+            [sp.Ge(r, 0)],
+        ),
+    )
+    yield (
+        "hypothesis not needed by the inference",
+        _thm(
+            sp.Ge(x**2 + 1, 1, evaluate=False),
+            [follows("x^2 + 1 >= 1", sp.Ge(x**2 + 1, 1, evaluate=False), [sp.Ge(x, 5)])],
+            [sp.Ge(x, 5)],
+        ),
+    )
+    yield (
+        "wrong certificate",
+        _thm(sp.Ge(x**2 - 2 * x, 0), [nonnegative("cert", x**2 - 2 * x, (x - 1) ** 2)]),
+    )
+    bad_lemma = Lemma("L-bad", sp.Eq(sp.Integral(sp.exp(-x), (x, 0, 1)), 1), "made up", {})
+    yield (
+        "lemma with a false witness",
+        _thm(sp.Eq(sp.Integral(sp.exp(-x), (x, 0, 1)), 1), [by_lemma(bad_lemma, {})]),
+    )
+    good = Lemma("L-ok", sp.Eq(sp.Integral(sp.exp(-y * x), (x, 0, sp.oo)), 1 / y), "c", {y: 2})
+    yield (
+        "lemma instance that is not the statement",
+        _thm(sp.Eq(sp.Integral(sp.exp(-2 * x), (x, 0, sp.oo)), 1), [by_lemma(good, {y: 2})]),
+    )
+    yield (
+        "numeric witness closing a statement",
+        _thm(
+            sp.Eq(sp.pi, sp.Rational(355, 113)),
+            [equal("close enough?", sp.pi, sp.Rational(355, 113))],
+        ),
+    )
+
+    def fake_reference(values):
+        return 1, 2
+
+    yield (
+        "refuting a true claim with 1 != 2",
+        _thm(
+            sp.Eq((x + 1) ** 2, x**2 + 2 * x + 1),
+            [
+                refutation(
+                    "1 != 2",
+                    sp.Eq(sp.Integer(1), sp.Integer(2), evaluate=False),
+                    {},
+                    fake_reference,
+                )
+            ],
+            expected=False,
+        ),
+    )
+
+    def honest(values):
+        v = values[x]
+        return (v + 1) ** 2, v**2 + 2 * v + 1
+
+    yield (
+        "refuting a true claim at a point",
+        _thm(
+            sp.Eq((x + 1) ** 2, x**2 + 2 * x + 1, evaluate=False),
+            [
+                refutation(
+                    "at x = 3",
+                    sp.Eq((x + 1) ** 2, x**2 + 2 * x + 1, evaluate=False),
+                    {x: 3},
+                    honest,
+                )
+            ],
+            expected=False,
+        ),
+    )
+
+    def lying(values):
+        return 16, 18
+
+    yield (
+        "reference that disagrees with SymPy",
+        _thm(
+            sp.Eq((x + 1) ** 2, x**2 + 2 * x + 2),
+            [refutation("x = 3", sp.Eq((x + 1) ** 2, x**2 + 2 * x + 2), {x: 3}, lying)],
+            expected=False,
+        ),
+    )
+
+    def right(values):
+        v = values[x]
+        return (v + 1) ** 2, v**2 + 2 * v + 2
+
+    yield (
+        "stored sides that do not reproduce (doubled)",
+        _thm(
+            sp.Eq((x + 1) ** 2, x**2 + 2 * x + 2),
+            [
+                refutation(
+                    "x = 3", sp.Eq((x + 1) ** 2, x**2 + 2 * x + 2), {x: 3}, right, stored=(32, 34)
+                )
+            ],
+            expected=False,
+        ),
+    )
+    yield (
+        "counterexample outside the hypotheses",
+        _thm(
+            sp.Eq((x + 1) ** 2, x**2 + 2 * x + 2),
+            [refutation("x = 3", sp.Eq((x + 1) ** 2, x**2 + 2 * x + 2), {x: 3}, right)],
+            [sp.Lt(x, 0)],
+            expected=False,
+        ),
+    )
+    yield (
+        "refutation of another relation",
+        _thm(
+            sp.Eq((x + 1) ** 2, x**2 + 2 * x + 1),
+            [refutation("x = 3", sp.Eq((x + 1) ** 2, x**2 + 2 * x + 2), {x: 3}, right)],
+            expected=False,
+        ),
+    )
+    yield (
+        "proof of something else",
+        _thm(
+            sp.Eq(sp.sin(2 * x), 2 * sp.sin(x)),
+            [equal("ok", sp.sin(2 * x), 2 * sp.sin(x) * sp.cos(x))],
+        ),
+    )
+    yield (
+        "premise that fails",
+        _thm(
+            sp.Ge(x + 1, 1),
+            [follows("from x >= 0", sp.Ge(x + 1, 1), [holds_true("x >= 0?", sp.Ge(x, 0))])],
+        ),
+    )
+
+
+CASES = list(_cases())
+
+
+def test_at_least_thirty_wrong_claims() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("name, theorem", CASES, ids=[c[0] for c in CASES])
+def test_wrong_claim_rejected(name: str, theorem: Theorem) -> None:
+    proof = theorem.prove()
+    assert not theorem.verdict_ok(proof), f"{name}: accepted"
+
+
+def test_the_honest_versions_pass() -> None:
+    """The machinery is not rejecting everything: right versions of some cases are accepted."""
+    assert _thm(sp.Le(S - 1, g), [follows("S - 1 <= g", sp.Le(S - 1, g), [sp.Le(S - 1, g)])],
+                [sp.Le(S - 1, g)]).prove().holds  # fmt: skip
+
+    def right(values):
+        v = values[x]
+        return (v + 1) ** 2, v**2 + 2 * v + 2
+
+    wrong = sp.Eq((x + 1) ** 2, x**2 + 2 * x + 2)
+    thm = _thm(wrong, [refutation("x = 3", wrong, {x: 3}, right, stored=(16, 17))], expected=False)
+    assert thm.verdict_ok(thm.prove())
+
+
+def test_registry_refuted_claims_are_real() -> None:
+    """The registry's expected-false theorems refute their own statements (audit item 3)."""
+    for name in ("center_claim_interval", "circle_laplace_contraction"):
+        theorem = theorems.get(name)
+        proof = theorem.prove()
+        assert proof.refuted
+        assert proof.counterexample.relation == theorem.statement
