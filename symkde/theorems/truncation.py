@@ -28,7 +28,9 @@ from symkde.theorems._core import (
     evaluates,
     follows,
     holds_true,
+    integral_nonnegative,
     numeric_witness,
+    rewritten,
 )
 
 __all__ = ["THEOREMS"]
@@ -44,6 +46,7 @@ margin = sp.Symbol("M", positive=True)
 below, outside = sp.symbols("g s", nonnegative=True)
 n = sp.Symbol("n", positive=True, integer=True)
 eps = sp.Symbol("epsilon", nonnegative=True)
+unit = sp.Symbol("u", positive=True)
 
 log_weight = lam_max - below
 squared_distance = 2 * h**2 * (lam_max - top + margin) + outside
@@ -72,14 +75,17 @@ def _window_proof() -> Iterator[Step]:
         "n dropped terms below e^{T - M} <= p e^{-M}: n e^{-M} = 2**-60", *dropped_claim.args
     )
     gap = eps - sp.log(1 + eps)
-    slope = equal("d/d eps (eps - log(1 + eps)) = eps / (1 + eps)", gap.diff(eps), eps / (1 + eps))
-    positive = holds_true("eps / (1 + eps) >= 0 for eps >= 0", sp.Ge(eps / (1 + eps), 0))
-    start = equal("eps - log(1 + eps) = 0 at eps = 0", gap.subs(eps, 0), 0)
-    yield slope
+    # eps - log(1 + eps) = int_0^1 eps^2 u / (1 + eps u) du (u = s / eps in int_0^eps s/(1+s))
+    integral = sp.Integral(eps**2 * unit / (1 + eps * unit), (unit, 0, 1))
+    value = evaluates("eps - log(1 + eps) = int_0^1 eps^2 u / (1 + eps u) du", integral, gap)
+    positive = integral_nonnegative("the integrand is >= 0 on 0 < u < 1", integral)
+    yield value
     yield positive
-    yield start
     yield follows(
-        "zero at 0 and non-decreasing: log(1 + eps) <= eps", log_claim, [slope, positive, start]
+        "the integral is >= 0: log(1 + eps) <= eps",
+        log_claim,
+        [value, positive],
+        multipliers=[-1, 1],
     )
 
 
@@ -237,11 +243,12 @@ circle_bound_claim = sp.Le(
 
 
 def _circle_steps() -> Iterator[Step]:
-    yield Step(
+    yield rewritten(
         "Poisson kernel: (1 - rho^2)/|s - w|^2 = 1 + 2 Re[w/(s - w)]",
         poisson_claim.lhs,
         poisson_claim.rhs,
-        *_zero_after_trig(poisson_claim.lhs - poisson_claim.rhs),
+        lambda diff: sp.simplify(sp.expand_trig(diff)),
+        "expand_trig + simplify",
     )
     yield evaluates(
         "e^h - 1 - h = int_0^h (h - sigma) e^sigma >= 0: h/(1 - e^{-h}) grows with h",
@@ -255,11 +262,6 @@ def _circle_steps() -> Iterator[Step]:
     yield holds_true(
         f"{circle_order} terms at ratio 7/25: relative tail <= 2**-60", circle_bound_claim
     )
-
-
-def _zero_after_trig(diff: sp.Expr) -> tuple[bool, str]:
-    reduced = sp.simplify(sp.expand_trig(diff))
-    return reduced == 0, f"expand_trig + simplify: {sp.sstr(reduced)[:200]}"
 
 
 THEOREMS.append(
