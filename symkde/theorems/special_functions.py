@@ -22,13 +22,15 @@ from collections.abc import Iterator
 import sympy as sp
 
 from symkde.theorems._core import (
+    Lemma,
     Step,
     Theorem,
+    by_lemma,
     citing,
     equal,
     evaluates,
-    follows,
-    holds_true,
+    nonnegative,
+    unchecked,
 )
 
 __all__ = [
@@ -52,11 +54,42 @@ _y = sp.Symbol("y", positive=True)
 _k = sp.Symbol("k", integer=True, positive=True)
 
 
-#: Euler's formula for the even Bernoulli numbers (a classical theorem, taken as a
-#: hypothesis; checked exactly for the first dropped terms).
+#: Euler's formula for the even Bernoulli numbers: a classical theorem SymPy cannot prove for
+#: symbolic ``k``; it enters as a lemma (and is checked exactly for the first dropped terms).
 EULER_FORMULA = sp.Eq(
     sp.Abs(sp.bernoulli(2 * _k)) / sp.factorial(2 * _k),
     2 * sp.zeta(2 * _k) / (2 * sp.pi) ** (2 * _k),
+)
+EULER_LEMMA = Lemma(
+    name="L-euler-bernoulli",
+    statement=EULER_FORMULA,
+    citation="Euler's formula |B_2k| / (2k)! = 2 zeta(2k) / (2 pi)^(2k), k >= 1 "
+    "(e.g. Apostol, Introduction to Analytic Number Theory, Thm 12.17)",
+    witness={_k: 9},
+    why="SymPy evaluates B_2k and zeta(2k) only for numeric k",
+)
+_w = sp.Symbol("w", positive=True)
+_ratio_w = (_w / (2 * sp.pi)) ** 2
+#: The tail of the Bernoulli generating function after ``U^(2K)``, bounded term by term by
+#: Euler's formula (``zeta(2k) <= zeta(2)``) and summed as a geometric series.
+TAIL_LEMMA = Lemma(
+    name="L-bernoulli-tail",
+    statement=sp.Le(
+        sp.Abs(
+            _w / (2 * (1 - sp.exp(-_w)))
+            - sum(
+                sp.bernoulli(m) * _w**m / (2 * sp.factorial(m))
+                for m in range(2 * SERIES_HALF_ORDER + 1)
+            )
+        ),
+        sp.zeta(2) * _ratio_w ** (SERIES_HALF_ORDER + 1) / (1 - _ratio_w),
+    ),
+    citation="for 0 < w < 2 pi, w / (1 - e^-w) = sum_m B_m^+ w^m / m! (Bernoulli generating "
+    "function); by L-euler-bernoulli each dropped term B_2k w^2k / (2 (2k)!) is at most "
+    "zeta(2k) r^k <= zeta(2) r^k, r = (w / 2 pi)^2, and the geometric tail from k = 9 sums to "
+    "zeta(2) r^9 / (1 - r)",
+    witness={_w: sp.Rational(69, 100)},
+    why="SymPy does not bound the tail of a power series with symbolic coefficients",
 )
 
 
@@ -123,7 +156,6 @@ def _prove_remainder() -> Iterator[Step]:
         sum(sp.bernoulli(m) * u**m / (2 * sp.factorial(m)) for m in range(m_top + 1)),
     )
     yield printed
-    euler = EULER_FORMULA
     witnesses = [
         equal(
             f"Euler's formula for B_{2 * k} (exact)",
@@ -134,25 +166,19 @@ def _prove_remainder() -> Iterator[Step]:
     ]
     yield from witnesses
     r = (u / (2 * sp.pi)) ** 2
-    euler_step = citing(
-        follows(
-            "Euler's formula and zeta(2k) <= zeta(2): every dropped term of dG/dU is at most "
-            "zeta(2) r^k, r = (U/2pi)^2, so the remainder of dG/dU is at most "
-            f"zeta(2) r^{SERIES_HALF_ORDER + 1} / (1 - r)",
-            sp.Le(
-                sp.Abs(sp.diff(tail, u) - sp.diff(_polynomial(), u)),
-                sp.zeta(2) * r ** (SERIES_HALF_ORDER + 1) / (1 - r),
-            ),
-            [slope, taylor, printed, *witnesses],
-        ),
-        euler,
+    yield by_lemma(EULER_LEMMA, {}, "Euler's formula for the Bernoulli numbers")
+    euler_step = by_lemma(
+        TAIL_LEMMA,
+        {_w: u},
+        "every dropped term of dG/dU is at most zeta(2) r^k, r = (U/2pi)^2, so the remainder "
+        f"of dG/dU is at most zeta(2) r^{SERIES_HALF_ORDER + 1} / (1 - r)",
     )
     yield euler_step
     f = (1 + _y) * sp.log(1 + _y) - _y
     lower = [
         equal("f(y) = (1+y) log(1+y) - y vanishes at 0", f.subs(_y, 0), 0),
         equal("f'(y) = log(1 + y)", sp.diff(f, _y), sp.log(1 + _y)),
-        holds_true("log(1 + y) > 0 for y > 0", sp.log(1 + _y) > 0),
+        nonnegative("log(1 + y) > 0 for y > 0", sp.log(1 + _y), sp.log(1 + _y), strict=True),
     ]
     yield from lower
     at_u = sp.Rational(1, 2) * u / (1 - sp.exp(-u))
@@ -161,22 +187,31 @@ def _prove_remainder() -> Iterator[Step]:
         at_u.subs(u, sp.log(1 + _y)),
         sp.Rational(1, 2) + f / (2 * _y),
     )
-    floor = follows(
+    floor = unchecked(
         "f >= 0, so dG/dU >= 1/2 and G(U) >= U/2",
         sp.Ge(tail, u / 2),
         [*lower, slope],
+        "f(0) = 0 with f' > 0 gives f >= 0, and G(0) = 0 with dG/dU >= 1/2 gives G >= U/2: "
+        "monotonicity of an antiderivative, which follows() does not derive",
     )
     yield floor
     top = 2 * sp.zeta(2) * r ** (SERIES_HALF_ORDER + 1) / ((2 * SERIES_HALF_ORDER + 3) * (1 - r))
-    numeric = holds_true(
+    gap = TRUNCATION_BOUND - top.subs(u, sp.log(2))
+    numeric = nonnegative(
         "integrating the remainder bound and dividing by G >= U/2: the relative error is at "
         "most 2 zeta(2) r^9 / (19 (1 - r)), increasing in U; at U = log 2 it is below 2^-59",
-        top.subs(u, sp.log(2)) < TRUNCATION_BOUND,
+        gap,
+        gap,
+        strict=True,
     )
     yield numeric
     yield citing(
-        follows(
-            "hence |G - P| <= 2^-59 G on (0, log 2]", _bound_claim(), [euler_step, floor, numeric]
+        unchecked(
+            "hence |G - P| <= 2^-59 G on (0, log 2]",
+            _bound_claim(),
+            [euler_step, floor, numeric],
+            "integrating the dG/dU remainder bound from 0 to U, dividing by G >= U/2, and "
+            "using that the bound increases with U up to U = log 2",
         ),
         sp.Le(u, sp.log(2)),
     )
@@ -205,7 +240,6 @@ THEOREMS: list[Theorem] = [
         hypotheses=(
             sp.Q.positive(log_one_plus),
             sp.Le(log_one_plus, sp.log(2)),
-            EULER_FORMULA,
         ),
         prover=_prove_remainder,
         explanation="G(U) = sum_m B_m U^(m+1) / (2 (m+1)!) converges with ratio (U/2pi)^2 "
