@@ -130,8 +130,11 @@ def test_center_claim_interval() -> None:
     _check("center_claim_interval")
     found = _proof("center_claim_interval").counterexample
     assert found is not None
-    assert abs(found["rhs"] + sp.Rational(38080, 10**5)) < 1e-5  # before the move
-    assert abs(found["lhs"] + sp.Rational(29884, 10**5)) < 1e-5  # after the move
+    assert abs(found.rhs + sp.Rational(38080, 10**5)) < 1e-5  # before the move
+    assert abs(found.lhs + sp.Rational(29884, 10**5)) < 1e-5  # after the move
+    # symkde.reference re-computed both sides (the refutation requires 1e-30 agreement)
+    assert abs(found.reference_lhs - found.lhs) < 1e-30
+    assert abs(found.reference_rhs - found.rhs) < 1e-30
 
 
 @pytest.mark.parametrize("kernel", ["gaussian", "laplace", "cauchy"])

@@ -14,7 +14,7 @@ import sympy as sp
 from symkde import theorems
 from symkde.symbolic.kernels import KERNELS, h, u
 from symkde.symbolic.model import K
-from symkde.theorems._core import counterexample, equal
+from symkde.theorems._core import counterexample, equal, refutation
 from symkde.theorems.circle import (
     THEOREMS,
     _distance_gradient,
@@ -90,7 +90,8 @@ def test_circle_partial_labels() -> None:
 def test_circle_laplace_contraction() -> None:
     proof = _check("circle_laplace_contraction")
     assert proof.counterexample is not None
-    assert abs(proof.counterexample["lhs"] - proof.counterexample["rhs"]) > sp.Rational(1, 20)
+    assert abs(proof.counterexample.lhs - proof.counterexample.rhs) > sp.Rational(1, 20)
+    assert abs(proof.counterexample.reference_lhs - proof.counterexample.lhs) < 1e-30
 
 
 def test_circle_laplace_contraction_bound() -> None:
@@ -153,8 +154,26 @@ def test_contraction_invariance_on_the_circle_is_refuted() -> None:
     assert not all(step.holds for step in steps)
     before = _distance_gradient([0, 1], [sp.Rational(1, 2), 3], sp.Rational(1, 2))
     after = _distance_gradient([0, 1], [sp.Rational(1, 4), sp.Rational(11, 4)], sp.Rational(1, 2))
-    refuted = counterexample("moved by 1/4", after[0], before[0], {})
-    assert refuted.counterexample is not None
+    claim = sp.Eq(after[0], before[0], evaluate=False)
+    refuted = refutation("moved by 1/4", claim, {}, _one_bin_gradients)
+    assert refuted.counterexample is not None, refuted.detail
+    assert abs(refuted.counterexample.lhs - refuted.counterexample.rhs) > sp.Rational(1, 1000)
+    # the deprecated typed-sides helper refutes nothing
+    assert counterexample("moved by 1/4", after[0], before[0], {}).counterexample is None
+
+
+def _one_bin_gradients(_: object) -> tuple[object, object]:
+    """dL/dz_1 after and before the move, by symkde.reference (one bin at t = 0, h = 1/2)."""
+    from symkde import reference
+
+    sides = []
+    for dists in ([0.25, 2.75], [0.5, 3.0]):
+        _, g = reference.loss_and_grad(
+            [0.0, 1.0], dists, -0.25, 0.25, kernel="laplace", bandwidth=0.5,
+            circular=True, method="bins", bins=1, dps=50,
+        )  # fmt: skip
+        sides.append(g[0])
+    return sides[0], sides[1]
 
 
 def test_line_laplace_contraction_still_holds_with_the_same_tool() -> None:

@@ -4,12 +4,13 @@ tolerances of numeric witnesses and counterexamples."""
 
 from __future__ import annotations
 
+import mpmath
 import pytest
 import sympy as sp
 
 from symkde import theorems
 from symkde.theorems import closed_forms
-from symkde.theorems._core import counterexample, numeric_witness
+from symkde.theorems._core import counterexample, numeric_witness, refutation
 
 X = sp.Symbol("x", real=True)
 AT = {X: sp.Rational(1, 3)}
@@ -36,12 +37,38 @@ def test_numeric_witness_is_relative_to_the_larger_side():
     assert numeric_witness("relative", X * big, X * big + sp.Rational(1, 10**15), AT).holds
 
 
-def test_counterexample_needs_the_sides_to_differ():
-    differ = counterexample("differ", X, X + sp.Rational(1, 10**20), AT)
+def _shifted_reference(gap):
+    """x and x + gap at the point, by mpmath (independent of SymPy's evaluation)."""
+
+    def sides(values):
+        with mpmath.workdps(60):
+            value = mpmath.mpf(1) / 3 if values[X] == sp.Rational(1, 3) else mpmath.nan
+            return value, value + mpmath.mpf(gap.p) / gap.q
+
+    return sides
+
+
+def test_refutation_needs_the_sides_to_differ():
+    # 1e-20 apart is a counterexample to x = x + 1e-20; 1e-45 is inside the 1e-30 bound
+    wide = sp.Rational(1, 10**20)
+    differ = refutation("differ", sp.Eq(X, X + wide, evaluate=False), AT, _shifted_reference(wide))
     assert not differ.holds and differ.counterexample is not None
-    assert differ.counterexample["values"] == {"x": sp.Rational(1, 3)}
-    same = counterexample("same", X, X + sp.Rational(1, 10**45), AT)
+    assert differ.counterexample.values == {X: sp.Rational(1, 3)}
+    narrow = sp.Rational(1, 10**45)
+    same = refutation("same", sp.Eq(X, X + narrow, evaluate=False), AT, _shifted_reference(narrow))
     assert not same.holds and same.counterexample is None
+
+
+def test_refutation_needs_the_reference_to_agree():
+    # a reference that disagrees with SymPy's 50-digit sides refutes nothing
+    wide = sp.Rational(1, 10**20)
+    off = refutation("differ", sp.Eq(X, X + wide, evaluate=False), AT, _shifted_reference(2 * wide))
+    assert not off.holds and off.counterexample is None and "disagree" in off.detail
+
+
+def test_deprecated_counterexample_refutes_nothing():
+    typed = counterexample("differ", X, X + sp.Rational(1, 10**20), AT)
+    assert not typed.holds and typed.counterexample is None
 
 
 @pytest.mark.parametrize("theorem", closed_forms.THEOREMS, ids=lambda t: t.name)
@@ -136,7 +163,7 @@ def test_every_proof_closes_on_its_statement_and_on_no_perturbed_one(name):
         assert not statement_proved(wrong, steps).holds, (name, part)
 
 
-@pytest.mark.parametrize("name", theorems.names())
+@pytest.mark.parametrize("name", [t.name for t in theorems.all() if t.expected])
 def test_every_hypothesis_is_needed_and_no_other_is_used(name):
     from symkde.theorems._core import hypotheses_accounted_for
 
@@ -149,6 +176,26 @@ def test_every_hypothesis_is_needed_and_no_other_is_used(name):
     for cited in {h for s in steps for h in s.uses}:
         kept = tuple(h for h in theorem.hypotheses if h != cited)
         assert not hypotheses_accounted_for(kept, steps).holds, (name, cited)
+
+
+@pytest.mark.parametrize("name", REFUTED)
+def test_a_refuted_claim_is_refuted_where_its_hypotheses_hold(name):
+    # the refutation counts only at a point where every hypothesis holds: a hypothesis that
+    # fails at the counterexample, or a statement the counterexample does not refute, breaks it
+    from symkde.theorems._core import refutes_statement
+
+    theorem, proof = theorems.get(name), _proved(name)
+    closing = proof.steps[-1]
+    assert closing.description == "the counterexample refutes the statement" and closing.holds
+    example = proof.counterexample
+    assert example is not None
+    steps = [s for s in proof.steps if s.counterexample is not None]
+    assert refutes_statement(theorem.statement, theorem.hypotheses, steps).holds
+    symbol, value = next((k, v) for k, v in example.values.items() if isinstance(k, sp.Symbol))
+    violated = sp.Lt(symbol, value)
+    assert not refutes_statement(theorem.statement, (*theorem.hypotheses, violated), steps).holds
+    other = sp.Eq(example.relation.lhs, example.relation.rhs + 1, evaluate=False)
+    assert not refutes_statement(other, theorem.hypotheses, steps).holds
 
 
 def test_a_narrowed_hypothesis_fails_the_theorem():
