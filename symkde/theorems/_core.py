@@ -879,7 +879,7 @@ def _hypothesis_at(hypothesis: Any, values: Mapping[Any, Any]) -> bool:
     count = next((v for k, v in values.items() if str(k) == "n"), None)
     if free and count is None:
         return False
-    ranges = [range(1, int(count) + 1)] * len(free) if free else []
+    ranges = [range(1, int(count) + 1)] * len(free) if free and count is not None else []
     for combo in itertools.product(*ranges):
         at = expr.subs(dict(zip(free, combo, strict=True))).subs(values).doit()
         read = normalised(at)

@@ -28,8 +28,9 @@ Walk-through: ``derivations/circle.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -849,20 +850,20 @@ _CIRCLE_COUNTEREXAMPLE = {
 }  # fmt: skip
 
 
-def _circle_dists(side: sp.Expr, values: dict) -> list:
+def _circle_dists(side: sp.Expr, values: Mapping[Any, Any]) -> list:
     count = int(values[n])
     dists = [values[distances[m]] for m in range(1, count + 1)]
     return [r - values[move] for r in dists] if side.has(move) else dists
 
 
-def _circle_exact_side(side: sp.Expr, values: dict) -> sp.Expr:
+def _circle_exact_side(side: sp.Expr, values: Mapping[Any, Any]) -> sp.Expr:
     """A side at ``values`` by SymPy (the moved side is the one that mentions ``d``)."""
     logits = [values[z[m]] for m in range(1, int(values[n]) + 1)]
     grad = _distance_gradient(logits, _circle_dists(side, values), values[h])
     return grad[int(values[i]) - 1]
 
 
-def _circle_reference_sides(values: dict) -> tuple:
+def _circle_reference_sides(values: Mapping[Any, Any]) -> tuple[Any, Any]:
     """Both sides by ``symkde.reference`` on the circle: one bin at t = 0, points at x_j = r_j."""
     from symkde import reference
 

@@ -17,7 +17,8 @@ Walk-through: ``derivations/laplace_shift.py``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -363,7 +364,7 @@ COUNTEREXAMPLE = {
 }  # fmt: skip
 
 
-def _moved(values: dict) -> list:
+def _moved(values: Mapping[Any, Any]) -> list:
     c = (values[a] + values[b]) / 2
     return [
         values[x[m]] + values[closest] * sp.sign(c - values[x[m]])
@@ -371,7 +372,7 @@ def _moved(values: dict) -> list:
     ]
 
 
-def _exact_side(side: sp.Expr, values: dict) -> sp.Expr:
+def _exact_side(side: sp.Expr, values: Mapping[Any, Any]) -> sp.Expr:
     """A side of the statement at ``values``, by SymPy: the moved side is the one whose
     positions carry ``sign`` (``move_toward``); the gradient is SymPy's exact integral."""
     count = int(values[n])
@@ -383,7 +384,7 @@ def _exact_side(side: sp.Expr, values: dict) -> sp.Expr:
     return exact_integrated_gradient(logits, positions, values[a], values[b], component, values[h])
 
 
-def _reference_sides(values: dict) -> tuple:
+def _reference_sides(values: Mapping[Any, Any]) -> tuple[Any, Any]:
     """Both sides re-computed by ``symkde.reference`` (mpmath, 50 digits)."""
     from symkde import reference
 
