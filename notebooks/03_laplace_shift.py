@@ -69,5 +69,5 @@ before_edge = s <= shift["edge_shift"]
 assert np.ptp(centre) < 1e-14  # centre bin: flat for every shift up to the centre
 assert np.ptp(integrated[before_edge]) < 1e-14  # integrated: flat until the edge
 assert integrated[-1] - integrated[0] > 0.08  # ... then it bends
-ends = sorted(float(v) for v in (refuted.counterexample["lhs"], refuted.counterexample["rhs"]))
+ends = sorted(float(v) for v in (refuted.counterexample.lhs, refuted.counterexample.rhs))
 assert np.allclose(sorted([integrated[0], integrated[-1]]), ends, atol=1e-13, rtol=0)

@@ -231,7 +231,7 @@ def fig_laplace_shift(data: dict[str, Any] | None = None, counterexample: Any = 
     )
     if counterexample is not None:
         values = sorted(
-            (float(counterexample["lhs"]), float(counterexample["rhs"])),
+            (float(counterexample.lhs), float(counterexample.rhs)),
             key=lambda v: abs(v - data["integrated"][0]),
         )
         before, after = values  # the one matching s = 0 first
