@@ -318,15 +318,15 @@ def test_engine_rows_and_handed_back_rows_both_equal_single_calls():
 
 
 def test_compiled_spence_is_scipys():
-    """The engine's dilogarithm (Cephes, as SciPy) against scipy.special.spence: within 8 ulps
+    """The engine's dilogarithm (Cephes, as SciPy) against scipy.special.spence: within 16 ulps
     everywhere; a value off by 1e-14 relative (about 45 ulps) is caught.
 
-    Not bit for bit: a lone run gives SciPy's bits on [1, 2], but runs of several test files
-    in one process saw differences of up to 7 ulps (1.5e-15 relative) on [1, 2], not yet
-    explained (the numba-compiled code is the same; the suspects are the process's libm
-    resolution and numba's cache). What must be bit-identical (a row in a batch against the
-    single call, one thread against two) runs the same compiled code in one process and is
-    tested above; the loss's accuracy is tested against mpmath on the accuracy grid."""
+    Not bit for bit: in a fresh process the two agree to the bit on [1, 2], but once torch or
+    JAX code has run in the process, 1156 of 2001 points on [1, 2] differ in the last bits
+    (measured: our compiled values are unchanged, SciPy's move). Against mpmath at 40 digits
+    both are within 15 ulps there (relative to the value, which tends to 0 at 1). What must be
+    bit-identical (a row in a batch against the single call, one thread against two) runs the
+    same compiled code and is tested above."""
     import scipy.special
 
     from symkde.numeric.rows import spence
@@ -334,7 +334,7 @@ def test_compiled_spence_is_scipys():
     x = np.concatenate([np.linspace(1.0, 2.0, 2001), np.geomspace(1e-8, 1e8, 401), [0.0, 0.5]])
     got = np.array([spence(v) for v in x])
     want = scipy.special.spence(x)
-    np.testing.assert_array_max_ulp(got, want, maxulp=8)
+    np.testing.assert_array_max_ulp(got, want, maxulp=16)
     assert np.isnan(spence(-1.0))
     with pytest.raises(AssertionError):
-        np.testing.assert_array_max_ulp(got * (1 + 1e-14), want, maxulp=8)
+        np.testing.assert_array_max_ulp(got * (1 + 1e-14), want, maxulp=16)
