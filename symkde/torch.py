@@ -50,8 +50,9 @@ _F64 = torch.float64
 
 @functools.cache
 def _array_engine() -> Any:
-    """``symkde.array`` (torch operations only), or None where this build lacks it (looked up
-    once: a failing import searches the file system, ~1 ms)."""
+    """``symkde.array`` (torch operations only), or None where it cannot be imported (it needs
+    ``array-api-compat``, which the ``torch`` extra installs; looked up once: a failing import
+    searches the file system, ~1 ms)."""
     try:
         import symkde.array as array_engine  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
@@ -77,8 +78,9 @@ def _torch_engine(
     if array_engine is None:
         raise NotImplementedError(
             "engine='torch' (torch operations only, used for CUDA tensors) needs symkde.array, "
-            "which this build does not have; use engine='compiled' (the CPU engine; CUDA "
-            "tensors are copied to the host and back)"
+            "which could not be imported (it needs array-api-compat: pip install "
+            "\"symkde[torch]\"); or use engine='compiled' (the CPU engine; CUDA tensors are "
+            "copied to the host and back)"
         )
     if z.device.type == "cpu":  # the checks of the CPU engine, on views (device tensors: none)
         try:
