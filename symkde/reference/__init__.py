@@ -9,15 +9,9 @@ layer, so that it is an independent check of it.
 """
 
 from symkde.reference.derivatives import Derivatives, derivatives
-from symkde.reference.oracle import (
-    ReferenceAccuracyError,
-    grad,
-    loss,
-    loss_and_grad,
-    loss_grad_error,
-    wrapped_closed_form,
-    wrapped_log_kernel,
-)
+from symkde.reference.kernels import wrapped_closed_form, wrapped_log_kernel
+from symkde.reference.oracle import grad, loss, loss_and_grad, loss_grad_error
+from symkde.reference.quadrature import ReferenceAccuracyError
 
 __all__ = [
     "Derivatives",

@@ -31,28 +31,19 @@ from typing import Any, NamedTuple
 import mpmath
 import sympy as sp
 
-from symkde.reference.oracle import (
-    CHECK_EXTRA_DPS,
-    CLAIM_MARGIN_DPS,
-    H_SYM,
-    KERNELS,
-    U_SYM,
-    Real,
+from symkde.reference.kernels import _compile, _line_log_kernel, _logsumexp, wrapped_closed_form
+from symkde.reference.oracle import CHECK_EXTRA_DPS, CLAIM_MARGIN_DPS, Real, _uncovered
+from symkde.reference.problem import _guard_digits, _Model, _Problem, _validate
+from symkde.reference.quadrature import (
     ReferenceAccuracyError,
     _breakpoints,
-    _compile,
     _dominance_splits,
     _gaps,
-    _guard_digits,
     _integrate,
-    _line_log_kernel,
-    _logsumexp,
-    _Model,
-    _Problem,
-    _uncovered,
-    _validate,
-    wrapped_closed_form,
 )
+from symkde.symbolic.kernels import KERNELS
+from symkde.symbolic.kernels import h as H_SYM
+from symkde.symbolic.kernels import u as U_SYM
 from symkde.symbolic.nodes import LogI0e
 
 __all__ = ["Derivatives", "derivatives"]
