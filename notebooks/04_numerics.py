@@ -9,7 +9,7 @@
 # %matplotlib inline
 import numpy as np
 
-from symkde.cli import figures
+from symkde.cli import figures_accuracy
 from symkde.cli.verification import EPS, GRAD_ATOL, LOSS_RTOL
 
 # %% [markdown]
@@ -19,8 +19,8 @@ from symkde.cli.verification import EPS, GRAD_ATOL, LOSS_RTOL
 # $\pm 700$, and masked points ($z = -\infty$).
 
 # %%
-checks = figures.ulp_errors_data()
-figures.fig_ulp_errors(checks)
+checks = figures_accuracy.ulp_errors_data()
+figures_accuracy.fig_ulp_errors(checks)
 
 # %%
 worst_loss = max(c.loss_err for c in checks) / EPS
@@ -36,8 +36,8 @@ print(
 # bandwidth: the Laplace kernel has a kink at every point.
 
 # %%
-bins = figures.bins_convergence_data()
-figures.fig_bins_convergence(bins)
+bins = figures_accuracy.bins_convergence_data()
+figures_accuracy.fig_bins_convergence(bins)
 
 # %% [markdown]
 # ## Far-field stability
@@ -46,11 +46,11 @@ figures.fig_bins_convergence(bins)
 # then $0/0$. symkde stays in log space.
 
 # %%
-stability = figures.far_field_stability_data()
-figures.fig_far_field_stability(stability)
+stability = figures_accuracy.far_field_stability_data()
+figures_accuracy.fig_far_field_stability(stability)
 
 # %%
-print({k: figures.first_nan_distance(stability, k) for k in stability["naive"]})
+print({k: figures_accuracy.first_nan_distance(stability, k) for k in stability["naive"]})
 
 # %%
 # Results of this notebook.
@@ -65,5 +65,5 @@ for h, err in bins["grad_err"].items():
     assert -2.3 < slope < -1.7, (h, slope)  # the M^-2 rate of the midpoint rule
 for kernel in stability["symkde"]:
     assert np.all(stability["symkde"][kernel] < 1e-14), kernel
-assert 600 < figures.first_nan_distance(stability, "laplace") < 800
-assert 30 < figures.first_nan_distance(stability, "gaussian") < 50
+assert 600 < figures_accuracy.first_nan_distance(stability, "laplace") < 800
+assert 30 < figures_accuracy.first_nan_distance(stability, "gaussian") < 50

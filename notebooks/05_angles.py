@@ -13,11 +13,11 @@ import math
 import numpy as np
 
 import symkde
-from symkde.cli import figures
+from symkde.cli import figures_circle
 
 # %%
-kernels = figures.circle_kernels_data()
-figures.fig_circle_kernels(kernels)
+kernels = figures_circle.circle_kernels_data()
+figures_circle.fig_circle_kernels(kernels)
 
 # %% [markdown]
 # ## Contraction fails near the antipode
@@ -27,8 +27,8 @@ figures.fig_circle_kernels(kernels)
 # less than $e^{d/h}$, and the gradient changes.
 
 # %%
-antipode = figures.circle_antipode_data()
-figures.fig_circle_antipode(antipode)
+antipode = figures_circle.circle_antipode_data()
+figures_circle.fig_circle_antipode(antipode)
 
 # %%
 # Results of this notebook.

@@ -24,7 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import symkde
-from symkde.cli import figures
+from symkde.cli import figures, figures_common
 from symkde.cli.figures_training import FAR_OFFSETS, TARGET, logit_descent_data
 
 # %% [markdown]
@@ -156,7 +156,8 @@ def fig_positions():
     for ax, distance in zip(axes, (10.0, 100.0), strict=True):
         for kernel in ("laplace", "gaussian", "cauchy"):
             path = positions[(kernel, distance)][0]
-            ax.plot(path[:, 0], color=figures.COLORS[kernel], label=f"{kernel}: nearest point")
+            colour = figures_common.COLORS[kernel]
+            ax.plot(path[:, 0], color=colour, label=f"{kernel}: nearest point")
         laplace_bound = distance - 0.5 * np.arange(61)  # at most eta/h per step (1/h bound)
         ax.plot(np.maximum(laplace_bound, 0), "k:", label="Laplace bound: eta/h per step")
         ax.axhspan(*TARGET, color="0.85")

@@ -2,8 +2,8 @@
 
 Owns :func:`logit_descent_data` (the numbers) and :func:`fig_training_curves` (the figure),
 registered as ``training_curves`` in :data:`symkde.cli.figures.FIGURES`.  It imports only the
-public numeric API (``symkde.loss_and_grad``) and matplotlib's Agg canvas; it is a module of
-its own because ``figures.py`` is already past the 600-line budget.
+public numeric API (``symkde.loss_and_grad``) and matplotlib's Agg canvas; like the other
+``figures_*`` modules it is a module of its own by concern.
 
 The setting (the seed's puzzle in training): target ``[-1/2, 1/2]``, bandwidth 1, one point
 at the target's centre whose logit starts at ``-30`` (weight ~1e-13) and three points at
