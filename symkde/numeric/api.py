@@ -251,6 +251,37 @@ def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | Non
         raise UncoveredTargetError(in_callers_coordinates(error.interval, moved.a)) from None
 
 
+def _entry(
+    with_grad: bool,
+    z: Any,
+    x: Any,
+    a: Any,
+    b: Any,
+    kernel: str,
+    bandwidth: Any,
+    circular: bool,
+    method: str,
+    bins: int | None,
+) -> tuple[Any, Any]:
+    """The one body of :func:`loss`, :func:`grad` and :func:`loss_and_grad`: the batch front
+    (:func:`symkde.numeric.batch.run`) on :func:`_compute`, every exact Laplace row of a batch
+    going to the compiled row engine first (:func:`_compiled_rows`)."""
+    return run(
+        _compute,
+        z,
+        x,
+        a,
+        b,
+        with_grad=with_grad,
+        compiled=_compiled_rows,
+        kernel=kernel,
+        bandwidth=bandwidth,
+        circular=circular,
+        method=method,
+        bins=bins,
+    )
+
+
 def loss(
     z: Any,
     x: Any,
@@ -374,20 +405,7 @@ def loss(
     >>> round(symkde.loss([0.0, 0.0], [-3000.0, 3000.0], 0.0, 1.0), 9)
     3000.540567087
     """
-    value, _ = run(
-        _compute,
-        z,
-        x,
-        a,
-        b,
-        with_grad=False,
-        compiled=_compiled_rows,
-        kernel=kernel,
-        bandwidth=bandwidth,
-        circular=circular,
-        method=method,
-        bins=bins,
-    )
+    value, _ = _entry(False, z, x, a, b, kernel, bandwidth, circular, method, bins)
     return value  # type: ignore[no-any-return]
 
 
@@ -454,9 +472,9 @@ def grad(
     Traceback (most recent call last):
     symkde.errors.UncoveredTargetError: a, b: the density is zero on [0.0, 1.0] inside the ...
     """
-    return loss_and_grad(
-        z, x, a, b, kernel=kernel, bandwidth=bandwidth, circular=circular, method=method, bins=bins
-    )[1]
+    gradient = _entry(True, z, x, a, b, kernel, bandwidth, circular, method, bins)[1]
+    assert gradient is not None
+    return gradient  # type: ignore[no-any-return]
 
 
 def loss_and_grad(
@@ -507,19 +525,6 @@ def loss_and_grad(
     >>> round(L, 12), g.round(6)
     (1.552896020886, array([-0.128926,  0.031395,  0.097532]))
     """
-    value, gradient = run(
-        _compute,
-        z,
-        x,
-        a,
-        b,
-        with_grad=True,
-        compiled=_compiled_rows,
-        kernel=kernel,
-        bandwidth=bandwidth,
-        circular=circular,
-        method=method,
-        bins=bins,
-    )
+    value, gradient = _entry(True, z, x, a, b, kernel, bandwidth, circular, method, bins)
     assert gradient is not None
     return value, gradient

@@ -200,6 +200,47 @@ def _checked(problem: _Problem, dps: int, want_grad: bool, check: bool) -> tuple
 # --------------------------------------------------------------------------- public API
 
 
+def _entry(
+    want_grad: bool,
+    z: Sequence[float],
+    x: Sequence[float],
+    a: float,
+    b: float,
+    kernel: str,
+    bandwidth: float,
+    circular: bool,
+    method: str,
+    bins: int | None,
+    dps: int,
+    check: bool,
+) -> tuple[Real, list[Real] | None, Real]:
+    """The one body of the public functions: ``(loss, grad or None, error estimate)``.
+
+    Validates, evaluates at ``dps`` digits (self-checked at ``dps + 15`` with ``check``) and
+    reports a target the kernels leave uncovered: the loss alone is ``inf`` there; with the
+    gradient it raises :class:`~symkde.errors.UncoveredTargetError`.
+    """
+    problem, dps = _validate(
+        z,
+        x,
+        a,
+        b,
+        kernel=kernel,
+        bandwidth=bandwidth,
+        circular=circular,
+        method=method,
+        bins=bins,
+        dps=dps,
+    )
+    result, error = _checked(problem, dps, want_grad, check)
+    if result.gap is not None:
+        if want_grad:
+            raise _uncovered(result.gap)
+        with mp.workdps(dps):
+            return mp.inf, None, error
+    return result.loss, result.grad, error
+
+
 def loss_grad_error(
     z: Sequence[float],
     x: Sequence[float],
@@ -225,23 +266,11 @@ def loss_grad_error(
     >>> abs(sum(g)) < 1e-19, err < 1e-15
     (True, True)
     """
-    problem, dps = _validate(
-        z,
-        x,
-        a,
-        b,
-        kernel=kernel,
-        bandwidth=bandwidth,
-        circular=circular,
-        method=method,
-        bins=bins,
-        dps=dps,
+    value, gradient, error = _entry(
+        True, z, x, a, b, kernel, bandwidth, circular, method, bins, dps, check
     )
-    result, error = _checked(problem, dps, True, check)
-    if result.gap is not None:
-        raise _uncovered(result.gap)
-    assert result.grad is not None
-    return result.loss, result.grad, error
+    assert gradient is not None
+    return value, gradient, error
 
 
 def loss_and_grad(
@@ -264,19 +293,10 @@ def loss_and_grad(
     >>> g
     [mpf('0.0')]
     """
-    value, gradient, _ = loss_grad_error(
-        z,
-        x,
-        a,
-        b,
-        kernel=kernel,
-        bandwidth=bandwidth,
-        circular=circular,
-        method=method,
-        bins=bins,
-        dps=dps,
-        check=check,
+    value, gradient, _ = _entry(
+        True, z, x, a, b, kernel, bandwidth, circular, method, bins, dps, check
     )
+    assert gradient is not None
     return value, gradient
 
 
@@ -300,23 +320,7 @@ def loss(
     >>> mpmath.nstr(loss([0.0], [0.0], -1.0, 1.0, kernel="boxcar", dps=20), 12)  # log(2 h)
     '0.69314718056'
     """
-    problem, dps = _validate(
-        z,
-        x,
-        a,
-        b,
-        kernel=kernel,
-        bandwidth=bandwidth,
-        circular=circular,
-        method=method,
-        bins=bins,
-        dps=dps,
-    )
-    result, _ = _checked(problem, dps, False, check)
-    if result.gap is not None:
-        with mp.workdps(dps):
-            return mp.inf
-    return result.loss
+    return _entry(False, z, x, a, b, kernel, bandwidth, circular, method, bins, dps, check)[0]
 
 
 def grad(
@@ -339,16 +343,6 @@ def grad(
     >>> [abs(v) < 1e-18 for v in g]
     [True, True]
     """
-    return loss_and_grad(
-        z,
-        x,
-        a,
-        b,
-        kernel=kernel,
-        bandwidth=bandwidth,
-        circular=circular,
-        method=method,
-        bins=bins,
-        dps=dps,
-        check=check,
-    )[1]
+    gradient = _entry(True, z, x, a, b, kernel, bandwidth, circular, method, bins, dps, check)[1]
+    assert gradient is not None
+    return gradient
