@@ -28,15 +28,13 @@ as two plain-arithmetic Horner functions, so that the compiled fast path
 
 from __future__ import annotations
 
-import argparse
-import difflib
 import itertools
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import sympy as sp
 
+from symkde.symbolic import codegen_cli
 from symkde.symbolic.kernels import KERNELS, Kernel, h, log_density, u, wrapped_log_density
 from symkde.symbolic.nodes import StableNumPyPrinter
 
@@ -389,45 +387,16 @@ def _outputs() -> dict[Path, Callable[[], str]]:
 
 def generate(output_dir: Path) -> list[Path]:
     """Write every generated module into ``output_dir``; returns their paths."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for committed, renderer in _outputs().items():
-        target = output_dir / committed.name
-        target.write_text(renderer())
-        written.append(target)
-    return written
+    return codegen_cli.write(_outputs(), output_dir)
 
 
 def diff_against_committed() -> str:
     """Unified diff between the committed modules and a fresh render ('' when identical)."""
-    diffs: list[str] = []
-    for path, renderer in _outputs().items():
-        committed = path.read_text() if path.exists() else ""
-        diffs += difflib.unified_diff(
-            committed.splitlines(keepends=True),
-            renderer().splitlines(keepends=True),
-            fromfile=f"committed {path.name}",
-            tofile=f"regenerated with SymPy {sp.__version__}",
-        )
-    return "".join(diffs)
+    return codegen_cli.diff(_outputs())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m symkde.symbolic.codegen", description=__doc__)
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--update", action="store_true", help="rewrite the committed module")
-    group.add_argument("--check", action="store_true", help="exit 1 with a diff if stale")
-    args = parser.parse_args(argv)
-    if args.update:
-        for path in generate(GENERATED.parent):
-            print(f"wrote {path}")
-        return 0
-    diff = diff_against_committed()
-    if diff:
-        sys.stdout.write(diff)
-        print("generated code is stale: run `python -m symkde.symbolic.codegen --update`")
-        return 1
-    return 0
+    return codegen_cli.main("symkde.symbolic.codegen", __doc__, _outputs, argv)
 
 
 if __name__ == "__main__":

@@ -10,18 +10,17 @@ any array namespace (NumPy, torch on any device, JAX, ``array_api_strict``) and 
 floating dtype.  ``dilog_tail(U)`` is the polynomial ``P`` of theorem
 ``dilog_series_remainder`` (:mod:`symkde.theorems.special_functions`): ``G = -Li2(-y)/2`` at
 ``U = log(1 + y)``, ``y = e^{-2v}`` in ``[0, 1]``, relative truncation below ``2^-59``.
-This module imports SymPy and the theorem module only.
+This module imports SymPy, the theorem module and :mod:`symkde.symbolic.codegen_cli` only.
 """
 
 from __future__ import annotations
 
-import argparse
-import difflib
 import sys
 from pathlib import Path
 
 import sympy as sp
 
+from symkde.symbolic import codegen_cli
 from symkde.theorems.special_functions import SERIES_HALF_ORDER, series_coefficients
 
 __all__ = ["DILOG", "diff_against_committed", "generate", "main", "render_dilog"]
@@ -84,44 +83,22 @@ def render_dilog() -> str:
     return "\n".join(lines)
 
 
+def _outputs() -> codegen_cli.Outputs:
+    return {DILOG: render_dilog}
+
+
 def generate(output_dir: Path) -> list[Path]:
     """Write the generated module(s) into ``output_dir``; return their paths."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    path = output_dir / DILOG.name
-    path.write_text(render_dilog())
-    return [path]
+    return codegen_cli.write(_outputs(), output_dir)
 
 
 def diff_against_committed() -> str:
     """Unified diff from the committed module to a fresh generation ("" when equal)."""
-    committed = DILOG.read_text() if DILOG.exists() else ""
-    return "".join(
-        difflib.unified_diff(
-            committed.splitlines(keepends=True),
-            render_dilog().splitlines(keepends=True),
-            fromfile=str(DILOG),
-            tofile="fresh",
-        )
-    )
+    return codegen_cli.diff(_outputs())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m symkde.symbolic.codegen_array", description=__doc__
-    )
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--update", action="store_true", help="rewrite the committed module")
-    group.add_argument("--check", action="store_true", help="exit 1 if it is stale")
-    args = parser.parse_args(argv)
-    if args.update:
-        generate(DILOG.parent)
-        return 0
-    diff = diff_against_committed()
-    if diff:
-        print(diff)
-        print("generated code is stale: run `python -m symkde.symbolic.codegen_array --update`")
-        return 1
-    return 0
+    return codegen_cli.main("symkde.symbolic.codegen_array", __doc__, _outputs, argv)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Print the truncation margins of the fast smooth-kernel integrals (:mod:`symkde.numeric.smooth`).
 
 Owns the SymPy expressions of the two bounds that the fast Gaussian sums rely on, and writes
-them as float constants to ``symkde/numeric/_generated/smooth_bounds.py``; imports SymPy only.
+them as float constants to ``symkde/numeric/_generated/smooth_bounds.py``; imports SymPy and
+:mod:`symkde.symbolic.codegen_cli` only.
 ``python -m symkde.symbolic.codegen_smooth --update`` rewrites the file, ``--check`` exits 1
 with a unified diff when it is stale (``tests/test_smooth.py`` regenerates and diffs it).
 The theorems behind the numbers are ``gaussian_window_truncation`` and
@@ -19,12 +20,11 @@ The theorems behind the numbers are ``gaussian_window_truncation`` and
 
 from __future__ import annotations
 
-import argparse
-import difflib
-import sys
 from pathlib import Path
 
 import sympy as sp
+
+from symkde.symbolic import codegen_cli
 
 __all__ = [
     "BOX_PER_H",
@@ -188,45 +188,22 @@ def render() -> str:
     return "\n".join(lines)
 
 
+def _outputs() -> codegen_cli.Outputs:
+    return {GENERATED: render}
+
+
 def generate(output_dir: Path) -> list[Path]:
     """Write the generated module into ``output_dir``; returns its path in a list."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    target = output_dir / GENERATED.name
-    target.write_text(render())
-    return [target]
+    return codegen_cli.write(_outputs(), output_dir)
 
 
 def diff_against_committed() -> str:
     """Unified diff between the committed module and a fresh render ('' when identical)."""
-    committed = GENERATED.read_text() if GENERATED.exists() else ""
-    return "".join(
-        difflib.unified_diff(
-            committed.splitlines(keepends=True),
-            render().splitlines(keepends=True),
-            fromfile=f"committed {GENERATED.name}",
-            tofile=f"regenerated with SymPy {sp.__version__}",
-        )
-    )
+    return codegen_cli.diff(_outputs())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m symkde.symbolic.codegen_smooth", description=__doc__
-    )
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--update", action="store_true", help="rewrite the committed module")
-    group.add_argument("--check", action="store_true", help="exit 1 with a diff if stale")
-    args = parser.parse_args(argv)
-    if args.update:
-        for path in generate(GENERATED.parent):
-            print(f"wrote {path}")
-        return 0
-    diff = diff_against_committed()
-    if diff:
-        sys.stdout.write(diff)
-        print("generated code is stale: run `python -m symkde.symbolic.codegen_smooth --update`")
-        return 1
-    return 0
+    return codegen_cli.main("symkde.symbolic.codegen_smooth", __doc__, _outputs, argv)
 
 
 if __name__ == "__main__":
