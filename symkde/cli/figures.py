@@ -120,27 +120,19 @@ def fig_far_field(data: dict[str, Any] | None = None) -> Figure:
         limit = float(np.linalg.norm(data["limits"][kernel]))
         if limit > 0:
             ax.axhline(limit, color=COLORS[kernel], ls="--", lw=1)
-            ax.annotate(
-                f"SymPy limit {limit:.4f}",
-                (dist[-1], limit),
-                xytext=(-4, 4),
-                textcoords="offset points",
-                ha="right",
-                va="bottom",
-                color=COLORS[kernel],
-                fontsize=9,
-            )
+            label, at, rise = f"SymPy limit {limit:.4f}", (dist[-1], limit), 4
         else:
-            ax.annotate(
-                "SymPy limit 0 (slope -1)",
-                (dist[-1], norm[-1]),
-                xytext=(-4, 6),
-                textcoords="offset points",
-                ha="right",
-                va="bottom",
-                color=COLORS[kernel],
-                fontsize=9,
-            )
+            label, at, rise = "SymPy limit 0 (slope -1)", (dist[-1], norm[-1]), 6
+        ax.annotate(
+            label,
+            at,
+            xytext=(-4, rise),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            color=COLORS[kernel],
+            fontsize=9,
+        )
     ax.set_xlabel("distance D of the nearest point from the bin (bandwidths, h = 1)")
     ax.set_ylabel(r"gradient magnitude $\|\partial L_t / \partial z\|_2$ (dimensionless)")
     ax.set_title("Far field: points at D + (0, 1/2, 3/2) recede from the bin t = 0 (n = 3)")
