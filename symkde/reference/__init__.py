@@ -1,7 +1,9 @@
 """The mpmath reference: the loss and its derivatives at ``dps`` digits, sharing no numeric code.
 
 The loss and gradient are in :mod:`symkde.reference.oracle` (its docstring says how the
-integrals are split, how many digits are guarded and how the result is self-checked); the
+integrals are split, how many digits are guarded and how the result is self-checked), on the
+kernels of :mod:`symkde.reference.kernels`, the validated problem of
+:mod:`symkde.reference.problem` and the tanh-sinh panels of :mod:`symkde.reference.quadrature`; the
 derivatives in every argument in :mod:`symkde.reference.derivatives`, on the oracle's panels
 and quadrature.  Imports mpmath, SymPy (for the kernel formulas of
 :mod:`symkde.symbolic.kernels`) and ``symkde.errors``; never the numeric
