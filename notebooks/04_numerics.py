@@ -9,7 +9,7 @@
 # %matplotlib inline
 import numpy as np
 
-from symkde.cli import figures_accuracy
+from symkde.cli import figures, figures_accuracy
 from symkde.cli.verification import EPS, GRAD_ATOL, LOSS_RTOL
 
 # %% [markdown]
@@ -36,8 +36,8 @@ print(
 # bandwidth: the Laplace kernel has a kink at every point.
 
 # %%
-bins = figures_accuracy.bins_convergence_data()
-figures_accuracy.fig_bins_convergence(bins)
+bins = figures.bins_convergence_data()
+figures.fig_bins_convergence(bins)
 
 # %% [markdown]
 # ## Far-field stability
