@@ -252,7 +252,7 @@ class Parametrisation:
         ok, detail = self.check()
         description = f"for every configuration with {sp.sstr(self.hypothesis)[:80]}"
         lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
-        base = (self.fresh.label if isinstance(self.fresh, sp.Indexed) else self.fresh,)
+        base = (self.fresh.base if isinstance(self.fresh, sp.Indexed) else self.fresh,)
         if ok and _atoms(claim) & set(base):
             ok, detail = False, "the claim mentions the fresh symbol"
         if ok and not step.holds:

@@ -56,6 +56,13 @@ def _at(expr: Any, values: Mapping[Any, Any]) -> Any:
     expr = sp.sympify(expr)
     for function, value in functions.items():
         expr = expr.replace(function, value)
+    expr = expr.subs(plain)
+    # a closed integral (no free symbols left) is evaluated by mpmath quadrature at DPS + 10:
+    # SymPy's doit would try, slowly, to find an antiderivative it may not have
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.Integral) and not e.free_symbols,
+        lambda e: sp.N(e, DPS + 10),
+    )
     try:
         once = expr.subs(plain).doit()
         expr = once.subs(plain).doit()

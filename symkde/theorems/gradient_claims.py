@@ -34,6 +34,7 @@ from symkde.symbolic.model import (
     z,
 )
 from symkde.theorems._core import (
+    Parametrisation,
     Step,
     Theorem,
     citing,
@@ -42,7 +43,6 @@ from symkde.theorems._core import (
     follows,
     holds_true,
     numeric_witness,
-    unchecked,
 )
 from symkde.theorems.gradient_model import (
     I_IN_RANGE,
@@ -197,48 +197,56 @@ def _prove_gradient_bounds() -> Iterator[Step]:
     yield from (link, upper, upper_sign, lower, lower_sign)
     yield follows("hence dL/dz_i <= S_i", sp.Le(per_bin, weight), [link, upper, upper_sign])
     yield follows("and S_i - 1 <= dL/dz_i", sp.Le(weight - 1, per_bin), [link, lower, lower_sign])
-    # Integrated: dL/dz_i is S_i minus the mean of R_i over [a, b].
-    big_g = derive_integrated_gradient()
+    # Integrated: dL/dz_i is S_i minus the mean of R_i over [a, b].  The hypothesis a < b is
+    # used as b = a + w, w > 0 (a Parametrisation SymPy checks); dividing the nonnegative
+    # integral by b - a is then the multiplier 1/w >= 0 of a checked combination.
+    via = Parametrisation(ORDERED, b, a + width, width, b - a)
     integrated = sp.Derivative(loss(), z[i])
-    big_link = differentiates("integrated: SymPy's dL/dz_i (general n)", integrated, big_g)
+    big_g = derive_integrated_gradient()
     r_t = responsibility(i, abstract_kernel)
     others_t = sp.Sum(
         (1 - sp.KroneckerDelta(i, j)) ** 2 * softmax(j) * abstract_kernel.subs(u, t - x[j]),
         (j, 1, n),
     )
     upper_gap = sp.Integral(collapse(r_t), (t, a, b))
-    big_upper = equal_after(
-        "integrated: S_i - dL/dz_i = (1/(b-a)) Integral(R_i)",
-        weight - big_g,
-        upper_gap / (b - a),
-        merge_integrals,
-    )
-    big_upper_sign = citing(
-        integral_nonnegative("Integral(R_i) >= 0 on a < b", upper_gap, b=a + width), ORDERED
-    )
     lower_gap = sp.Integral(others_t / kde(abstract_kernel), (t, a, b))
-    big_lower = equal_after(
-        "integrated: dL/dz_i - (S_i - 1) = (1/(b-a)) Integral(sum_{j != i} S_j K_j / p)",
-        big_g - (weight - 1),
-        lower_gap / (b - a),
+    on_w = via.apply
+    big_link = differentiates(
+        "integrated: SymPy's dL/dz_i (general n), b = a + w", on_w(integrated), on_w(big_g)
+    )
+    big_upper = equal_after(
+        "integrated: S_i - dL/dz_i = (1/w) Integral(R_i)",
+        weight - on_w(big_g),
+        on_w(upper_gap) / width,
         merge_integrals,
     )
-    big_lower_sign = citing(
-        integral_nonnegative("that integral is >= 0 on a < b", lower_gap, b=a + width), ORDERED
+    big_upper_sign = integral_nonnegative("Integral(R_i) >= 0 on [a, a + w]", on_w(upper_gap))
+    big_lower = equal_after(
+        "integrated: dL/dz_i - (S_i - 1) = (1/w) Integral(sum_{j != i} S_j K_j / p)",
+        on_w(big_g) - (weight - 1),
+        on_w(lower_gap) / width,
+        merge_integrals,
     )
+    big_lower_sign = integral_nonnegative("that integral is >= 0 on [a, a + w]", on_w(lower_gap))
     yield from (big_link, big_upper, big_upper_sign, big_lower, big_lower_sign)
-    yield unchecked(
-        "hence dL/dz_i <= S_i (b - a > 0)",
-        sp.Le(integrated, weight),
+    upper_claim = sp.Le(integrated, weight)
+    lower_claim = sp.Le(weight - 1, integrated)
+    upper_w = follows(
+        "S_i - dL/dz_i = Integral/w with Integral >= 0 and 1/w >= 0",
+        on_w(upper_claim),
         [big_link, big_upper, big_upper_sign],
-        "dividing the integral by b - a > 0 (a < b); not yet a checked combination",
+        multipliers=[-1, 1, 1 / width],
     )
-    yield unchecked(
-        "and S_i - 1 <= dL/dz_i (b - a > 0)",
-        sp.Le(weight - 1, integrated),
+    lower_w = follows(
+        "dL/dz_i - (S_i - 1) = Integral/w with Integral >= 0 and 1/w >= 0",
+        on_w(lower_claim),
         [big_link, big_lower, big_lower_sign],
-        "dividing the integral by b - a > 0 (a < b); not yet a checked combination",
+        multipliers=[1, 1, 1 / width],
     )
+    yield upper_w
+    yield lower_w
+    yield via.lift(upper_w, upper_claim)
+    yield via.lift(lower_w, lower_claim)
     rng = random.Random(3)
     values = _witness_values(rng, 4)
     g4 = concretize(g.subs(i, 3), 4).subs(values)
