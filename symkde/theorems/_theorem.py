@@ -48,6 +48,8 @@ class Proof:
     seconds: float = 0.0
     #: hypotheses accounted for only by a :func:`citing` label
     unchecked: list[Any] = field(default_factory=list)
+    #: the prover's own steps (without the closing checks), for :meth:`Theorem.reclose`
+    body: list[Step] = field(default_factory=list)
 
     @property
     def holds(self) -> bool:
@@ -118,10 +120,7 @@ class Theorem:
     def prove(self) -> Proof:
         """Run every step, then the closing steps of the module docstring."""
         start = time.perf_counter()
-        proof = Proof()
-        own = own_symbols(self.statement, self.hypotheses)
-        proof.steps.append(own)
-        refutations = []
+        body = []
         for step in self.prover():
             if not sealed(step):
                 step = dataclasses.replace(
@@ -130,19 +129,38 @@ class Theorem:
                     counterexample=None,
                     detail="a step built by hand checks nothing",
                 )
-            proof.steps.append(step)
-            if step.counterexample is not None:
-                refutations.append(step)
+            body.append(step)
+        proof = self._close(body, self.hypotheses)
+        proof.seconds = time.perf_counter() - start
+        return proof
+
+    def reclose(self, proof: Proof, hypotheses: Iterable[Any]) -> Proof:
+        """The proof with ``hypotheses`` in place of the theorem's, from ``proof``'s own steps.
+
+        A prover never reads the hypotheses, so this is the verdict ``prove`` would give the
+        same theorem stated with ``hypotheses`` (used by the tests that drop or weaken each
+        hypothesis, without re-running SymPy on every step).
+        """
+        start = time.perf_counter()
+        again = self._close(list(proof.body), tuple(hypotheses))
+        again.seconds = time.perf_counter() - start
+        return again
+
+    def _close(self, body: list[Step], hypotheses: tuple[Any, ...]) -> Proof:
+        proof = Proof(body=body)
+        own = own_symbols(self.statement, hypotheses)
+        proof.steps.append(own)
+        proof.steps.extend(body)
+        refutations = [step for step in body if step.counterexample is not None]
         if refutations:
-            closing = refutes_statement(self.statement, self.hypotheses, refutations)
+            closing = refutes_statement(self.statement, hypotheses, refutations)
             proof.steps.append(closing)
             if closing.holds and own.holds:
                 proof.counterexample = refutations[0].counterexample
         else:
             proof.steps.append(statement_proved(self.statement, proof.steps))
-            proof.steps.append(hypotheses_accounted_for(self.hypotheses, proof.steps))
-            proof.unchecked = unchecked_hypotheses(self.hypotheses, proof.steps)
-        proof.seconds = time.perf_counter() - start
+            proof.steps.append(hypotheses_accounted_for(hypotheses, proof.steps))
+            proof.unchecked = unchecked_hypotheses(hypotheses, proof.steps)
         return proof
 
     def verdict_ok(self, proof: Proof) -> bool:
