@@ -335,6 +335,72 @@ def _cases():
         ),
     )
 
+    # --- the checks added with the second pass of issue 13
+    kappa = sp.Symbol("kappa", positive=True)
+    u = sp.Symbol("u", real=True)
+    bessel_i1 = Lemma(
+        "L-bessel-wrong",
+        sp.Eq(
+            sp.Integral(sp.exp(kappa * sp.cos(u)), (u, -sp.pi, sp.pi)),
+            2 * sp.pi * sp.besseli(1, kappa),
+            evaluate=False,
+        ),
+        "a wrong Bessel integral (I1 for I0)",
+        {kappa: sp.Rational(3, 2)},
+    )
+    yield (
+        "lemma with a wrong Bessel function (its witness fails)",
+        _thm(bessel_i1.statement, [by_lemma(bessel_i1, {})]),
+    )
+    w = sp.Symbol("w", positive=True)
+    a_, b_ = sp.symbols("a b", real=True)
+    gap = sp.Symbol("I", real=True)  # an integral known only to be >= 0
+    on_w = {b_: a_ + w}
+    steps_w = [
+        equal("S - g = I/w", (S - g).subs(on_w), (gap / w).subs(on_w)),
+        holds_true("I >= 0", sp.Ge(sp.Abs(gap), 0)),
+    ]
+    yield (
+        "division by b - a with a multiplier of undecided sign",
+        _thm(
+            sp.Le(g, S),
+            [
+                follows(
+                    "g <= S",
+                    sp.Le(g, S),
+                    [steps_w[0], sp.Ge(gap, 0)],
+                    multipliers=[1, 1 / (b_ - a_)],
+                )
+            ],
+            [sp.Lt(a_, b_), sp.Ge(gap, 0)],
+        ),
+    )
+    t_, d_ = sp.Symbol("t", real=True), sp.Symbol("d", positive=True)
+    xs = sp.IndexedBase("x", real=True)
+    k = sp.Symbol("j", integer=True)
+    sigma = sp.IndexedBase("sigma", integer=True)
+    ex = sp.IndexedBase("e", nonnegative=True)
+    swapped = Parametrisation(
+        sp.Le(d_, sp.Abs(t_ - xs[k])),
+        xs[k],
+        t_ - (-1) ** sigma[k] * (d_ + ex[k]),
+        ex[k],
+        sp.Abs(t_ - xs[k]) - d_,
+        branches=(
+            ({sigma[k]: 0}, sp.Q.nonnegative(xs[k] - t_)),  # the branches swapped
+            ({sigma[k]: 1}, sp.Q.nonnegative(t_ - xs[k])),
+        ),
+    )
+    inner = holds_true("0 <= e_j", sp.Ge(ex[k], 0))
+    yield (
+        "sign-branch parametrisation with the branches swapped",
+        _thm(
+            sp.Ge(sp.Abs(t_ - xs[k]) - d_, 0),
+            [swapped.lift(inner, sp.Ge(sp.Abs(t_ - xs[k]) - d_, 0))],
+            [sp.Le(d_, sp.Abs(t_ - xs[k]))],
+        ),
+    )
+
 
 CASES = list(_cases())
 

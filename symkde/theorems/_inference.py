@@ -243,14 +243,14 @@ class Parametrisation:
                 return False, "the fresh symbol's assumption is not the hypothesis"
         return True, f"{self.old} = {sp.sstr(self.value)[:60]} covers exactly the hypothesis"
 
-    def lift(self, step: Step, claim: Any) -> Step:
+    def lift(self, step: Step, claim: Any, description: str = "") -> Step:
         """``claim``, from ``step`` proving ``apply(claim)``; uses the hypothesis.
 
         Holds iff the parametrisation checks, ``step`` holds, ``claim`` does not mention the
         fresh symbol, and ``step``'s claim is SymPy-equal to ``apply(claim)``.
         """
         ok, detail = self.check()
-        description = f"for every configuration with {sp.sstr(self.hypothesis)[:80]}"
+        description = description or f"for every configuration with {sp.sstr(self.hypothesis)[:80]}"
         lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
         base = (self.fresh.base if isinstance(self.fresh, sp.Indexed) else self.fresh,)
         if ok and _atoms(claim) & set(base):

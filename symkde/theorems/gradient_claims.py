@@ -46,6 +46,7 @@ from symkde.theorems._core import (
 )
 from symkde.theorems.gradient_model import (
     I_IN_RANGE,
+    IN_RANGE,
     L_IN_RANGE,
     LABELLED_MASS,
     ORDERED,
@@ -83,12 +84,20 @@ def differentiates(
     derived: sp.Expr,
     evaluate: Callable[[sp.Expr], sp.Expr] = _differentiate,
 ) -> Step:
-    """:func:`_core.evaluates` for ``d/dz_i`` of a general-n loss, citing ``i <= n``.
+    """:func:`_core.evaluates` for ``d/dz_i`` of a general-n loss, using ``i <= n``.
 
     Summing Kronecker deltas over ``j = 1..n`` picks the ``i``-th term only when
-    ``1 <= i <= n`` (:func:`collapse`), so the theorem must state it.
+    ``1 <= i <= n``, so the theorem must state it: the derivative is evaluated at
+    ``n = i + m``, ``m >= 0`` (:data:`IN_RANGE`, where SymPy resolves the range itself) and
+    lifted back to general ``n``, which uses the hypothesis.
     """
-    return citing(evaluates(description, derivative, derived, evaluate), I_IN_RANGE)
+    inner = evaluates(
+        f"{description} [at n = i + m]",
+        IN_RANGE.apply(derivative),
+        IN_RANGE.apply(derived),
+        evaluate,
+    )
+    return IN_RANGE.lift(inner, sp.Eq(derivative, derived), description)
 
 
 def _prove_gradient() -> Iterator[Step]:
@@ -142,14 +151,19 @@ def _prove_gradient_integrated() -> Iterator[Step]:
         integral.function,
         -per_bin,
     )
-    yield citing(
-        equal_after(
-            "dL/dz_i = S_i - (1/(b-a)) Integral(R_i) (one integral over [a, b], a < b)",
-            derived,
-            claim,
-            merge_integrals,
-        ),
-        ORDERED,
+    # merging the terms into one integral divides by b - a: a < b is used as b = a + w, w > 0
+    via = Parametrisation(ORDERED, b, a + width, width, b - a)
+    merged = equal_after(
+        "dL/dz_i = S_i - (1/w) Integral(R_i) over [a, a + w]",
+        via.apply(derived),
+        via.apply(claim),
+        merge_integrals,
+    )
+    yield merged
+    yield via.lift(
+        merged,
+        sp.Eq(derived, claim),
+        "dL/dz_i = S_i - (1/(b-a)) Integral(R_i) (one integral over [a, b], a < b)",
     )
     gaussian = KERNELS["gaussian"].density
     rng = random.Random(2)

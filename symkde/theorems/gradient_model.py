@@ -32,6 +32,7 @@ from symkde.symbolic.model import (
     z,
 )
 from symkde.theorems._core import (
+    Parametrisation,
     Step,
     rewritten,
 )
@@ -50,6 +51,10 @@ width = sp.Symbol("w", positive=True)
 #: Hypotheses that SymPy cannot read off the symbols' assumptions; the steps relying on them
 #: cite them (``_core.citing``).
 I_IN_RANGE = sp.Le(i, n)
+#: ``i <= n`` as ``n = i + m``, ``m >= 0`` (a sum over ``j = 1..i+m`` of
+#: ``KroneckerDelta(i, j) f(j)`` collapses to ``f(i)`` without any assumption).
+_SPARE = sp.Symbol("m", integer=True, nonnegative=True)
+IN_RANGE = Parametrisation(I_IN_RANGE, n, i + _SPARE, _SPARE, n - i)
 L_IN_RANGE = sp.Le(l_index, n)
 ORDERED = sp.Lt(a, b)
 #: The labelled points carry mass: ``-log sum_{j in M} S_j`` is finite.
