@@ -23,7 +23,9 @@ from symkde.theorems._core import (
     equal,
     evaluates,
     follows,
+    for_every_positive,
     holds_true,
+    integral_nonnegative,
     nonnegative,
     refutation,
 )
@@ -398,6 +400,47 @@ def _cases():
             sp.Ge(sp.Abs(t_ - xs[k]) - d_, 0),
             [swapped.lift(inner, sp.Ge(sp.Abs(t_ - xs[k]) - d_, 0))],
             [sp.Le(d_, sp.Abs(t_ - xs[k]))],
+        ),
+    )
+
+    # for_every_positive: universal instantiation needs a fresh positive symbol and atom > 0
+    atom = sp.Function("A")(x)
+    c_pos = sp.Symbol("c", positive=True)
+    inner_c = holds_true("c > 0", sp.Gt(c_pos, 0))
+    yield (
+        "universal instantiation from a positivity step that proves only >= 0",
+        _thm(
+            sp.Gt(atom, 0),
+            [
+                for_every_positive(
+                    "A > 0", inner_c, sp.Gt(atom, 0), atom, c_pos,
+                    holds_true("A^2 >= 0", sp.Ge(atom**2, 0)),
+                )
+            ],
+        ),
+    )  # fmt: skip
+    c_int = sp.Symbol("c", positive=True, integer=True)
+    yield (
+        "universal instantiation over a fresh symbol with extra assumptions (integer)",
+        _thm(
+            sp.Eq(sp.sin(sp.pi * q), 0),
+            [
+                for_every_positive(
+                    "sin(pi q) = 0", equal("sin(pi c) = 0", sp.sin(sp.pi * c_int), 0),
+                    sp.Eq(sp.sin(sp.pi * q), 0), q, c_int, holds_true("q > 0", sp.Gt(q, 0)),
+                )
+            ],
+        ),
+    )  # fmt: skip
+    yield (
+        "strict integral positivity over an empty interval",
+        _thm(
+            sp.Gt(sp.Integral(sp.exp(x), (x, q, q)), 0),
+            [
+                integral_nonnegative(
+                    "int_q^q e^x > 0", sp.Integral(sp.exp(x), (x, q, q)), strict=True
+                )
+            ],
         ),
     )
 

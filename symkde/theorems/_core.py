@@ -87,6 +87,9 @@ from symkde.theorems._inference import (
     follows as follows,
 )
 from symkde.theorems._inference import (
+    for_every_positive as for_every_positive,
+)
+from symkde.theorems._inference import (
     holds_true as holds_true,
 )
 from symkde.theorems._inference import (
@@ -156,6 +159,7 @@ __all__ = [
     "equal",
     "evaluates",
     "follows",
+    "for_every_positive",
     "holds_true",
     "hypotheses_accounted_for",
     "integral_nonnegative",

@@ -330,20 +330,52 @@ def rewritten(
 
 
 def integral_nonnegative(
-    description: str, integral: sp.Integral, substitution: Mapping[Any, Any] | None = None
+    description: str,
+    integral: sp.Integral,
+    substitution: Mapping[Any, Any] | None = None,
+    *,
+    strict: bool = False,
 ) -> Step:
-    """Step ``integral >= 0`` by monotonicity of the integral (an inference rule).
+    """Step ``integral >= 0`` (``> 0`` if ``strict``) by monotonicity of the integral.
 
     Holds iff SymPy decides both premises after ``substitution``: the integrand is ``>= 0`` and
-    ``upper > lower``.
+    ``upper >= lower`` (an empty interval gives 0); with ``strict``, the integrand is ``> 0``
+    everywhere and ``upper > lower`` (a positive function on an interval of positive length).
     """
     (_, lower, upper) = integral.limits[0]
     subs = dict(substitution or {})
-    integrand_ok = sign_holds(integral.function.subs(subs), ">=")
-    order_ok = sign_holds((upper - lower).subs(subs), ">")
+    kind = ">" if strict else ">="
+    integrand_ok = sign_holds(integral.function.subs(subs), kind)
+    order_ok = sign_holds((upper - lower).subs(subs), kind)
     ok = bool(integrand_ok and order_ok)
-    detail = f"integrand >= 0: {integrand_ok}; upper > lower: {order_ok} (monotonicity)"
-    return _step(description, sp.Ge(integral, 0), sp.true, ok, detail)
+    detail = f"integrand {kind} 0: {integrand_ok}; upper {kind} lower: {order_ok} (monotonicity)"
+    relation = sp.Gt(integral, 0) if strict else sp.Ge(integral, 0)
+    return _step(description, relation, sp.true, ok, detail)
+
+
+def for_every_positive(
+    description: str, step: Step, claim: Any, atom: Any, fresh: sp.Symbol, positive: Step
+) -> Step:
+    """Step ``claim``, from ``step`` proving it with ``atom`` replaced by ``fresh``.
+
+    ``fresh`` is a symbol assumed positive and nothing else, absent from ``claim``: ``step``
+    then proves the claim for every positive value of ``atom``; ``positive`` must prove
+    ``atom > 0`` (a step that holds, claiming exactly that).  Universal instantiation.
+    """
+    ok, detail = True, f"{sp.sstr(atom)[:40]} > 0 and the claim holds for every positive value"
+    if fresh != sp.Symbol(fresh.name, positive=True):
+        ok, detail = False, f"{fresh} is not a symbol assumed positive and nothing else"
+    elif fresh in _atoms(claim):
+        ok, detail = False, "the claim mentions the fresh symbol"
+    elif not positive.holds or normalised(positive.claim) != (atom, ">"):
+        ok, detail = False, f"no step that holds proves {sp.sstr(atom)[:40]} > 0"
+    elif not step.holds:
+        ok, detail = False, f"the step for a positive value fails: {step.description}"
+    else:
+        ok, detail = _same_relation(step.claim, claim.xreplace({atom: fresh}), detail)
+    lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
+    return _step(description, lhs, rhs, ok, detail, uses=(*step.uses, *positive.uses),
+                 lemmas=(*step.lemmas, *positive.lemmas))  # fmt: skip
 
 
 def series_by_partial_sums(

@@ -19,11 +19,15 @@ from symkde.symbolic.model import (
 from symkde.theorems._core import (
     Step,
     Theorem,
+    by_lemma,
     equal,
     evaluates,
+    follows,
+    for_every_positive,
     holds_true,
+    integral_nonnegative,
     numeric_witness,
-    unchecked,
+    rewritten,
 )
 from symkde.theorems.circle_closed_forms import (
     REFERENCE,
@@ -33,7 +37,6 @@ from symkde.theorems.circle_closed_forms import (
     kappa,
 )
 from symkde.theorems.circle_gradient import (
-    _bessel_positive,
     _indicator_gradient,
 )
 from symkde.theorems.gradient import (
@@ -41,6 +44,7 @@ from symkde.theorems.gradient import (
     concretize,
     l_index,
 )
+from symkde.theorems.gradient_kernels import bessel_integral_lemma
 
 # --------------------------------------------------------------------------- von Mises
 
@@ -69,21 +73,51 @@ def _prove_no_far_field() -> Iterator[Step]:
     low = sp.expand_log(sp.log(_VONMISES / at_pi), force=True)
     # each sign step is about the very expression the step before it derived
     log_ratio = equal("log K(u)/K(pi) = 2 kappa cos(u/2)^2", low, 2 * kappa * sp.cos(u / 2) ** 2)
-    lowest = [
-        log_ratio,
-        holds_true(">= 0", sp.Ge(log_ratio.rhs, 0)),
-        *_bessel_positive(),
-        holds_true(
-            "so K(pi) = exp(-kappa) / (2 pi I0(kappa)) > 0 (any I0 > 0)",
-            sp.Gt(at_pi.subs(sp.besseli(0, kappa), sp.Symbol("I0", positive=True)), 0),
-        ),
-    ]
-    yield from lowest
-    yield unchecked(
-        "log is increasing and K(pi) > 0: K(u) >= K(pi), its value at the largest distance",
+    yield log_ratio
+    yield holds_true(">= 0", sp.Ge(log_ratio.rhs, 0))
+    # I0(kappa) > 0: 2 pi I0 is the integral of exp(kappa cos u) > 0 (lemma L-bessel-integral)
+    integral = sp.Integral(sp.exp(kappa * sp.cos(u)), (u, -sp.pi, sp.pi))
+    bessel = by_lemma(bessel_integral_lemma(kappa), {})
+    integral_positive = integral_nonnegative(
+        "Integral(exp(kappa cos u)) > 0", integral, strict=True
+    )
+    i0 = sp.besseli(0, kappa)
+    i0_positive = follows(
+        "so I0(kappa) > 0",
+        sp.Gt(i0, 0),
+        [bessel, integral_positive],
+        multipliers=[-1 / (2 * sp.pi), 1 / (2 * sp.pi)],
+    )
+    yield from (bessel, integral_positive, i0_positive)
+    # K(u) - K(pi) = K(pi) (e^y - 1), y = 2 kappa cos(u/2)^2 >= 0, and e^y - 1 = Integral_0^y e^s
+    c = sp.Symbol("c", positive=True)
+    at_pi_c, vonmises_c = at_pi.xreplace({i0: c}), _VONMISES.xreplace({i0: c})
+    y = log_ratio.rhs
+    s = sp.Symbol("s", real=True)
+    grow = sp.Integral(sp.exp(s), (s, 0, y))
+    identity = rewritten(
+        "K(u) - K(pi) = K(pi) (exp(2 kappa cos(u/2)^2) - 1) [I0 = c > 0]",
+        vonmises_c - at_pi_c,
+        at_pi_c * (sp.exp(y) - 1),
+        lambda e: sp.expand(e.rewrite(sp.exp)),
+        "cos and exp in exponential form, expanded",
+    )
+    grow_value = evaluates("Integral_0^y exp(s) ds = exp(y) - 1", grow, sp.exp(y) - 1)
+    grow_sign = integral_nonnegative("and it is >= 0 (y >= 0, exp > 0)", grow)
+    inner = follows(
+        "K(pi) <= K(u) [I0 = c > 0]",
+        sp.Le(at_pi_c, vonmises_c),
+        [identity, grow_value, grow_sign],
+        multipliers=[1, -at_pi_c, at_pi_c],
+    )
+    yield from (identity, grow_value, grow_sign, inner)
+    yield for_every_positive(
+        "K(u) >= K(pi), its value at the largest distance (for every I0 > 0, and I0 > 0)",
+        inner,
         sp.Le(at_pi, _VONMISES),
-        lowest,
-        "monotonicity of log (exp of a nonnegative log-ratio is >= 1): not yet a SymPy step",
+        i0,
+        c,
+        i0_positive,
     )
     high = sp.expand_log(sp.log(_VONMISES / _VONMISES.subs(u, 0)), force=True)
     high_ratio = equal("log K(u)/K(0) = -2 kappa sin(u/2)^2", high, -2 * kappa * sp.sin(u / 2) ** 2)
