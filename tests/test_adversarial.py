@@ -23,7 +23,9 @@ from symkde.theorems._core import (
     equal,
     evaluates,
     follows,
+    for_every_positive,
     holds_true,
+    integral_nonnegative,
     nonnegative,
     refutation,
 )
@@ -332,6 +334,113 @@ def _cases():
         _thm(
             sp.Ge(x + 1, 1),
             [follows("from x >= 0", sp.Ge(x + 1, 1), [holds_true("x >= 0?", sp.Ge(x, 0))])],
+        ),
+    )
+
+    # --- the checks added with the second pass of issue 13
+    kappa = sp.Symbol("kappa", positive=True)
+    u = sp.Symbol("u", real=True)
+    bessel_i1 = Lemma(
+        "L-bessel-wrong",
+        sp.Eq(
+            sp.Integral(sp.exp(kappa * sp.cos(u)), (u, -sp.pi, sp.pi)),
+            2 * sp.pi * sp.besseli(1, kappa),
+            evaluate=False,
+        ),
+        "a wrong Bessel integral (I1 for I0)",
+        {kappa: sp.Rational(3, 2)},
+    )
+    yield (
+        "lemma with a wrong Bessel function (its witness fails)",
+        _thm(bessel_i1.statement, [by_lemma(bessel_i1, {})]),
+    )
+    w = sp.Symbol("w", positive=True)
+    a_, b_ = sp.symbols("a b", real=True)
+    gap = sp.Symbol("I", real=True)  # an integral known only to be >= 0
+    on_w = {b_: a_ + w}
+    steps_w = [
+        equal("S - g = I/w", (S - g).subs(on_w), (gap / w).subs(on_w)),
+        holds_true("I >= 0", sp.Ge(sp.Abs(gap), 0)),
+    ]
+    yield (
+        "division by b - a with a multiplier of undecided sign",
+        _thm(
+            sp.Le(g, S),
+            [
+                follows(
+                    "g <= S",
+                    sp.Le(g, S),
+                    [steps_w[0], sp.Ge(gap, 0)],
+                    multipliers=[1, 1 / (b_ - a_)],
+                )
+            ],
+            [sp.Lt(a_, b_), sp.Ge(gap, 0)],
+        ),
+    )
+    t_, d_ = sp.Symbol("t", real=True), sp.Symbol("d", positive=True)
+    xs = sp.IndexedBase("x", real=True)
+    k = sp.Symbol("j", integer=True)
+    sigma = sp.IndexedBase("sigma", integer=True)
+    ex = sp.IndexedBase("e", nonnegative=True)
+    swapped = Parametrisation(
+        sp.Le(d_, sp.Abs(t_ - xs[k])),
+        xs[k],
+        t_ - (-1) ** sigma[k] * (d_ + ex[k]),
+        ex[k],
+        sp.Abs(t_ - xs[k]) - d_,
+        branches=(
+            ({sigma[k]: 0}, sp.Q.nonnegative(xs[k] - t_)),  # the branches swapped
+            ({sigma[k]: 1}, sp.Q.nonnegative(t_ - xs[k])),
+        ),
+    )
+    inner = holds_true("0 <= e_j", sp.Ge(ex[k], 0))
+    yield (
+        "sign-branch parametrisation with the branches swapped",
+        _thm(
+            sp.Ge(sp.Abs(t_ - xs[k]) - d_, 0),
+            [swapped.lift(inner, sp.Ge(sp.Abs(t_ - xs[k]) - d_, 0))],
+            [sp.Le(d_, sp.Abs(t_ - xs[k]))],
+        ),
+    )
+
+    # for_every_positive: universal instantiation needs a fresh positive symbol and atom > 0
+    atom = sp.Function("A")(x)
+    c_pos = sp.Symbol("c", positive=True)
+    inner_c = holds_true("c > 0", sp.Gt(c_pos, 0))
+    yield (
+        "universal instantiation from a positivity step that proves only >= 0",
+        _thm(
+            sp.Gt(atom, 0),
+            [
+                for_every_positive(
+                    "A > 0", inner_c, sp.Gt(atom, 0), atom, c_pos,
+                    holds_true("A^2 >= 0", sp.Ge(atom**2, 0)),
+                )
+            ],
+        ),
+    )  # fmt: skip
+    c_int = sp.Symbol("c", positive=True, integer=True)
+    yield (
+        "universal instantiation over a fresh symbol with extra assumptions (integer)",
+        _thm(
+            sp.Eq(sp.sin(sp.pi * q), 0),
+            [
+                for_every_positive(
+                    "sin(pi q) = 0", equal("sin(pi c) = 0", sp.sin(sp.pi * c_int), 0),
+                    sp.Eq(sp.sin(sp.pi * q), 0), q, c_int, holds_true("q > 0", sp.Gt(q, 0)),
+                )
+            ],
+        ),
+    )  # fmt: skip
+    yield (
+        "strict integral positivity over an empty interval",
+        _thm(
+            sp.Gt(sp.Integral(sp.exp(x), (x, q, q)), 0),
+            [
+                integral_nonnegative(
+                    "int_q^q e^x > 0", sp.Integral(sp.exp(x), (x, q, q)), strict=True
+                )
+            ],
         ),
     )
 

@@ -93,9 +93,13 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "symkde/numeric/quadrature.py": NUMERIC_TESTS,
 }
 THEOREM_TESTS = (
+    "tests/test_adversarial.py",
+    "tests/test_theorems_hypotheses.py",
     "tests/test_theorems.py",
     "tests/test_theorems_circle.py",
     "tests/test_theorems_mutants.py",
+    "tests/test_theorems_derivative_closed_forms.py",
+    "tests/test_theorems_derivatives.py",
 )
 #: hypothesis imports libcst to print a patch for a failing example; libcst warns on import,
 #: and with warnings as errors the whole session aborts (INTERNALERROR) at the first failure.

@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 __all__ = ["main"]
 
@@ -42,7 +42,30 @@ def _verify_theorems(out: TextIO, only: Sequence[str] | None) -> bool:
             f"{proof.seconds:>8.2f}  {'yes' if ok else 'NO'}",
             file=out,
         )
+    _print_lemmas(out, rows)
     return ok_all
+
+
+def _print_lemmas(out: TextIO, rows: Sequence[tuple[Any, Any, bool]]) -> None:
+    """Every lemma the proofs rest on, one per line: name, statement, citation, users."""
+    import sympy as sp
+
+    users: dict[tuple[str, str], list[str]] = {}
+    lemmas: dict[tuple[str, str], Any] = {}
+    for theorem, proof, _ in rows:
+        for lemma in proof.lemmas:  # keyed by statement too: one name never hides two facts
+            key = (lemma.name, sp.sstr(lemma.statement))
+            lemmas.setdefault(key, lemma)
+            users.setdefault(key, []).append(theorem.name)
+    print(
+        f"\nlemmas (facts SymPy cannot prove; each witnessed at 50 digits): {len(lemmas)}", file=out
+    )
+    for (name, statement), lemma in lemmas.items():
+        used_by = ", ".join(users[name, statement])
+        print(
+            f"  {name}: {statement} | {lemma.citation} | used by {used_by}",
+            file=out,
+        )
 
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:

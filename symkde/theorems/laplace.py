@@ -40,6 +40,7 @@ from symkde.symbolic.model import (
     z,
 )
 from symkde.theorems._core import (
+    Parametrisation,
     Step,
     Theorem,
     citing,
@@ -137,16 +138,39 @@ def prove_contraction_invariance(
         "SymPy's per-bin gradient at the moved points", move_toward(derivative, point, step), moved
     )
     yield differentiates("and at the original points", derivative, plain)
+    per_point = sp.Le(step, sp.Abs(point - x[j]))
+    if within == (per_point,):
+        # every configuration with step <= |point - x_j| is x_j = point -+ (step + e_j),
+        # e_j >= 0: a Parametrisation with sign branches, checked by SymPy, lifts the identity
+        yield placement(point, step).lift(placed, sp.Eq(moved, plain))
+        return
     yield citing(
         unchecked(
             "every configuration with step <= |t - x_j| is x_j = t -+ (step + e_j), e_j >= 0, "
             "so the placed identity is the identity for every such x",
             sp.Eq(moved, plain),
             [closer, placed],
-            "every configuration with step <= |t - x_j| is x_j = t -+ (step "
-            "+ e_j), e_j >= 0 (a Parametrisation with sign branches is to come)",
+            "the hypothesis is not step <= |t - x_j| at the bin itself (the interval: "
+            "d <= distance to [a, b], for every bin t in [a, b])",
         ),
         *within,
+    )
+
+
+def placement(point: sp.Expr, step: sp.Expr) -> Parametrisation:
+    """``step <= |point - x_j|`` as ``x_j = point -+ (step + e_j)``, ``e_j >= 0`` (sign
+    ``sigma_j``: even left of ``point``, odd right), checked by SymPy in both branches."""
+    return Parametrisation(
+        sp.Le(step, sp.Abs(point - x[j])),
+        x[j],
+        point - (-1) ** sigma[j] * (step + excess[j]),
+        excess[j],
+        sp.Abs(point - x[j]) - step,
+        apply_to=lambda e: _place(e, point, step),
+        branches=(
+            ({sigma[j]: 0}, sp.Q.nonnegative(point - x[j])),
+            ({sigma[j]: 1}, sp.Q.nonnegative(x[j] - point)),
+        ),
     )
 
 
