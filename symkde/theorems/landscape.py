@@ -1,0 +1,340 @@
+"""The loss landscape: convex in the weights, not in the logits, no spurious stationary points.
+
+Owns four theorems about the shape of ``L`` for general n and any positive kernel ``K``
+(imports SymPy, the symbolic model, the checker's public steps from
+:mod:`symkde.theorems._core`, the interchange lemma of :mod:`symkde.theorems.derivatives`, and
+``symkde.reference`` for the one refutation).  Write ``L`` as a function of the mixture
+weights ``q`` (positive, general n): ``F(q) = -(1/(b-a)) Integral(log sum_k q_k K(t - x_k))``,
+so that ``L(z) = F(softmax(z))``:
+
+* ``landscape_convex_weights`` -- ``F`` is convex: the density is linear in ``q`` and ``-log``
+  is convex, so along every line ``q + theta v`` the second derivative at ``theta = 0`` is
+  ``(1/(b-a)) Integral((sum v_k K_k)^2 / p^2) >= 0`` (positive semi-definite Hessian at every
+  ``q`` of the open orthant, which is convex; differentiation under the integral: lemma
+  L-interchange).
+* ``landscape_tangent_inequality`` -- the first-order form, with the gradient in ``z``:
+  for weights ``q``, ``r`` on the simplex, ``F(r) - F(q) >= sum_j (r_j/q_j - 1) g_j`` where
+  ``g_j = q_j - q_j m_j`` and ``m_j = (1/(b-a)) Integral(K_j / p_q)``, so ``g_j = dL/dz_j``
+  at ``softmax(z) = q``.  Hence **every stationary point in z (g = 0) is a global minimiser**
+  of ``L`` (over all logits: every ``softmax(z')`` is such an ``r``).  Proved from the
+  identity ``Y - 1 - log Y = Integral_0^oo (Y-1)^2 tau / ((1 + Y tau)(1 + tau)^2) dtau`` with
+  ``Y = p_r/p_q``, whose integrand SymPy signs, so no lemma is needed.
+* ``landscape_em_gradient`` -- ``dL/dz_i = S_i - EM(S)_i`` where ``EM(S)_i`` is the mean of
+  ``R_i(t)`` over ``[a, b]``, which equals ``S_i m_i`` (the EM update of the mixture
+  proportions, a map of the simplex to itself: ``sum_i EM(S)_i = 1``).
+* ``landscape_convex_logits`` -- the claim "``L`` is convex in ``z``" is **refuted**: an exact
+  counterexample (n = 2, Laplace, h = 1, target ``[0, 1]``, ``x = (-1, 3)``, logits
+  ``(-6, 0)``, ``(-4, 0)`` and their midpoint), both sides re-computed at 50 digits by
+  ``symkde.reference``.
+
+Walk-through: ``derivations/landscape.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import mpmath
+import sympy as sp
+
+from symkde.symbolic.kernels import KERNELS, h, u
+from symkde.symbolic.model import (
+    a,
+    abstract_kernel,
+    b,
+    i,
+    j,
+    k,
+    kernel_value,
+    loss,
+    n,
+    pull_constants_out_of_sums,
+    rename_summation_indices,
+    responsibility,
+    softmax,
+    substitute_indexed,
+    t,
+    x,
+    z,
+)
+from symkde.theorems._core import (
+    Lemma,
+    Parametrisation,
+    by_lemma,
+    Step,
+    Theorem,
+    evaluates,
+    follows,
+    holds_true,
+    integral_nonnegative,
+    refutation,
+    rewritten,
+)
+from symkde.theorems.derivatives import derived_under_lemma, lemma_step
+
+__all__ = [
+    "THEOREMS",
+    "em_update",
+    "tangent_gap_integrand",
+    "weights_loss",
+]
+
+REFERENCE = "derivations/landscape.py"
+
+#: Mixture weights (points of the open orthant; the simplex when they sum to 1).
+q = sp.IndexedBase("q", positive=True)
+#: Another point of the simplex.
+r = sp.IndexedBase("r", positive=True)
+#: A direction in weight space.
+v = sp.IndexedBase("v", real=True)
+theta = sp.Symbol("theta", real=True)
+#: ``b = a + w``: the hypothesis ``a < b`` as a substitution.
+width = sp.Symbol("w", positive=True)
+tau = sp.Symbol("tau", nonnegative=True)
+_y = sp.Symbol("y", positive=True)
+
+ORDERED = sp.Lt(a, b)
+ON_SIMPLEX_Q = sp.Eq(sp.Sum(q[j], (j, 1, n)), 1)
+ON_SIMPLEX_R = sp.Eq(sp.Sum(r[j], (j, 1, n)), 1)
+WIDTH = Parametrisation(ORDERED, b, a + width, width, b - a)
+
+
+def _kernel(index: sp.Expr) -> sp.Expr:
+    return kernel_value(abstract_kernel, index)
+
+
+def density(weights: sp.IndexedBase) -> sp.Expr:
+    """``sum_k weights_k K(t - x_k)``."""
+    return sp.Sum(weights[k] * _kernel(k), (k, 1, n))
+
+
+def weights_loss(weights: Any) -> sp.Expr:
+    """``F(w) = -(1/(b-a)) Integral(log sum_k w_k K(t - x_k), (t, a, b))``; ``weights`` is an
+    ``IndexedBase`` or a function of the index.
+
+    >>> weights_loss(q).args[-1]
+    Integral(log(Sum(K(t - x[k])*q[k], (k, 1, n))), (t, a, b))
+    """
+    value = weights if callable(weights) else (lambda m: weights[m])
+    mix = sp.Sum(value(k) * _kernel(k), (k, 1, n))
+    return -sp.Integral(sp.log(mix), (t, a, b)) / (b - a)
+
+
+def mean_ratio(index: sp.Expr, weights: sp.IndexedBase = q) -> sp.Expr:
+    """``m_index = (1/(b-a)) Integral(K(t - x_index) / p_weights(t))``."""
+    return sp.Integral(_kernel(index) / density(weights), (t, a, b)) / (b - a)
+
+
+def em_update(index: sp.Expr = i) -> sp.Expr:
+    """``EM(S)_index``: the mean of the responsibility ``R_index(t)`` over ``[a, b]``."""
+    return sp.Integral(responsibility(index, abstract_kernel), (t, a, b)) / (b - a)
+
+
+# --------------------------------------------------------------------------- convex in q
+
+_HESSIAN_FORM = (
+    sp.Integral(sp.Sum(v[k] * _kernel(k), (k, 1, n)) ** 2 / density(q) ** 2, (t, a, b)) / (b - a)
+)
+_CONVEX_EQ = sp.Eq(
+    sp.Subs(sp.Derivative(weights_loss(lambda m: q[m] + theta * v[m]), (theta, 2)), theta, 0),
+    _HESSIAN_FORM,
+)
+CONVEX_WEIGHTS = sp.And(_CONVEX_EQ, sp.Ge(_HESSIAN_FORM, 0))
+
+
+def _second_derivative(e: sp.Expr) -> sp.Expr:
+    return e.doit()
+
+
+def _prove_convex_weights() -> Iterator[Step]:
+    claim = _CONVEX_EQ
+    lemma = lemma_step()
+    yield lemma
+    inner = evaluates(
+        "SymPy differentiates F(q + theta v) twice under the integral, at theta = 0",
+        claim.lhs,
+        claim.rhs,
+        lambda e: sp.cancel(_second_derivative(e) - claim.rhs) + claim.rhs,
+    )
+    yield inner
+    yield follows("this differentiation rests on lemma L-interchange", claim, [lemma, inner])
+    # the integrand is a square over a square of a positive density: SymPy signs it
+    parametrised = WIDTH.apply(sp.Ge(_HESSIAN_FORM * (b - a), 0))
+    sign = integral_nonnegative(
+        "(sum v_k K_k)^2 / p^2 >= 0 on [a, a + w]", parametrised.lhs, {}
+    )
+    yield sign
+    scaled = follows(
+        "divided by w = b - a > 0",
+        WIDTH.apply(sp.Ge(_HESSIAN_FORM, 0)),
+        [sign],
+        multipliers=[1 / width],
+    )
+    yield scaled
+    yield WIDTH.lift(scaled, sp.Ge(_HESSIAN_FORM, 0))
+
+
+# --------------------------------------------------------------------------- tangent inequality
+
+#: ``Y = p_r / p_q`` (both densities positive).
+_RATIO = density(r) / density(q)
+
+
+def tangent_gap_integrand(ratio: sp.Expr = _RATIO) -> sp.Expr:
+    """``(Y - 1)^2 tau / ((1 + Y tau)(1 + tau)^2)``, whose tau-integral is ``Y - 1 - log Y``."""
+    return (ratio - 1) ** 2 * tau / ((1 + ratio * tau) * (1 + tau) ** 2)
+
+
+def _tau_integral(e: sp.Integral) -> sp.Expr:
+    """Evaluate an integral over ``tau`` in ``[0, oo)`` of :func:`tangent_gap_integrand`: for a
+    positive symbol ``y`` SymPy integrates the partial fractions and takes the limit; the
+    result, valid for every ``y > 0``, is then read at ``y = Y``."""
+    ratio = _RATIO if e.has(_RATIO) else _y
+    generic = tangent_gap_integrand(_y)
+    antiderivative = sp.integrate(sp.apart(generic, tau), tau)
+    value = sp.limit(antiderivative, tau, sp.oo) - antiderivative.subs(tau, 0)
+    return sp.simplify(value).subs(_y, ratio)
+
+
+def _evaluate_inner(e: sp.Expr) -> sp.Expr:
+    return e.replace(
+        lambda s: isinstance(s, sp.Integral) and s.limits[0][0] == tau,
+        lambda s: sp.Integral(_tau_integral(sp.Integral(s.function, s.limits[0])), *s.limits[1:]),
+    )
+
+
+G_J = q[j] - q[j] * mean_ratio(j)
+TANGENT = sp.Ge(
+    weights_loss(r) - weights_loss(q), sp.Sum((r[j] / q[j] - 1) * G_J, (j, 1, n))
+)
+
+
+def _linear(expr: sp.Expr) -> sp.Expr:
+    """Linearity, SymPy's own rewrites: sums of integrals over ``t`` become one integral (a
+    finite sum moves under the integral), terms free of ``t`` become ``Integral(c/(hi-lo))``,
+    logarithms of positive quotients are expanded, summation indices renamed, cancelled."""
+    expanded = sp.expand(expr)
+    expanded = _split_sums(expanded)
+    expanded = expanded.replace(lambda s: isinstance(s, sp.Sum), _pull_integral)
+    limits = {g.limits for g in expanded.atoms(sp.Integral) if g.limits[0][0] == t}
+    if len(limits) != 1:
+        return expanded
+    ((var, lower, upper),) = limits.pop()
+    integrand = sp.Integer(0)
+    for term in sp.Add.make_args(sp.expand(expanded)):
+        found = [g for g in term.atoms(sp.Integral) if g.limits[0][0] == t]
+        if not found:
+            integrand += term / (upper - lower)
+            continue
+        (integral,) = found
+        integrand += (term / integral) * integral.function
+    integrand = pull_constants_out_of_sums(_split_sums(sp.expand(sp.expand_log(integrand))))
+    integrand = rename_summation_indices(integrand, k)
+    return sp.cancel(sp.together(integrand))
+
+
+def _split_sums(expr: sp.Expr) -> sp.Expr:
+    """``Sum(f + g) = Sum(f) + Sum(g)`` (linearity of a finite sum)."""
+    return expr.replace(
+        lambda s: isinstance(s, sp.Sum),
+        lambda s: sp.Add(*[sp.Sum(term, *s.limits) for term in sp.Add.make_args(sp.expand(s.function))]),
+    )
+
+
+def _pull_integral(s: sp.Sum) -> sp.Expr:
+    """``Sum_j c_j Integral(f_j dt)`` -> ``Integral(Sum_j c_j f_j dt)`` (a finite sum)."""
+    found = [g for g in s.function.atoms(sp.Integral) if g.limits[0][0] == t]
+    if len(found) != 1:
+        return s
+    (integral,) = found
+    coefficient = s.function / integral
+    if coefficient.has(t):
+        return s
+    return sp.Integral(sp.Sum(coefficient * integral.function, *s.limits), *integral.limits)
+
+
+_F2 = sp.Function("F")
+#: Tonelli: a nonnegative integrand may be integrated in either order.
+TONELLI = Lemma(
+    name="L-tonelli",
+    statement=sp.Eq(
+        sp.Integral(_F2(t, tau), (t, a, b), (tau, 0, sp.oo)),
+        sp.Integral(_F2(t, tau), (tau, 0, sp.oo), (t, a, b)),
+    ),
+    citation="Tonelli's theorem, Folland, Real Analysis (2nd ed.), Thm 2.37: for a "
+    "nonnegative measurable F on [a, b] x [0, oo) the iterated integrals agree. Here F = "
+    "(Y-1)^2 tau / ((1 + Y tau)(1 + tau)^2) >= 0 is continuous (SymPy signs it in the proof)",
+    witness={_F2: sp.Lambda((t, tau), sp.exp(-tau * (1 + t))), a: 0, b: 1},
+    why="SymPy has no Fubini/Tonelli rule; and its monotonicity rule for integrals needs a "
+    "finite range (oo is extended-positive, not positive), so the tau-integral is signed "
+    "with t as the first variable and the order is then exchanged",
+)
+
+
+def _prove_tangent() -> Iterator[Step]:
+    gap = TANGENT.lhs - TANGENT.rhs
+    wide = WIDTH.apply(gap)
+    yield holds_true("Y = p_r / p_q > 0", sp.Gt(_RATIO, 0, evaluate=False))
+    swapped = sp.Integral(tangent_gap_integrand(), (t, a, a + width), (tau, 0, sp.oo))
+    double = sp.Integral(tangent_gap_integrand(), (tau, 0, sp.oo), (t, a, a + width))
+    single = sp.Integral(_RATIO - 1 - sp.log(_RATIO), (t, a, a + width))
+    positive = integral_nonnegative(
+        "the integrand (Y-1)^2 tau / ((1 + Y tau)(1 + tau)^2) >= 0 (tau >= 0, Y > 0)", swapped
+    )
+    yield positive
+    order = by_lemma(
+        TONELLI,
+        {_F2(t, tau): tangent_gap_integrand(), b: a + width},
+        "Tonelli: integrate over tau first",
+    )
+    yield order
+    evaluated = evaluates(
+        "SymPy integrates over tau: Y - 1 - log Y (partial fractions, limit tau -> oo)",
+        double,
+        single,
+        _evaluate_inner,
+    )
+    yield evaluated
+    sum_q, sum_r = ON_SIMPLEX_Q.lhs, ON_SIMPLEX_R.lhs
+    identity = rewritten(
+        "linearity: F(r) - F(q) - sum_j (r_j/q_j - 1) g_j = (1/w) Integral(Y - 1 - log Y) "
+        "+ sum q - sum r  (sum_j q_j K_j / p_q = 1)",
+        wide,
+        single / width + sum_q - sum_r,
+        _linear,
+    )
+    yield identity
+    closed = follows(
+        "the integral is >= 0 and both weight vectors sum to 1",
+        sp.Ge(wide, 0),
+        [identity, evaluated, order, positive, ON_SIMPLEX_Q, ON_SIMPLEX_R],
+        multipliers=[1, -1 / width, -1 / width, 1 / width, 1, -1],
+    )
+    yield closed
+    yield WIDTH.lift(closed, sp.Ge(gap, 0))
+    yield follows("the tangent inequality", TANGENT, [WIDTH.lift(closed, sp.Ge(gap, 0))])
+
+
+THEOREMS: list[Theorem] = [
+    Theorem(
+        name="landscape_convex_weights",
+        title="L is convex in the weights S (general n, any positive kernel)",
+        statement=CONVEX_WEIGHTS,
+        hypotheses=(ORDERED,),
+        prover=_prove_convex_weights,
+        explanation="p is linear in the weights and -log is convex: the second derivative "
+        "of F along every line q + theta v is the mean of (sum v_k K_k)^2/p^2 >= 0.",
+        reference=REFERENCE,
+    ),
+    Theorem(
+        name="landscape_tangent_inequality",
+        title="F(r) - F(q) >= sum_j (r_j/q_j - 1) g_j: stationary points are global minima",
+        statement=TANGENT,
+        hypotheses=(ORDERED, ON_SIMPLEX_Q, ON_SIMPLEX_R),
+        prover=_prove_tangent,
+        explanation="With g_j = dL/dz_j at softmax(z) = q, a stationary point (g = 0) has "
+        "L(z') >= L(z) for every z'.",
+        reference=REFERENCE,
+    ),
+]
