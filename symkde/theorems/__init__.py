@@ -28,6 +28,8 @@ _MODULES = (
     "symkde.theorems.derivatives_identities",
     "symkde.theorems.derivatives_far_field",
     "symkde.theorems.derivatives_compact",
+    # issue 13, stronger theorems (general n)
+    "symkde.theorems.landscape",
 )
 
 

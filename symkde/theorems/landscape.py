@@ -192,9 +192,10 @@ def _tau_integral(e: sp.Integral) -> sp.Expr:
     result, valid for every ``y > 0``, is then read at ``y = Y``."""
     ratio = _RATIO if e.has(_RATIO) else _y
     generic = tangent_gap_integrand(_y)
-    antiderivative = sp.integrate(sp.apart(generic, tau), tau)
+    pieces = sp.Add.make_args(sp.apart(generic, tau))
+    antiderivative = sp.Add(*[sp.integrate(piece, tau) for piece in pieces])
     value = sp.limit(antiderivative, tau, sp.oo) - antiderivative.subs(tau, 0)
-    return sp.simplify(value).subs(_y, ratio)
+    return sp.expand(value).subs(_y, ratio)
 
 
 def _evaluate_inner(e: sp.Expr) -> sp.Expr:
@@ -265,7 +266,7 @@ TONELLI = Lemma(
     citation="Tonelli's theorem, Folland, Real Analysis (2nd ed.), Thm 2.37: for a "
     "nonnegative measurable F on [a, b] x [0, oo) the iterated integrals agree. Here F = "
     "(Y-1)^2 tau / ((1 + Y tau)(1 + tau)^2) >= 0 is continuous (SymPy signs it in the proof)",
-    witness={_F2: sp.Lambda((t, tau), sp.exp(-tau * (1 + t))), a: 0, b: 1},
+    witness={_F2: sp.Lambda((t, tau), (1 + t * tau) * sp.exp(-tau)), a: 0, b: 1},
     why="SymPy has no Fubini/Tonelli rule; and its monotonicity rule for integrals needs a "
     "finite range (oo is extended-positive, not positive), so the tau-integral is signed "
     "with t as the first variable and the order is then exchanged",
@@ -316,6 +317,131 @@ def _prove_tangent() -> Iterator[Step]:
     yield follows("the tangent inequality", TANGENT, [WIDTH.lift(closed, sp.Ge(gap, 0))])
 
 
+# --------------------------------------------------------------------------- EM form of g
+
+_R_I = responsibility(i, abstract_kernel)
+_P = sp.Sum(softmax(k) * _kernel(k), (k, 1, n))
+_EM_GRADIENT = sp.Eq(sp.Derivative(loss(), z[i]), softmax(i) - em_update(i))
+_EM_PRODUCT = sp.Eq(
+    em_update(i), softmax(i) * sp.Integral(_kernel(i) / _P, (t, a, b)) / (b - a)
+)
+_EM_SIMPLEX = sp.Eq(sp.Sum(em_update(i), (i, 1, n)), 1)
+EM_GRADIENT = sp.And(_EM_GRADIENT, _EM_PRODUCT, _EM_SIMPLEX)
+
+
+def _factor_out_of_integrals(expr: sp.Expr) -> sp.Expr:
+    """Linearity: ``Integral(c f dt) = c Integral(f dt)`` for ``c`` free of ``t``."""
+
+    def pull(g: sp.Integral) -> sp.Expr:
+        constant, rest = g.function.as_independent(t, as_Add=False)
+        tidy = rename_summation_indices(sp.cancel(pull_constants_out_of_sums(rest)), k)
+        return constant * sp.Integral(tidy, *g.limits)
+
+    return rename_summation_indices(
+        sp.sympify(expr).replace(lambda e: isinstance(e, sp.Integral), pull), k
+    )
+
+
+def _sum_of_responsibilities(expr: sp.Expr) -> sp.Expr:
+    """A finite sum moves under the integral; ``sum_i S_i K_i / p = 1`` by cancelling."""
+    moved = sp.sympify(expr).replace(lambda e: isinstance(e, sp.Sum), _pull_integral)
+    moved = moved.replace(
+        lambda e: isinstance(e, sp.Integral),
+        lambda g: sp.Integral(
+            sp.cancel(rename_summation_indices(pull_constants_out_of_sums(g.function), k)),
+            *g.limits,
+        ),
+    )
+    return sp.cancel(moved.doit())
+
+
+def _prove_em_gradient() -> Iterator[Step]:
+    yield from derived_under_lemma(
+        "SymPy differentiates L in z_i under the integral: S_i - mean of R_i",
+        _EM_GRADIENT,
+        lambda e: e.doit(deep=False),
+    )
+    yield rewritten(
+        "EM(S)_i = S_i m_i: S_i is free of t (linearity)",
+        _EM_PRODUCT.lhs,
+        _EM_PRODUCT.rhs,
+        _factor_out_of_integrals,
+    )
+    yield rewritten(
+        "sum_i EM(S)_i = mean of sum_i R_i = 1 (a finite sum moves under the integral)",
+        _EM_SIMPLEX.lhs,
+        _EM_SIMPLEX.rhs,
+        _sum_of_responsibilities,
+    )
+
+
+# --------------------------------------------------------------------------- not convex in z
+
+#: A second logit vector.
+y = sp.IndexedBase("y", real=True)
+_L_Z = loss()
+_L_Y = substitute_indexed(loss(), z, lambda m: y[m])
+_L_MID = substitute_indexed(loss(), z, lambda m: (z[m] + y[m]) / 2)
+CONVEX_LOGITS = sp.Le(_L_MID, (_L_Z + _L_Y) / 2)
+#: The exact counterexample: n = 2, K = Laplace with h = 1, [a, b] = [0, 1], x = (-1, 3),
+#: logits (-8, 0) and (-2, 0), midpoint (-5, 0).
+NONCONVEX_AT: dict[Any, Any] = {
+    n: 2, a: 0, b: 1, x[1]: -1, x[2]: 3, z[1]: -8, z[2]: 0, y[1]: -2, y[2]: 0,
+    abstract_kernel.func: sp.Lambda(u, KERNELS["laplace"].density.subs(h, 1)),
+}  # fmt: skip
+
+
+def _numeric_side(side: sp.Expr, values: Mapping[Any, Any]) -> sp.Expr:
+    """A side at ``values``: sums expanded, the kernel substituted, every integral by mpmath
+    tanh-sinh at 60 digits (no kink: every x_j lies outside [a, b])."""
+    count = int(values[n])
+    expr = sp.sympify(side).subs(n, count)
+    expr = expr.replace(lambda e: isinstance(e, sp.Sum), lambda e: e.doit())
+    plain_values = {s: val for s, val in values.items() if not isinstance(s, sp.FunctionClass)}
+    kernel = values[abstract_kernel.func]
+    expr = expr.replace(abstract_kernel.func, lambda arg: kernel(arg)).subs(plain_values)
+    numbers = {}
+    with mpmath.workdps(60):
+        for integral in expr.atoms(sp.Integral):
+            ((var, lower, upper),) = integral.limits
+            integrand = sp.lambdify(var, integral.function, "mpmath")
+            value = mpmath.quad(integrand, [mpmath.mpf(lower), mpmath.mpf(upper)])
+            numbers[integral] = sp.Float(value, 60)
+    return expr.xreplace(numbers)
+
+
+def _reference_sides(values: Mapping[Any, Any]) -> tuple[Any, Any]:
+    """Both sides by ``symkde.reference.loss`` (exact Laplace, 50 digits)."""
+    from symkde import reference
+
+    def at(logits: list[int]) -> Any:
+        return reference.loss(
+            logits, [int(values[x[1]]), int(values[x[2]])], int(values[a]), int(values[b]),
+            kernel="laplace", bandwidth=1, dps=50,
+        )  # fmt: skip
+
+    mid = [int((values[z[m]] + values[y[m]]) / 2) for m in (1, 2)]
+    first = [int(values[z[m]]) for m in (1, 2)]
+    second = [int(values[y[m]]) for m in (1, 2)]
+    with mpmath.workdps(60):
+        return at(mid), (at(first) + at(second)) / 2
+
+
+def _prove_convex_logits() -> Iterator[Step]:
+    yield refutation(
+        "n = 2, Laplace h = 1, [0, 1], x = (-1, 3): L at the midpoint of z = (-8, 0) and "
+        "(-2, 0) exceeds the mean of the two values",
+        CONVEX_LOGITS,
+        NONCONVEX_AT,
+        _reference_sides,
+        evaluate=_numeric_side,
+        stored=(
+            sp.Float("3.17863548431841246377955355234456005019408179", 50),
+            sp.Float("3.08337980626167217008560691307619209471054176", 50),
+        ),
+    )
+
+
 THEOREMS: list[Theorem] = [
     Theorem(
         name="landscape_convex_weights",
@@ -335,6 +461,27 @@ THEOREMS: list[Theorem] = [
         prover=_prove_tangent,
         explanation="With g_j = dL/dz_j at softmax(z) = q, a stationary point (g = 0) has "
         "L(z') >= L(z) for every z'.",
+        reference=REFERENCE,
+    ),
+    Theorem(
+        name="landscape_em_gradient",
+        title="dL/dz_i = S_i - EM(S)_i, EM(S)_i = mean of R_i = S_i m_i (general n)",
+        statement=EM_GRADIENT,
+        hypotheses=(sp.Le(i, n),),
+        prover=_prove_em_gradient,
+        explanation="The gradient is the gap between the weights and one EM update of the "
+        "mixture proportions; the EM map sends the simplex to itself.",
+        reference=REFERENCE,
+    ),
+    Theorem(
+        name="landscape_convex_logits",
+        title="claim: L is convex in z (refuted: exact counterexample, n = 2)",
+        statement=CONVEX_LOGITS,
+        hypotheses=(ORDERED,),
+        prover=_prove_convex_logits,
+        expected=False,
+        explanation="L is bounded and not constant along z_1 - z_2, so it cannot be convex; "
+        "the counterexample is re-computed by symkde.reference.",
         reference=REFERENCE,
     ),
 ]
