@@ -30,6 +30,7 @@ _MODULES = (
     "symkde.theorems.derivatives_compact",
     # issue 13, stronger theorems (general n)
     "symkde.theorems.landscape",
+    "symkde.theorems.hessian",
 )
 
 

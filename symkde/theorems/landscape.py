@@ -133,9 +133,9 @@ def em_update(index: sp.Expr = i) -> sp.Expr:
 
 # --------------------------------------------------------------------------- convex in q
 
-_HESSIAN_FORM = (
-    sp.Integral(sp.Sum(v[k] * _kernel(k), (k, 1, n)) ** 2 / density(q) ** 2, (t, a, b)) / (b - a)
-)
+_HESSIAN_FORM = sp.Integral(
+    sp.Sum(v[k] * _kernel(k), (k, 1, n)) ** 2 / density(q) ** 2, (t, a, b)
+) / (b - a)
 _CONVEX_EQ = sp.Eq(
     sp.Subs(sp.Derivative(weights_loss(lambda m: q[m] + theta * v[m]), (theta, 2)), theta, 0),
     _HESSIAN_FORM,
@@ -161,9 +161,7 @@ def _prove_convex_weights() -> Iterator[Step]:
     yield follows("this differentiation rests on lemma L-interchange", claim, [lemma, inner])
     # the integrand is a square over a square of a positive density: SymPy signs it
     parametrised = WIDTH.apply(sp.Ge(_HESSIAN_FORM * (b - a), 0))
-    sign = integral_nonnegative(
-        "(sum v_k K_k)^2 / p^2 >= 0 on [a, a + w]", parametrised.lhs, {}
-    )
+    sign = integral_nonnegative("(sum v_k K_k)^2 / p^2 >= 0 on [a, a + w]", parametrised.lhs, {})
     yield sign
     scaled = follows(
         "divided by w = b - a > 0",
@@ -206,9 +204,7 @@ def _evaluate_inner(e: sp.Expr) -> sp.Expr:
 
 
 G_J = q[j] - q[j] * mean_ratio(j)
-TANGENT = sp.Ge(
-    weights_loss(r) - weights_loss(q), sp.Sum((r[j] / q[j] - 1) * G_J, (j, 1, n))
-)
+TANGENT = sp.Ge(weights_loss(r) - weights_loss(q), sp.Sum((r[j] / q[j] - 1) * G_J, (j, 1, n)))
 
 
 def _linear(expr: sp.Expr) -> sp.Expr:
@@ -239,7 +235,9 @@ def _split_sums(expr: sp.Expr) -> sp.Expr:
     """``Sum(f + g) = Sum(f) + Sum(g)`` (linearity of a finite sum)."""
     return expr.replace(
         lambda s: isinstance(s, sp.Sum),
-        lambda s: sp.Add(*[sp.Sum(term, *s.limits) for term in sp.Add.make_args(sp.expand(s.function))]),
+        lambda s: sp.Add(
+            *[sp.Sum(term, *s.limits) for term in sp.Add.make_args(sp.expand(s.function))]
+        ),
     )
 
 
@@ -322,9 +320,7 @@ def _prove_tangent() -> Iterator[Step]:
 _R_I = responsibility(i, abstract_kernel)
 _P = sp.Sum(softmax(k) * _kernel(k), (k, 1, n))
 _EM_GRADIENT = sp.Eq(sp.Derivative(loss(), z[i]), softmax(i) - em_update(i))
-_EM_PRODUCT = sp.Eq(
-    em_update(i), softmax(i) * sp.Integral(_kernel(i) / _P, (t, a, b)) / (b - a)
-)
+_EM_PRODUCT = sp.Eq(em_update(i), softmax(i) * sp.Integral(_kernel(i) / _P, (t, a, b)) / (b - a))
 _EM_SIMPLEX = sp.Eq(sp.Sum(em_update(i), (i, 1, n)), 1)
 EM_GRADIENT = sp.And(_EM_GRADIENT, _EM_PRODUCT, _EM_SIMPLEX)
 
