@@ -48,8 +48,8 @@ from symkde.theorems._core import (
     Step,
     Theorem,
     follows,
-    nonnegative,
     integral_nonnegative,
+    nonnegative,
     rewritten,
 )
 from symkde.theorems.derivatives import derived_under_lemma
@@ -276,7 +276,7 @@ def _integrands(expr: sp.Expr) -> sp.Expr:
     ranges = {g.limits for g in sp.sympify(expr).atoms(sp.Integral)}
     if len(ranges) != 1:
         return expr
-    ((var, lo, hi),) = ranges.pop()
+    ((_var, lo, hi),) = ranges.pop()
     integrand = sp.Integer(0)
     for term in terms:
         found = term.atoms(sp.Integral)

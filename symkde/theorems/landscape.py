@@ -61,9 +61,9 @@ from symkde.symbolic.model import (
 from symkde.theorems._core import (
     Lemma,
     Parametrisation,
-    by_lemma,
     Step,
     Theorem,
+    by_lemma,
     evaluates,
     follows,
     holds_true,
@@ -217,7 +217,7 @@ def _linear(expr: sp.Expr) -> sp.Expr:
     limits = {g.limits for g in expanded.atoms(sp.Integral) if g.limits[0][0] == t}
     if len(limits) != 1:
         return expanded
-    ((var, lower, upper),) = limits.pop()
+    ((_var, lower, upper),) = limits.pop()
     integrand = sp.Integer(0)
     for term in sp.Add.make_args(sp.expand(expanded)):
         found = [g for g in term.atoms(sp.Integral) if g.limits[0][0] == t]
