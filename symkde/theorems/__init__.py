@@ -31,6 +31,7 @@ _MODULES = (
     # issue 13, stronger theorems (general n)
     "symkde.theorems.landscape",
     "symkde.theorems.hessian",
+    "symkde.theorems.characterization",
 )
 
 
