@@ -32,6 +32,7 @@ _MODULES = (
     "symkde.theorems.landscape",
     "symkde.theorems.hessian",
     "symkde.theorems.characterization",
+    "symkde.theorems.far_field_general",
 )
 
 
