@@ -16,8 +16,9 @@ For a direction ``v`` and the line ``z + theta v``:
   ``v``: the same certificates for ``S`` and, at every ``t``, for ``R(t)`` (whose sums are 1
   identically), then the mean over ``[a, b]`` (monotonicity of the integral).  So every
   eigenvalue of the Hessian lies in ``[-1/2, 1/2]`` and the gradient ``g(z)`` is
-  1/2-Lipschitz in the Euclidean norm: gradient descent with step ``<= 2`` decreases
-  ``L`` (the descent lemma, a standard consequence not proved here).
+  1/2-Lipschitz in the Euclidean norm: ``L(z - eta g) <= L(z) - eta (1 - eta/4) |g|^2``,
+  so every step ``0 < eta < 4`` decreases ``L`` (the descent lemma, a standard consequence
+  not proved here).
 
 Differentiation under the integral rests on lemma L-interchange.  Walk-through:
 ``derivations/landscape.py``.
