@@ -143,10 +143,6 @@ _CONVEX_EQ = sp.Eq(
 CONVEX_WEIGHTS = sp.And(_CONVEX_EQ, sp.Ge(_HESSIAN_FORM, 0))
 
 
-def _second_derivative(e: sp.Expr) -> sp.Expr:
-    return e.doit()
-
-
 def _prove_convex_weights() -> Iterator[Step]:
     claim = _CONVEX_EQ
     lemma = lemma_step()
@@ -155,7 +151,7 @@ def _prove_convex_weights() -> Iterator[Step]:
         "SymPy differentiates F(q + theta v) twice under the integral, at theta = 0",
         claim.lhs,
         claim.rhs,
-        lambda e: sp.cancel(_second_derivative(e) - claim.rhs) + claim.rhs,
+        lambda e: sp.cancel(e.doit() - claim.rhs) + claim.rhs,
     )
     yield inner
     yield follows("this differentiation rests on lemma L-interchange", claim, [lemma, inner])
@@ -311,8 +307,9 @@ def _prove_tangent() -> Iterator[Step]:
         multipliers=[1, -1 / width, -1 / width, 1 / width, 1, -1],
     )
     yield closed
-    yield WIDTH.lift(closed, sp.Ge(gap, 0))
-    yield follows("the tangent inequality", TANGENT, [WIDTH.lift(closed, sp.Ge(gap, 0))])
+    lifted = WIDTH.lift(closed, sp.Ge(gap, 0))
+    yield lifted
+    yield follows("the tangent inequality", TANGENT, [lifted])
 
 
 # --------------------------------------------------------------------------- EM form of g
