@@ -31,6 +31,23 @@ show("gradient change, n = 2, numerator", sp.factor(sp.numer(sp.together(gap))))
 
 # %%
 NAMES = ["logit_shift", "gradient_sum_zero", "scale_invariance", "only_exponential_kernels"]
+# %% [markdown]
+# ## Asymmetric kernels (`symkde.theorems.characterization`)
+#
+# Among all positive kernels, symmetric or not, contraction invariance (for every choice of
+# logits) is the functional equation $K(u_1)K(u_2 - d) = K(u_1 - d)K(u_2)$ on each side;
+# its measurable solutions are $A_\pm e^{-\lambda_\pm |u|}$ (lemma L-cauchy: Cauchy's
+# equation; no differentiability assumed), points on both sides force
+# $\lambda_+ = \lambda_-$, and a density needs $\lambda > 0$ ($\lambda \le 0$ also solves
+# the equation).  So the Laplace kernel is not the only one: any $A_\pm e^{-\lambda|u|}$
+# with $A_+ + A_- = \lambda$ has the property.
+# %%
+NAMES += [
+    "contraction_gap_identity",
+    "exponential_kernels_invariant",
+    "exponential_kernels_normalisable",
+    "only_exponential_kernels_halfline",
+]
 proofs = {name: walk(name) for name in NAMES}
 
 # %%

@@ -2,7 +2,8 @@
 # # 2. Scale invariance and the far-field puzzle
 #
 # The responsibilities $R_i(t) = S_i K_i / \sum_j S_j K_j$ depend only on kernel *ratios*:
-# multiplying every kernel value at $t$ by the same $c(t) > 0$ changes nothing. So what
+# multiplying every kernel value at $t$ by the same $c(t) > 0$ leaves them, and so the
+# gradient, unchanged (the loss itself moves by the mean of $-\log c(t)$). So what
 # happens when all points recede from the target together? It depends on how the kernel's
 # ratios behave at large distance, and SymPy's `limit` answers it for each kernel.
 
@@ -17,17 +18,25 @@ proofs = {"scale_invariance": show("scale_invariance")}
 
 # %% [markdown]
 # ## Far-field limits (n = 3, bin at t = 0, points at D + (0, 1/2, 3/2))
+# These three use `sympy.limit` on the concrete kernels with one nearest point.  For general
+# n and any radial kernel, `far_field_general` shows that only the ratios
+# $\rho_j = \exp(-\int_D^{D+o_j}\psi)$, $\psi = -(\log f)'$, matter: $\psi \to \lambda$
+# finite gives the Laplace gradient, $\psi \to 0$ gives 0 (at rate $O(1/D)$ for
+# $\psi \le c/r$), $\psi \to \infty$ the partial-label gradient over the nearest points
+# (one-hot only when the nearest point is unique).
 
 # %%
 for kernel in ("laplace", "gaussian", "cauchy"):
     proofs[f"far_field_{kernel}"] = show(f"far_field_{kernel}")
+proofs["far_field_general"] = show("far_field_general")
 
 # %% [markdown]
 # ## Gradient magnitude vs distance, with the limits beside the curves
 # The curves come from `symkde.grad` (one bin at t = 0); the dashed lines are the limits read
 # from the theorems' statements, evaluated at the same logits.
-# * **Laplace**: flat — far points learn exactly like near ones.
-# * **Gaussian**: tends to the one-hot cross-entropy on the nearest point.
+# * **Laplace**: flat — the gradient (not the loss) is the same at every distance, so far
+#   points learn exactly like near ones; only kernels $A_\pm e^{-\lambda|u|}$ do this.
+# * **Gaussian**: tends to the one-hot cross-entropy on the (unique) nearest point.
 # * **Cauchy**: decays like $1/D$ to 0 — heavy tails make far points stop learning.
 
 # %%

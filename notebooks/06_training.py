@@ -32,8 +32,11 @@ from symkde.cli.figures_training import FAR_OFFSETS, TARGET, logit_descent_data
 # Target $[-1/2, 1/2]$, $h = 1$.  One point sits at the target's centre with logit $-30$
 # (weight $\approx 10^{-13}$); three points at $D + (0, 1/2, 3/2)$ carry the rest, for
 # $D = 10, 100, 1000$ bandwidths.  Plain descent $z \leftarrow z - \eta\,\partial L/\partial z$
-# with $\eta = 1$: the registry has no Hessian bound yet, so the step was **chosen
-# empirically**.  By `gradient_bounds` every component of $\partial L/\partial z$ lies in
+# with $\eta = 1$.  The step is covered by a theorem: `hessian_spectrum` (general n, any
+# kernel) puts the Hessian's spectrum in $[-1/2, 1/2]$, so the gradient is $1/2$-Lipschitz
+# and, by the standard descent lemma, $L(z - \eta g) \le L(z) - \eta(1 - \eta/4)|g|^2$:
+# every step $0 < \eta < 4$ decreases $L$ while $g \ne 0$ ($\eta = 2$ guarantees the
+# most).  By `gradient_bounds` every component of $\partial L/\partial z$ lies in
 # $[S_i - 1, S_i]$, so no logit moves by more than $\eta$ per step.
 
 # %%

@@ -30,10 +30,11 @@ __all__ = ["FIGURE_CAPTIONS", "build_report"]
 #: One sentence per figure (what it shows), in report order.
 FIGURE_CAPTIONS: dict[str, str] = {
     "far_field": (
-        "Gradient magnitude of one bin vs the distance of three receding points: the Laplace "
-        "gradient does not change at all, the Gaussian one tends to the one-hot cross-entropy "
-        "and the Cauchy one decays like 1/D to 0, each next to the limit its far_field theorem "
-        "derives with sympy.limit."
+        "Gradient magnitude of one bin vs the distance of three receding points (n = 3, a "
+        "unique nearest point): the Laplace gradient (not the loss) does not change at all, "
+        "the Gaussian one tends to the one-hot cross-entropy and the Cauchy one decays like "
+        "1/D to 0, each next to the limit its far_field theorem derives with sympy.limit "
+        "(general n: far_field_general)."
     ),
     "laplace_shift": (
         "The seed's centre claim (h = 1, [a, b] = [-1, 1], x = (3, 5) shifted toward the "

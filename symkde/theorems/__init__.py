@@ -28,6 +28,11 @@ _MODULES = (
     "symkde.theorems.derivatives_identities",
     "symkde.theorems.derivatives_far_field",
     "symkde.theorems.derivatives_compact",
+    # issue 13, stronger theorems (general n)
+    "symkde.theorems.landscape",
+    "symkde.theorems.hessian",
+    "symkde.theorems.characterization",
+    "symkde.theorems.far_field_general",
 )
 
 

@@ -1,16 +1,23 @@
-"""The far field: every point recedes from the bin together (offsets fixed, distance D -> oo).
+"""The far field for n = 3: every point recedes from the bin together (offsets fixed, D -> oo).
 
-Theorems (issue 2, section 3, item 11), each by ``sympy.limit`` for n = 3, bin ``t = 0``,
-points at ``x_j = D + o_j`` with offsets ``o = (0, 1/2, 3/2)`` (point 1 nearest):
+These are instances, on the concrete kernels, of the general-n theorem ``far_field_general``
+(:mod:`symkde.theorems.far_field_general`: any radial kernel, through ``psi = -(log f)'``),
+kept because they take the limit itself with ``sympy.limit``.  Each is for n = 3, bin
+``t = 0``, points at ``x_j = D + o_j`` with offsets ``o = (0, 1/2, 3/2)``: point 1 is the
+unique nearest point (with ties the Gaussian limit is the partial-label gradient over the
+nearest points, not one-hot; see ``far_field_general``).
 
 * ``far_field_gaussian`` -- the responsibilities become one-hot on the nearest point: the
   gradient tends to ``S_i - delta_i1``, the ordinary cross-entropy of ``one_hot``.
-* ``far_field_laplace`` -- the gradient does not depend on ``D`` at all (any offsets).
+* ``far_field_laplace`` -- the gradient does not depend on ``D`` at all (any offsets; the
+  loss itself does change with ``D``: only the gradient is unchanged).
 * ``far_field_cauchy`` -- the gradient tends to 0: far points stop learning.
 
 This answers the seed's question of which kernels let far points learn less: heavy tails
-(Cauchy) do, the Laplace kernel does not change anything, and the Gaussian turns the loss
-into a hard nearest-point cross-entropy.  Walk-through: ``derivations/far_field.py``.
+(Cauchy) do; with the Laplace kernel far points learn exactly as fast as near ones (kernel
+ratios are preserved: the only kernels with this property are ``A_+- e^{-lambda |u|}``,
+theorem ``only_exponential_kernels_halfline``); the Gaussian turns the loss into a hard
+nearest-point cross-entropy.  Walk-through: ``derivations/far_field.py``.
 """
 
 from __future__ import annotations
@@ -125,10 +132,12 @@ def _prover(kernel_name: str) -> Callable[[], Iterator[Step]]:
 
 
 _EXPLANATIONS = {
-    "gaussian": "Far away the nearest point takes all the responsibility: the loss becomes "
-    "the hard cross-entropy of one_hot, and the other points are pushed down.",
-    "laplace": "Kernel ratios exp(-(o_i - o_j)/h) do not depend on D: far points learn exactly "
-    "as near ones.",
+    "gaussian": "Far away the unique nearest point takes all the responsibility: the gradient "
+    "becomes that of the hard cross-entropy of one_hot, and the other points are pushed down "
+    "(with tied nearest points: the partial-label gradient, theorem far_field_general).",
+    "laplace": "Kernel ratios exp(-(o_i - o_j)/h) do not depend on D: the gradient (not the "
+    "loss) is the same at every distance, so far points learn exactly as near ones; of the "
+    "kernels here only the Laplace kernel has this property.",
     "cauchy": "Kernel ratios tend to 1, responsibilities to the weights S_i, the gradient to "
     "0: far points learn less and less.",
 }
@@ -136,7 +145,7 @@ _EXPLANATIONS = {
 THEOREMS: list[Theorem] = [
     Theorem(
         name=f"far_field_{name}",
-        title=f"far field, {name} kernel (sympy.limit, n = 3)",
+        title=f"far field, {name} kernel (sympy.limit, n = 3, unique nearest point)",
         statement=_STATEMENTS[name],
         hypotheses=(sp.Q.positive(distance), sp.Q.positive(h)),
         prover=_prover(name),
