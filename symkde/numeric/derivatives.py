@@ -95,7 +95,7 @@ from symkde.numeric.api import (
     _wrap,
     image_count,
 )
-from symkde.numeric.batch import Layout, apply_rows, assembled, validate_batch
+from symkde.numeric.batch import Batch, Layout, apply_rows, assembled, validate_batch
 from symkde.numeric.validate import Problem, validate
 
 __all__ = ["Derivatives", "derivatives", "derivatives_row"]
@@ -343,6 +343,20 @@ def derivatives_row(problem: Problem) -> Derivatives:
 
     Raises :class:`symkde.UncoveredTargetError` where the loss is infinite.
     """
+    if problem.kernel == "laplace" and problem.method in ("auto", "exact"):
+        from symkde.numeric.derivative_rows import laplace_derivative_single
+
+        done = laplace_derivative_single(
+            problem.z, problem.x, problem.a, problem.b, problem.bandwidth, problem.circular
+        )
+        if done is not None:
+            return Derivatives(*done)
+    return _derivatives_general(problem)
+
+
+def _derivatives_general(problem: Problem) -> Derivatives:
+    """:func:`derivatives_row` by the loss's own code and the integrals above (every kernel
+    and method; the rows the compiled Laplace path hands back)."""
     loss, grad_z = _compute(problem, with_grad=True)
     assert grad_z is not None
     moved = _moved(problem)
@@ -357,6 +371,19 @@ def derivatives_row(problem: Problem) -> Derivatives:
     np.add.at(d_points, line.owner, d_line)
     return Derivatives(
         float(loss), grad_z, mix.scatter(d_points), float(d_h), float(d_a), float(d_b)
+    )
+
+
+def _compiled_rows(batch: Batch, outputs: tuple[FloatArray, ...]) -> NDArray[np.bool_]:
+    """Every exact Laplace row in one parallel call (:mod:`symkde.numeric.derivative_rows`);
+    returns the rows left to :func:`derivatives_row` (each of which is then handed back
+    again by the same code, so row r is the single call on row r)."""
+    if batch.kernel != "laplace" or batch.method not in ("auto", "exact"):
+        return np.ones(batch.size, dtype=bool)
+    from symkde.numeric.derivative_rows import laplace_derivative_rows
+
+    return laplace_derivative_rows(
+        batch.z, batch.x, batch.a, batch.b, batch.bandwidth, batch.circular, outputs
     )
 
 
@@ -405,5 +432,7 @@ def derivatives(
     if one_row:
         return derivatives_row(validate(z, x, a, b, **options))
     batch = validate_batch(z, x, a, b, **options)
-    outputs = apply_rows(batch, lambda problem: tuple(derivatives_row(problem)), LAYOUT)
+    outputs = apply_rows(
+        batch, lambda problem: tuple(derivatives_row(problem)), LAYOUT, compiled=_compiled_rows
+    )
     return Derivatives(*assembled(batch, outputs, LAYOUT))

@@ -28,6 +28,7 @@ _MODULES = (
     "symkde.theorems.derivatives_identities",
     "symkde.theorems.derivatives_far_field",
     "symkde.theorems.derivatives_compact",
+    "symkde.theorems.derivatives_bandwidth",
 )
 
 
