@@ -14,13 +14,18 @@ with ``d/du log K`` and ``d/dh log K`` differentiated and printed by SymPy
 (``symkde/numeric/_generated/log_kernel_derivatives.py``).  ``L`` and ``dL/dz`` come from the
 loss's own code (:func:`symkde.numeric.api._compute`, every method).  The two integrals:
 
-* exact Laplace on the line: per-segment closed forms in ``O(n log n)``
-  (:mod:`symkde.numeric.derivative_forms`, theorems ``laplace_position_slope``,
-  ``laplace_decayed_mass_rate``, ``laplace_segment_bandwidth``);
+* exact Laplace (line and circle, ``method`` exact or auto): every derivative in the loss's
+  own compiled linear-space passes, ``O(n log n)``, single rows and batches
+  (:mod:`symkde.numeric.derivative_rows`; theorems ``laplace_bandwidth_segment``,
+  ``laplace_bandwidth_by_parts``, ``laplace_bandwidth_short_series``); a row outside the fast
+  path's guards (weights spread beyond ``e^500``, a side that matters far beyond an end) takes,
+  on the line, the log-space per-segment forms (:mod:`symkde.numeric.derivative_forms`,
+  theorems ``laplace_position_slope``, ``laplace_decayed_mass_rate``,
+  ``laplace_segment_bandwidth``), on the circle the quadrature below;
 * boxcar (every method but bins): none needed (``d/du log K = 0``, ``d/dh log K = -1/h`` inside
   the support), only the jump terms (theorem ``boxcar_edge_jump``), summed directly over the
   supports at each edge (``O(n * edges)``, in blocks);
-* everything else (quadrature; exact triangle and exact on the circle, for now): the loss's
+* everything else (quadrature; exact triangle, exact boxcar/triangle on the circle): the loss's
   adaptive Gauss-Legendre quadrature on the same kink-split, graded panels, nodes evaluated
   in log space with the far-field ratio path, so points ``10^4`` bandwidths away are exact
   (``O(n * panels)``).
