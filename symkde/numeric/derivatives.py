@@ -25,7 +25,7 @@ loss's own code (:func:`symkde.numeric.api._compute`, every method).  The two in
 * boxcar (every method but bins): none needed (``d/du log K = 0``, ``d/dh log K = -1/h`` inside
   the support), only the jump terms (theorem ``boxcar_edge_jump``), summed directly over the
   supports at each edge (``O(n * edges)``, in blocks);
-* everything else (quadrature; exact triangle, exact boxcar/triangle on the circle): the loss's
+* everything else (quadrature; exact triangle on the line and the circle): the loss's
   adaptive Gauss-Legendre quadrature on the same kink-split, graded panels, nodes evaluated
   in log space with the far-field ratio path, so points ``10^4`` bandwidths away are exact
   (``O(n * panels)``).

@@ -29,6 +29,7 @@ _MODULES = (
     "symkde.theorems.derivatives_far_field",
     "symkde.theorems.derivatives_compact",
     "symkde.theorems.derivatives_bandwidth",
+    "symkde.theorems.derivatives_far_bounds",
 )
 
 
