@@ -60,7 +60,7 @@ def test_laplace_bound_is_a_checked_step():
 def test_share_lemma_witness_rejects_a_wrong_statement():
     wrong = Lemma(
         "L-share-quarter",
-        sp.Le(far.SHARE.statement.lhs, sp.Rational(1, 4), evaluate=False)  # 0.31 at the witness,
+        sp.Le(far.SHARE.statement.lhs, sp.Rational(1, 4), evaluate=False),  # 0.31 at the witness
         far.SHARE.citation,
         far.SHARE.witness,
     )
