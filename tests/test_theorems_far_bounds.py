@@ -66,3 +66,27 @@ def test_share_lemma_witness_rejects_a_wrong_statement():
     )
     assert far.SHARE.check_witness()[0]
     assert not wrong.check_witness()[0]
+
+
+def test_circle_translation_covers_the_wrapped_kernels():
+    """derivative_translation_circle states the identity for the wrapped Cauchy and wrapped
+    Laplace families and that symkde's wrapped kernels are members; a wrong member (beta =
+    rho instead of 2 rho) is rejected by the step the proof uses."""
+    from symkde.symbolic.kernels import h, wrapped_density
+    from symkde.theorems import derivatives_identities as identities
+    from symkde.theorems._core import equal
+
+    statement = theorems.get("derivative_translation_circle").statement
+    for family in (identities.WRAPPED_CAUCHY_FAMILY, identities.WRAPPED_LAPLACE_FAMILY):
+        assert sp.Eq(identities.translation_sum(family), 0) in statement.args
+    assert all(member in statement.args for member in identities.MEMBERS)
+    rho = sp.exp(-h)
+    wrong = identities.WRAPPED_CAUCHY_FAMILY.subs(
+        {
+            identities._alpha: (1 - rho) ** 2,
+            identities._beta: rho,
+            identities._const: (1 - rho**2) / (2 * sp.pi),
+        }  # fmt: skip
+    )
+    assert not equal("wrong member", wrapped_density("cauchy"), wrong).holds
+    assert equal("member", *identities.MEMBERS[0].args).holds

@@ -21,9 +21,8 @@ far points learn (theorems, one per kernel family, positions written ``x_j = b +
   ``r/h^2``, so ``psi(r) >= D/h^2`` for ``r >= D`` and ``h^2 psi(D + c)/D -> 1`` (the pull
   grows like ``D/h^2``); Cauchy ``2r/(r^2 + h^2)``, so ``psi(r) <= 2/D`` for ``r >= D`` and
   ``D psi(D + c) -> 2`` (it decays like ``2/D``).  With ``derivative_position`` this bounds
-  ``sum_j dL/dx_j``, an average of ``psi`` at distances ``>= D``; the bound on the average
-  itself (monotonicity of the integral) is not yet a checked step for the Gaussian and
-  Cauchy kernels (a general-n SymPy proof with the concrete kernels took minutes).
+  ``sum_j dL/dx_j``, an average of ``psi`` at distances ``>= D``; the bound on that average
+  at general n is theorem ``far_field_mean_bounds`` (:mod:`symkde.theorems.derivatives_far_bounds`).
 
 The differentiation under the integral rests on lemma L-interchange
 (:mod:`symkde.theorems.derivatives`).  Imports SymPy and the symbolic model only.
