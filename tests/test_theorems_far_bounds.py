@@ -86,7 +86,7 @@ def test_circle_translation_covers_the_wrapped_kernels():
             identities._alpha: (1 - rho) ** 2,
             identities._beta: rho,
             identities._const: (1 - rho**2) / (2 * sp.pi),
-        }  # fmt: skip
+        }
     )
     assert not equal("wrong member", wrapped_density("cauchy"), wrong).holds
     assert equal("member", *identities.MEMBERS[0].args).holds
