@@ -1,7 +1,9 @@
 """Exact Laplace position and bandwidth derivatives on the line, per segment, ``O(n log n)``.
 
-Owns :func:`laplace_position_bandwidth`, the closed-form branch of ``method="exact"`` in
-:mod:`symkde.numeric.derivatives`.  It reuses the segment machinery of
+Owns :func:`laplace_position_bandwidth`, the log-space closed-form branch of
+``method="exact"`` in :mod:`symkde.numeric.derivatives`: rows that the compiled path
+(:mod:`symkde.numeric.derivative_rows`) hands back (weights spread beyond ``e^500``, a side
+that matters far beyond an end) take it.  It reuses the segment machinery of
 :mod:`symkde.numeric.exact` (sorted points, log-space prefix/suffix scans referenced at the
 nearest point, the per-segment closed forms of theorems ``laplace_log_segment`` and
 ``laplace_resp_integral``) without changing it.  On a segment ``[lo, hi]`` between knots

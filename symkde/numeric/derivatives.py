@@ -14,13 +14,18 @@ with ``d/du log K`` and ``d/dh log K`` differentiated and printed by SymPy
 (``symkde/numeric/_generated/log_kernel_derivatives.py``).  ``L`` and ``dL/dz`` come from the
 loss's own code (:func:`symkde.numeric.api._compute`, every method).  The two integrals:
 
-* exact Laplace on the line: per-segment closed forms in ``O(n log n)``
-  (:mod:`symkde.numeric.derivative_forms`, theorems ``laplace_position_slope``,
-  ``laplace_decayed_mass_rate``, ``laplace_segment_bandwidth``);
+* exact Laplace (line and circle, ``method`` exact or auto): every derivative in the loss's
+  own compiled linear-space passes, ``O(n log n)``, single rows and batches
+  (:mod:`symkde.numeric.derivative_rows`; theorems ``laplace_bandwidth_segment``,
+  ``laplace_bandwidth_by_parts``, ``laplace_bandwidth_short_series``); a row outside the fast
+  path's guards (weights spread beyond ``e^500``, a side that matters far beyond an end) takes,
+  on the line, the log-space per-segment forms (:mod:`symkde.numeric.derivative_forms`,
+  theorems ``laplace_position_slope``, ``laplace_decayed_mass_rate``,
+  ``laplace_segment_bandwidth``), on the circle the quadrature below;
 * boxcar (every method but bins): none needed (``d/du log K = 0``, ``d/dh log K = -1/h`` inside
   the support), only the jump terms (theorem ``boxcar_edge_jump``), summed directly over the
   supports at each edge (``O(n * edges)``, in blocks);
-* everything else (quadrature; exact triangle and exact on the circle, for now): the loss's
+* everything else (quadrature; exact triangle on the line and the circle): the loss's
   adaptive Gauss-Legendre quadrature on the same kink-split, graded panels, nodes evaluated
   in log space with the far-field ratio path, so points ``10^4`` bandwidths away are exact
   (``O(n * panels)``).
@@ -75,7 +80,7 @@ from symkde.numeric._generated.log_kernel_derivatives import (
 from symkde.numeric._generated.log_kernels import KERNEL_INFO, LOG_KERNELS, WRAPPED_LOG_KERNELS
 from symkde.numeric.angles import TWO_PI, difference_turned
 from symkde.numeric.api import _compute, _has_exact, _shifted
-from symkde.numeric.batch import Layout, apply_rows, assembled, validate_batch
+from symkde.numeric.batch import Batch, Layout, apply_rows, assembled, validate_batch
 from symkde.numeric.images import _wrap, image_count
 from symkde.numeric.mixture import _blocks, _Mixture, _mixture
 from symkde.numeric.quadrature import (
@@ -338,6 +343,20 @@ def derivatives_row(problem: Problem) -> Derivatives:
 
     Raises :class:`symkde.UncoveredTargetError` where the loss is infinite.
     """
+    if problem.kernel == "laplace" and problem.method in ("auto", "exact"):
+        from symkde.numeric.derivative_rows import laplace_derivative_single
+
+        done = laplace_derivative_single(
+            problem.z, problem.x, problem.a, problem.b, problem.bandwidth, problem.circular
+        )
+        if done is not None:
+            return Derivatives(*done)
+    return _derivatives_general(problem)
+
+
+def _derivatives_general(problem: Problem) -> Derivatives:
+    """:func:`derivatives_row` by the loss's own code and the integrals above (every kernel
+    and method; the rows the compiled Laplace path hands back)."""
     loss, grad_z = _compute(problem, with_grad=True)
     assert grad_z is not None
     moved = _moved(problem)
@@ -352,6 +371,19 @@ def derivatives_row(problem: Problem) -> Derivatives:
     np.add.at(d_points, line.owner, d_line)
     return Derivatives(
         float(loss), grad_z, mix.scatter(d_points), float(d_h), float(d_a), float(d_b)
+    )
+
+
+def _compiled_rows(batch: Batch, outputs: tuple[FloatArray, ...]) -> NDArray[np.bool_]:
+    """Every exact Laplace row in one parallel call (:mod:`symkde.numeric.derivative_rows`);
+    returns the rows left to :func:`derivatives_row` (each of which is then handed back
+    again by the same code, so row r is the single call on row r)."""
+    if batch.kernel != "laplace" or batch.method not in ("auto", "exact"):
+        return np.ones(batch.size, dtype=bool)
+    from symkde.numeric.derivative_rows import laplace_derivative_rows
+
+    return laplace_derivative_rows(
+        batch.z, batch.x, batch.a, batch.b, batch.bandwidth, batch.circular, outputs
     )
 
 
@@ -400,5 +432,7 @@ def derivatives(
     if one_row:
         return derivatives_row(validate(z, x, a, b, **options))
     batch = validate_batch(z, x, a, b, **options)
-    outputs = apply_rows(batch, lambda problem: tuple(derivatives_row(problem)), LAYOUT)
+    outputs = apply_rows(
+        batch, lambda problem: tuple(derivatives_row(problem)), LAYOUT, compiled=_compiled_rows
+    )
     return Derivatives(*assembled(batch, outputs, LAYOUT))

@@ -23,7 +23,9 @@ The printer is :class:`symkde.symbolic.nodes.StableNumPyPrinter`.
 ``symkde/numeric/_generated/laplace_forms.py`` holds the midpoint series of a short Laplace segment
 (:func:`symkde.theorems.closed_forms.short_segment_series`, theorem ``laplace_short_segment``)
 as two plain-arithmetic Horner functions, so that the compiled fast path
-(:mod:`symkde.numeric.compiled`) can inline them.
+(:mod:`symkde.numeric.compiled`) can inline them, and the short-segment bandwidth moment
+(:func:`symkde.theorems.derivatives_bandwidth.short_bandwidth_series`) that the compiled
+derivatives (:mod:`symkde.numeric.derivative_rows`) inline.
 """
 
 from __future__ import annotations
@@ -236,8 +238,10 @@ def render_series() -> str:
         short_segment_series,
         w,
     )
+    from symkde.theorems.derivatives_bandwidth import short_bandwidth_series
 
     series = short_segment_series()
+    bandwidth_series = short_bandwidth_series()
     dilog = half_dilog()
     printer = StableNumPyPrinter({"fully_qualified_modules": True, "inline": True})
     # everything is printed before the header, which lists the modules the printer used
@@ -249,7 +253,9 @@ def render_series() -> str:
         "# Do not edit: regenerate with `python -m symkde.symbolic.codegen --update`.",
         '"""Per-segment Laplace forms: the short-segment midpoint series (theorem',
         "``laplace_short_segment``; plain arithmetic, inlined by the compiled fast path",
-        "symkde.numeric.compiled) and the dilogarithm pieces of long segments (theorem",
+        "symkde.numeric.compiled; the bandwidth moment of theorem",
+        "``laplace_bandwidth_short_series``, symkde.numeric.derivative_rows) and the",
+        "dilogarithm pieces of long segments (theorem",
         '``laplace_log_correction``; Li2 printed as scipy.special.spence)."""',
         "",
         *[f"import {m}" for m in sorted(m for m in printer.module_imports if m)],
@@ -282,6 +288,14 @@ def render_series() -> str:
             "d2, q",
             resp_doc,
             [f"return {_horner(series['resp'], d2, q_shape)}"],
+        ),
+        _function(
+            "laplace_short_bandwidth",
+            "d2, T",
+            "P with int_0^d [s B e^{-s} + (d-s) A e^{s-d}]/(B e^{-s} + A e^{s-d}) ds = "
+            "d**2/2 - d**3 P; d2 = d**2, T = (A - B)/(A + B) (theorem "
+            "laplace_bandwidth_short_series).",
+            [f"return {_horner(bandwidth_series, d2, T_shape)}"],
         ),
         _function(
             "laplace_half_dilog",

@@ -33,6 +33,8 @@ _MODULES = (
     "symkde.theorems.hessian",
     "symkde.theorems.characterization",
     "symkde.theorems.far_field_general",
+    "symkde.theorems.derivatives_bandwidth",
+    "symkde.theorems.derivatives_far_bounds",
 )
 
 

@@ -13,15 +13,16 @@ far points learn (theorems, one per kernel family, positions written ``x_j = b +
 * ``far_field_positions_laplace`` -- ``psi = 1/h``: ``dL/dx_j = +-R_j/h`` with
   ``R_j = S_j e^{-d_j/h} / sum_k S_k e^{-d_k/h}`` constant in ``t``; ``sum_j dL/dx_j = +-1/h``
   exactly (proved on the right; the left is the mirror image), and as every term is positive
-  (SymPy decides it), ``|dL/dx_j| <= 1/h`` whatever the distance; a common shift of the
+  (SymPy decides it) and each is at most the sum (lemma ``L-share``: SymPy cannot split a sum
+  of symbolic length at a symbolic index), ``0 < +-dL/dx_j <= 1/h`` whatever the distance, as
+  checked steps; a common shift of the
   ``d_j`` leaves every ``R_j`` unchanged (a checked step);
 * ``far_field_psi`` -- ``psi`` derived by SymPy for each family: Laplace ``1/h``; Gaussian
   ``r/h^2``, so ``psi(r) >= D/h^2`` for ``r >= D`` and ``h^2 psi(D + c)/D -> 1`` (the pull
   grows like ``D/h^2``); Cauchy ``2r/(r^2 + h^2)``, so ``psi(r) <= 2/D`` for ``r >= D`` and
   ``D psi(D + c) -> 2`` (it decays like ``2/D``).  With ``derivative_position`` this bounds
-  ``sum_j dL/dx_j``, an average of ``psi`` at distances ``>= D``; the bound on the average
-  itself (monotonicity of the integral) is not yet a checked step for the Gaussian and
-  Cauchy kernels (a general-n SymPy proof with the concrete kernels took minutes).
+  ``sum_j dL/dx_j``, an average of ``psi`` at distances ``>= D``; the bound on that average
+  at general n is theorem ``far_field_mean_bounds`` (:mod:`symkde.theorems.derivatives_far_bounds`).
 
 The differentiation under the integral rests on lemma L-interchange
 (:mod:`symkde.theorems.derivatives`).  Imports SymPy and the symbolic model only.
@@ -48,8 +49,18 @@ from symkde.symbolic.model import (
     substitute_indexed,
     t,
     x,
+    z,
 )
-from symkde.theorems._core import Step, Theorem, evaluates, follows, holds_true, nonnegative
+from symkde.theorems._core import (
+    Lemma,
+    Step,
+    Theorem,
+    by_lemma,
+    evaluates,
+    follows,
+    holds_true,
+    nonnegative,
+)
 from symkde.theorems.derivatives import IN_RANGE, lemma_step, plain
 from symkde.theorems.gradient import I_IN_RANGE, collapse, equal_after
 from symkde.theorems.invariance import sum_of_integrals
@@ -176,12 +187,32 @@ LAPLACE = sp.And(
     sp.Eq(sp.Derivative(_LEFT, offsets[i]), far_responsibility / h),
     sp.Eq(sp.Sum(sp.Derivative(_RIGHT, offsets[i]), (i, 1, n)), 1 / h),
     sp.Gt(far_responsibility / h, 0),
+    sp.Le(sp.Derivative(_RIGHT, offsets[i]), 1 / h),
+    sp.Le(sp.Derivative(_LEFT, offsets[i]), 1 / h),
+)
+
+_share_weights = sp.Function("a", positive=True)
+#: A term of a finite sum of positive terms is at most the sum (general n).
+SHARE = Lemma(
+    "L-share",
+    sp.Le(
+        _share_weights(i) / sp.Sum(_share_weights(j), (j, 1, n)),
+        1,
+        evaluate=False,
+    ),
+    "a term of a finite sum of positive reals is at most the sum: sum_j a_j = a_i + "
+    "sum_{j != i} a_j with every a_j > 0, 1 <= i <= n (order axioms of the reals; e.g. "
+    "Apostol, Mathematical Analysis, 2nd ed., Thm 1.10 and induction on n)",
+    {n: 3, i: 2, _share_weights: sp.Lambda(j, sp.Rational(1, 2) + j**2 / 7)},
+    why="n and i are symbols: SymPy neither splits Sum(a_j, (j, 1, n)) at a symbolic index "
+    "i nor signs Sum(a_j, (j, 1, i - 1)), which may be empty",
 )
 
 
 def _prove_laplace() -> Iterator[Step]:
     lemma = lemma_step()
     yield lemma
+    equalities: list[Step] = []
     for side, far in (("right", _RIGHT), ("left", _LEFT)):
         claim = sp.Eq(sp.Derivative(far, offsets[i]), far_responsibility / h)
         left, right = IN_RANGE.apply(claim.lhs), IN_RANGE.apply(claim.rhs)
@@ -196,6 +227,7 @@ def _prove_laplace() -> Iterator[Step]:
         )
         resting = follows("this rests on lemma L-interchange", inner.claim, [lemma, inner])
         lifted = IN_RANGE.lift(resting, claim)
+        equalities.append(lifted)
         yield from (inner, resting, lifted)
     summed = sp.Sum(sp.Derivative(_RIGHT, offsets[i]), (i, 1, n))
     inner_sum = evaluates(
@@ -207,10 +239,40 @@ def _prove_laplace() -> Iterator[Step]:
     yield inner_sum
     yield follows("this rests on lemma L-interchange", inner_sum.claim, [lemma, inner_sum])
     positive = holds_true(
-        "each R_i/h > 0 (positive weights and kernels): with the sum 1/h, 0 < dL/dd_i <= 1/h",
+        "each R_i/h > 0 (positive weights and kernels)",
         sp.Gt(far_responsibility / h, 0, evaluate=False),
     )
     yield positive
+    weights = sp.exp(z[j]) * sp.exp(-offsets[j] / h)
+    share = by_lemma(
+        SHARE,
+        {_share_weights(j): weights, _share_weights(i): weights.subs(j, i)},
+        "lemma L-share with a_j = e^{z_j} e^{-d_j/h} (positive)",
+    )
+    yield share
+    ratio = weights.subs(j, i) / sp.Sum(weights, (j, 1, n))
+    same = equal_after("R_i: the softmax's normaliser cancels", far_responsibility, ratio)
+    yield same
+    at_most_one = follows(
+        "so R_i <= 1 (substituting R_i = a_i / sum_j a_j)",
+        sp.Le(far_responsibility, 1),
+        [same, share],
+    )
+    yield at_most_one
+    bounded = follows(
+        "dividing by h > 0: R_i/h <= 1/h",
+        sp.Le(far_responsibility / h, 1 / h),
+        [at_most_one],
+        multipliers=[1 / h],
+    )
+    yield bounded
+    for derivative in equalities:
+        yield follows(
+            "so 0 < dL/dd_i <= 1/h whatever the distance (dL/dd_i = R_i/h above)",
+            sp.Le(derivative.lhs, 1 / h),
+            [derivative, bounded],
+            multipliers=[-1, 1],
+        )
     shifted = substitute_indexed(far_responsibility, offsets, lambda m: offsets[m] + gap)
     yield equal_after(
         "whatever the distance: R_i is unchanged when every d_j grows by D",
@@ -276,7 +338,8 @@ THEOREMS: list[Theorem] = [
     ),
     Theorem(
         name="far_field_positions_laplace",
-        title="Laplace, all points beyond b (or before a): dL/dx_i = +-R_i/h, sum = +-1/h",
+        title="Laplace, all points beyond b (or before a): dL/dx_i = +-R_i/h, sum = +-1/h, "
+        "|dL/dx_i| <= 1/h",
         statement=LAPLACE,
         hypotheses=(I_IN_RANGE,),
         prover=_prove_laplace,

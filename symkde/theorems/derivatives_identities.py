@@ -9,11 +9,12 @@ Theorems (issue 14, section 1), each derived by SymPy from the loss:
   kernel.  ``sum_i R_i (log K)'(t - x_i) = d/dt log p(t)``, the fundamental theorem of
   calculus turns its integral into ``log p(b) - log p(a)``, and the Leibniz terms of
   ``dL/da + dL/db`` cancel it;
-* ``derivative_translation_circle`` -- the same on the circle, with the von Mises kernel: the
-  proof never uses that the kernel lives on the line, so an arc ``[a, b]`` and angles ``x_j``
-  obey it too (the wrapped Cauchy closed form proves the same way but takes ~10 s in SymPy;
-  the wrapped Laplace, whose closed form has a kink, is checked numerically in
-  ``tests/test_theorems_derivatives.py``);
+* ``derivative_translation_circle`` -- the same on the circle, for the von Mises kernel and
+  the wrapped Cauchy and wrapped Laplace families ``C/(alpha + beta (1 - cos u))`` and
+  ``C cosh((pi - (u mod 2 pi))/h)`` (any positive constants; the package's wrapped kernels are
+  members, checked steps): the proof never uses that the kernel lives on the line, so an arc
+  ``[a, b]`` and angles ``x_j`` obey it too.  The closed forms with ``rho = e^{-h}`` written
+  in took SymPy over ten minutes; the families with constants take ~10 s each;
 * ``derivative_scaling`` -- for a scale family ``K_h(u) = f(u/h)/h``:
   ``L(cx, ca, cb, ch) = L(x, a, b, h) + log c`` (substitute ``t = c s``), and its derivative in
   ``c`` at ``c = 1`` is, by the chain rule,
@@ -33,7 +34,7 @@ from collections.abc import Iterator
 
 import sympy as sp
 
-from symkde.symbolic.kernels import KERNELS, h, u
+from symkde.symbolic.kernels import KERNELS, h, u, wrapped_density
 from symkde.symbolic.model import (
     a,
     abstract_kernel,
@@ -47,7 +48,7 @@ from symkde.symbolic.model import (
     t,
     x,
 )
-from symkde.theorems._core import Step, Theorem, evaluates, follows
+from symkde.theorems._core import Step, Theorem, equal, evaluates, follows
 from symkde.theorems.derivatives import derive_bandwidth, derive_position, lemma_step, plain
 from symkde.theorems.gradient import collapse, equal_after
 from symkde.theorems.invariance import differentiate_terms, sum_of_integrals
@@ -68,8 +69,36 @@ scale = sp.Symbol("c", positive=True)
 #: The profile of a scale family: ``K_h(u) = f(u/h)/h``.
 profile = sp.Function("f", positive=True)
 scale_family: sp.Expr = profile(u / h) / h
-#: Periodic kernels of the circle with a smooth closed form.
-_CIRCLE_KERNELS = {"vonmises": KERNELS["vonmises"].density}
+#: Positive constants of the wrapped kernels' families (any positive values).
+_alpha, _beta, _const = sp.symbols("alpha beta C", positive=True)
+#: The wrapped Cauchy family ``C/(alpha + beta (1 - cos u))`` and the wrapped Laplace family
+#: ``C cosh((pi - (u mod 2 pi))/h)`` (a kink at ``u = 0 mod 2 pi``: bounded one-sided
+#: derivatives, so ``log p`` is absolutely continuous and the FTC holds; SymPy
+#: differentiates ``Mod(u, 2 pi)`` as 1, which is its derivative off a null set).
+WRAPPED_CAUCHY_FAMILY = _const / (_alpha + _beta * (1 - sp.cos(u)))
+WRAPPED_LAPLACE_FAMILY = _const * sp.cosh((sp.pi - sp.Mod(u, 2 * sp.pi)) / h)
+#: Periodic kernels of the circle with a closed form.
+_CIRCLE_KERNELS = {
+    "vonmises": KERNELS["vonmises"].density,
+    "wrapped cauchy": WRAPPED_CAUCHY_FAMILY,
+    "wrapped laplace": WRAPPED_LAPLACE_FAMILY,
+}
+_RHO = sp.exp(-h)
+#: The package's wrapped kernels are members of the families (``rho = e^{-h}``).
+MEMBERS = (
+    sp.Eq(
+        wrapped_density("cauchy"),
+        WRAPPED_CAUCHY_FAMILY.subs(
+            {_alpha: (1 - _RHO) ** 2, _beta: 2 * _RHO, _const: (1 - _RHO**2) / (2 * sp.pi)}
+        ),
+        evaluate=False,
+    ),
+    sp.Eq(
+        wrapped_density("laplace"),
+        WRAPPED_LAPLACE_FAMILY.subs(_const, 1 / (2 * h * sp.sinh(sp.pi / h))),
+        evaluate=False,
+    ),
+)
 
 
 def translation_sum(kernel: sp.Expr = abstract_kernel) -> sp.Expr:
@@ -190,6 +219,12 @@ def _prove_translation_circle() -> Iterator[Step]:
     for name, kernel in _CIRCLE_KERNELS.items():
         for step in _translation_proof(kernel):
             yield dataclasses.replace(step, description=f"{name}: {step.description}")
+    for member, name in zip(MEMBERS, ("cauchy", "laplace"), strict=True):
+        yield equal(
+            f"the wrapped {name} kernel is a member of its family (constants > 0)",
+            member.lhs,
+            member.rhs,
+        )
 
 
 # --------------------------------------------------------------------------- scaling
@@ -307,9 +342,11 @@ THEOREMS: list[Theorem] = [
     ),
     Theorem(
         name="derivative_translation_circle",
-        title="the translation identity on the circle (von Mises kernel, general n)",
+        title="the translation identity on the circle (von Mises, wrapped Cauchy, wrapped "
+        "Laplace; general n)",
         statement=sp.And(
-            *[sp.Eq(translation_sum(kernel), 0) for kernel in _CIRCLE_KERNELS.values()]
+            *[sp.Eq(translation_sum(kernel), 0) for kernel in _CIRCLE_KERNELS.values()],
+            *MEMBERS,
         ),
         hypotheses=(),
         prover=_prove_translation_circle,

@@ -2,7 +2,9 @@
 # Do not edit: regenerate with `python -m symkde.symbolic.codegen --update`.
 """Per-segment Laplace forms: the short-segment midpoint series (theorem
 ``laplace_short_segment``; plain arithmetic, inlined by the compiled fast path
-symkde.numeric.compiled) and the dilogarithm pieces of long segments (theorem
+symkde.numeric.compiled; the bandwidth moment of theorem
+``laplace_bandwidth_short_series``, symkde.numeric.derivative_rows) and the
+dilogarithm pieces of long segments (theorem
 ``laplace_log_correction``; Li2 printed as scipy.special.spence)."""
 
 import numpy
@@ -22,6 +24,11 @@ def laplace_short_log(d2, T):
 def laplace_short_resp(d2, q):
     """((A + B)/d) int_0^d ds/(B + A e^{2s-d}); d2 = d**2, q = B/(A + B) (at 1 - q: the e^{s-d} twin)."""
     return (1) + d2*((q*((1/3)*q - 1/2) + 1/6) + d2*((q*(q*(q*((1/5)*q - 1/2) + 5/12) - 1/8) + 1/120) + d2*((q*(q*(q*(q*(q*((1/7)*q - 1/2) + 2/3) - 5/12) + 43/360) - 1/80) + 1/5040) + d2*((q*(q*(q*(q*(q*(q*(q*((1/9)*q - 1/2) + 11/12) - 7/8) + 331/720) - 37/288) + 605/36288) - 17/24192) + 1/362880) + d2*((q*(q*(q*(q*(q*(q*(q*(q*(q*((1/11)*q - 1/2) + 7/6) - 3/2) + 277/240) - 259/480) + 2243/15120) - 265/12096) + 2591/1814400) - 31/1209600) + 1/39916800))))))
+
+
+def laplace_short_bandwidth(d2, T):
+    """P with int_0^d [s B e^{-s} + (d-s) A e^{s-d}]/(B e^{-s} + A e^{s-d}) ds = d**2/2 - d**3 P; d2 = d**2, T = (A - B)/(A + B) (theorem laplace_bandwidth_short_series)."""
+    return (1/12 - 1/12*T**2) + d2*((T**2*(1/60 - 1/80*T**2) - 1/240) + d2*((T**2*(T**2*(1/224 - 1/448*T**2) - 17/6720) + 1/3360) + d2*((T**2*(T**2*(T**2*(1/864 - 1/2304*T**2) - 1/960) + 31/90720) - 17/725760) + d2*((T**2*(T**2*(T**2*(T**2*(5/16896 - 1/11264*T**2) - 37/101376) + 53/266112) - 691/15966720) + 31/15966720) + d2*((T**2*(T**2*(T**2*(T**2*(T**2*(1/13312 - 1/53248*T**2) - 47/399360) + 1133/12579840) - 8507/251596800) + 5461/1037836800) - 691/4151347200))))))
 
 
 def laplace_half_dilog(w):
