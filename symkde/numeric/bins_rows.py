@@ -69,13 +69,25 @@ def _log_kernel_block(
     r = diff - TWO_PI * np.round(diff / TWO_PI)  # symkde.numeric.api._wrap
     log_kernel = LOG_KERNELS[kernel]
     total = np.asarray(log_kernel(r, h))
+    hb = np.broadcast_to(h, r.shape)
+    compact = bool(KERNEL_INFO[kernel]["compact"])
     for k in range(1, int(images.max()) + 1):
-        rows = np.flatnonzero(images >= k)  # each row's own count: rows keep their bits
-        part, hp = r[rows], h[rows]
-        part_total = total[rows]
-        np.logaddexp(part_total, log_kernel(part + k * TWO_PI, hp), out=part_total)
-        np.logaddexp(part_total, log_kernel(part - k * TWO_PI, hp), out=part_total)
-        total[rows] = part_total
+        rows = np.broadcast_to((images >= k)[:, None, None], r.shape)  # each row's own count
+        for shift in (k * TWO_PI, -k * TWO_PI):
+            # Only where the image can change a bit: elsewhere logaddexp(total, image) is
+            # total exactly (a compact image is -inf there; a Gaussian one is below
+            # e^-745 of the k = 0 term, so exp underflows to 0 and log1p(0) = 0).
+            moved = r + shift
+            if compact:
+                near = np.abs(moved) <= hb * (1.0 + 1e-12)
+            else:  # gaussian: ((r + s)^2 - r^2) / 2h^2 < 800
+                near = shift * (r + moved) < (1600.0 * hb) * hb
+            where = np.flatnonzero(rows & near)
+            if where.size:
+                flat = total.reshape(-1)
+                flat[where] = np.logaddexp(
+                    flat[where], log_kernel(moved.reshape(-1)[where], hb.reshape(-1)[where])
+                )
     return total
 
 
@@ -143,12 +155,12 @@ def binned_rows(
         for k0 in range(0, bins, nodes):
             ks = slice(k0, min(bins, k0 + nodes))
             t = centres[ks] * step[rs, None]  # (rows, nodes): a + (k + 1/2) (b - a)/M, a = 0
-            block, ref = _logits(
+            block = _logits(
                 kernel, circular, t, moved[rs], log_w[rs], h[rs], images[rs], lse[:count, ks]
             )
             if careful_kernel:
                 _careful(
-                    block, ref, lse[:count, ks], t, moved[rs], log_w[rs], spread[rs], h[rs],
+                    block, lse[:count, ks], t, moved[rs], log_w[rs], spread[rs], h[rs],
                     kernel, circular, _careful_logits, _Mixture,
                 )  # fmt: skip
             np.exp(block, out=block)
@@ -176,23 +188,21 @@ def _logits(
     h: FloatArray,
     images: NDArray[np.intp],
     top_out: FloatArray,
-) -> tuple[FloatArray, NDArray[np.intp]]:
-    """``logit - max logit`` per node (``(rows, nodes, n)``) and the argmax; the max goes to
+) -> FloatArray:
+    """``logit - max logit`` per node (``(rows, nodes, n)``); the max goes to
     ``top_out`` (``-inf`` where no point reaches the node: its logits are left as they are)."""
     diff = t[:, :, None] - x[:, None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         logits = _log_kernel_block(kernel, circular, diff, h[:, None, None], images)
     logits += log_w[:, None, :]
-    ref = np.argmax(logits, axis=2)
-    top = np.take_along_axis(logits, ref[:, :, None], axis=2)[:, :, 0]
+    top = logits.max(axis=2)
     top_out[...] = top
     logits -= np.where(top > -np.inf, top, 0.0)[:, :, None]
-    return logits, ref
+    return logits
 
 
 def _careful(
     block: FloatArray,
-    ref: NDArray[np.intp],
     top: FloatArray,
     t: FloatArray,
     x: FloatArray,
@@ -206,6 +216,16 @@ def _careful(
 ) -> None:
     """Nodes whose dominant ``|log K|`` plus the log-weights' spread exceeds 32: their logits
     recomputed from the generated ratios (``symkde.numeric.api._blocks``), row by row."""
+    # |log K| of the dominant point lies between top - max(log w) and top - min(log w):
+    # where that bound plus the spread stays under 32, no node of the block is careful.
+    with np.errstate(invalid="ignore"):
+        bound = np.maximum(
+            np.abs(top - np.max(log_w, axis=1)[:, None]),
+            np.abs(top - np.min(np.where(np.isfinite(log_w), log_w, np.inf), axis=1)[:, None]),
+        )
+        if not np.any(bound + spread[:, None] > _CAREFUL_LOG_KERNEL):
+            return
+    ref = np.argmax(block, axis=2)  # the largest logit is 0 (exactly: x - x) after the shift
     dominant = np.abs(top - np.take_along_axis(log_w, ref, axis=1))
     with np.errstate(invalid="ignore"):
         careful = (top > -np.inf) & (dominant + spread[:, None] > _CAREFUL_LOG_KERNEL)
