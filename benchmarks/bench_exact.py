@@ -167,14 +167,14 @@ def first_call_seconds(cache_dir: str) -> float:
 
 def fast_vs_log_space(n: int) -> tuple[float, float]:
     """Largest loss and gradient differences between the compiled path and the log-space scans."""
-    from symkde.numeric import exact
+    from symkde.numeric import exact_laplace
 
     z, x = problem(n, lo=0.0, hi=1.0)
     lw = z - z.max() - np.log(np.sum(np.exp(z - z.max())))
-    fast = exact._laplace_fast(lw, x, A, B, H, True)
+    fast = exact_laplace._laplace_fast(lw, x, A, B, H, True)
     assert fast is not None
     order = np.argsort(x)
-    value, log_resp = exact._laplace(lw[order], x[order], A, B, H, True)
+    value, log_resp = exact_laplace._laplace(lw[order], x[order], A, B, H, True)
     gradient = np.empty(n)
     gradient[order] = np.exp(lw[order]) - np.exp(log_resp - np.log(B - A))
     return abs(fast[0] - value), float(np.abs(fast[1] - gradient).max())

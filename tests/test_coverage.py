@@ -6,8 +6,8 @@ closed forms compute in coordinates shifted by ``a``, where ``x - a +- h`` round
 was decided in the input coordinates, two touching supports could be an ulp apart there (the
 closed form said ``inf``; found by ``test_fuzz``'s exploring profile and a sweep, 1482 of 17892
 touching configurations), and a gap narrower than an ulp of ``x - a`` could vanish (finite
-loss on an uncovered target).  ``numeric._if_uncovered`` now decides for the closed forms and
-the quadrature alike.
+loss on an uncovered target).  ``numeric.coverage._if_uncovered`` now decides for the closed
+forms and the quadrature alike.
 """
 
 from __future__ import annotations
@@ -139,10 +139,12 @@ def test_triangle_quadrature_with_p_zero_at_a_far_from_0(a):
 
 
 def test_zero_end_panels_are_the_theorem_s_closed_form():
-    """numeric._zero_end_panels term by term against triangle_zero_end_panel's right side."""
+    """numeric.quadrature._zero_end_panels term by term against triangle_zero_end_panel's right
+    side."""
     import sympy as sp
 
-    from symkde.numeric import api as numeric
+    from symkde.numeric import mixture as numeric_mixture
+    from symkde.numeric import quadrature as numeric_quadrature
     from symkde.numeric.validate import validate
     from symkde.theorems.closed_forms import THEOREMS, L_panel, P_far
 
@@ -151,10 +153,12 @@ def test_zero_end_panels_are_the_theorem_s_closed_form():
     # two points at 1 (supports [0.5, 1.5]) and one at 2 ([1.5, 2.5]): p = 0 at 1.5 only;
     # on the target [1.2, 1.8] the panel [1.2, 1.5] has its zero at hi
     z, x, a, b, h = [0.3, -0.2, 0.1], [1.0, 1.0, 2.0], 1.2, 1.8, 0.5
-    mix = numeric._mixture(validate(z, x, a, b, kernel="triangle", bandwidth=h, circular=False))
+    mix = numeric_mixture._mixture(
+        validate(z, x, a, b, kernel="triangle", bandwidth=h, circular=False)
+    )
     lo, hi = np.array([1.2]), np.array([1.5])
-    kind = np.array([numeric._ZERO_AT_HI], dtype=np.int8)
-    part, part_r = numeric._zero_end_panels(mix, lo, hi, kind, a, b)
+    kind = np.array([numeric_quadrature._ZERO_AT_HI], dtype=np.int8)
+    part, part_r = numeric_quadrature._zero_end_panels(mix, lo, hi, kind, a, b)
     w = np.exp(z) / np.exp(z).sum()
     kernels = np.maximum(h - np.abs(1.2 - np.array(x)), 0.0) / h**2  # at the far end, 1.2
     p_far = float(w @ kernels)

@@ -15,9 +15,9 @@ import sympy as sp
 
 from symkde import reference
 from symkde.errors import UncoveredTargetError
-from symkde.numeric.exact import (
+from symkde.numeric.exact import exact_loss_grad
+from symkde.numeric.segment_forms import (
     _log_correction,
-    exact_loss_grad,
     laplace_segment_log_integral,
     laplace_segment_log_resp,
     log_linear_mean,

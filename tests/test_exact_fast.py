@@ -1,4 +1,4 @@
-"""The compiled fast path of the exact Laplace loss (symkde.numeric.compiled, exact._laplace_fast).
+"""The compiled fast path of the exact Laplace loss (numeric.compiled, exact_laplace._laplace_fast).
 
 It must (1) agree with the log-space scans it short-cuts, in every regime where it runs, and
 with the mpmath reference; (2) decline (return None) exactly where its linear-space sums
@@ -15,7 +15,7 @@ import pytest
 
 from symkde import reference
 from symkde.numeric import compiled as _fast
-from symkde.numeric import exact
+from symkde.numeric import exact, exact_laplace
 from symkde.numeric._generated import laplace_forms
 from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close, log_softmax
 
@@ -29,7 +29,7 @@ def _log_space(lw, x, a, b, h):
 
 
 def _fast_path(lw, x, a, b, h):
-    result = exact._laplace_fast(lw, x, a, b, h, True)
+    result = exact_laplace._laplace_fast(lw, x, a, b, h, True)
     assert result is not None, "the fast path declined a regime it should take"
     return result
 
@@ -109,7 +109,7 @@ def test_dense_million_points_agree_with_log_space():
     lw = log_softmax(rng.normal(size=n))
     value, gradient = _fast_path(lw, x, 0.0, 1.0, 0.05)
     order = np.argsort(x)
-    ref_value, log_resp = exact._laplace(lw[order], x[order], 0.0, 1.0, 0.05, True)
+    ref_value, log_resp = exact_laplace._laplace(lw[order], x[order], 0.0, 1.0, 0.05, True)
     ref_grad = np.empty(n)
     ref_grad[order] = np.exp(lw[order]) - np.exp(log_resp)
     assert abs(value - ref_value) <= 1e-14 * max(1.0, abs(ref_value))
@@ -129,7 +129,7 @@ def test_dense_million_points_agree_with_log_space():
 def test_fast_path_declines_unsafe_regimes(why, z, x, a, b, h):
     lw = log_softmax(np.array(z))
     x = np.array(x, dtype=np.float64)
-    assert exact._laplace_fast(lw, x, float(a), float(b), h, True) is None, why
+    assert exact_laplace._laplace_fast(lw, x, float(a), float(b), h, True) is None, why
     # ... and the public function still answers, through the log-space scans
     value, gradient = exact.exact_loss_grad("laplace", lw, x, a, b, h)
     ref_value, ref_grad = _log_space(lw, x, float(a), float(b), h)
@@ -218,7 +218,7 @@ def test_compiled_short_integrals_match_python_series():
 
 def _assert_sorts(values: np.ndarray) -> None:
     values = np.ascontiguousarray(values, dtype=np.float64)
-    order = exact._sorting_permutation(values)
+    order = exact_laplace._sorting_permutation(values)
     assert np.array_equal(np.sort(order), np.arange(values.size)), "not a permutation"
     assert np.all(np.diff(values[order]) >= 0), "does not sort"
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symkde.numeric import api as numeric
+from symkde.numeric import images as numeric_images
+from symkde.numeric import mixture as numeric_mixture
 from symkde.numeric._generated import log_kernels as generated
 from symkde.symbolic.kernels import KERNELS, h, u, wrapped_density, wrapped_log_density
 
@@ -53,12 +54,12 @@ def test_closed_form_equals_image_sum_at_40_digits(name, uv, hv):
 )
 @pytest.mark.parametrize("hv", [0.05, 0.7, 2.0, 9.0])
 def test_numeric_wrapped_kernel_matches_image_sum(name, hv):
-    mix = numeric._Mixture(
+    mix = numeric_mixture._Mixture(
         np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.intp), np.ones(1), name, hv, True
     )
     t = np.array([-3.0, -1.2, 0.0, 0.4, 2.5, 3.14, 7.0])
     with np.errstate(divide="ignore", invalid="ignore"):
-        got = numeric._log_kernel_values(mix, t)[:, 0]
+        got = numeric_mixture._log_kernel_values(mix, t)[:, 0]
     for tv, g in zip(t, got, strict=True):
         if name == "vonmises":
             with mpmath.workdps(40):
@@ -104,7 +105,7 @@ def dropped_tail(name, hv, count):
 @pytest.mark.parametrize("name", ["gaussian", "laplace"])
 @pytest.mark.parametrize("hv", [0.3, 1.0, 3.0, 10.0])
 def test_image_count_drops_less_than_its_bound_and_no_more_than_needed(name, hv):
-    count = numeric.image_count(name, hv)
+    count = numeric_images.image_count(name, hv)
     assert dropped_tail(name, hv, count) < 1e-17  # the bound it promises
     # and it is not wasteful: the geometric bound overshoots by at most 4 images
     # (laplace, h = 10: 65 where 62 suffice, each image 0.53x the previous)

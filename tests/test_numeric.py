@@ -9,7 +9,9 @@ import pytest
 
 import symkde
 from symkde.errors import UncoveredTargetError
-from symkde.numeric import api as numeric
+from symkde.numeric import bins as numeric_bins
+from symkde.numeric import mixture as numeric_mixture
+from symkde.numeric import quadrature as numeric_quadrature
 
 SMOOTH = ("laplace", "gaussian", "cauchy")
 ALL_LINE = ("laplace", "gaussian", "boxcar", "triangle", "cauchy")
@@ -144,9 +146,9 @@ def test_bins_converge_at_second_order_for_smooth_kernels(kernel):
 
 def test_quadrature_raises_instead_of_returning_unconverged(monkeypatch):
     # one level and no graded mesh: the whole-vs-halves estimate must refuse the panel
-    monkeypatch.setattr(numeric, "_QUAD_MAX_LEVELS", 1)
-    monkeypatch.setattr(numeric, "_breakpoints", lambda mix, a, b: np.array([a, b]))
-    with pytest.raises(numeric.QuadratureError, match="did not converge"):
+    monkeypatch.setattr(numeric_quadrature, "_QUAD_MAX_LEVELS", 1)
+    monkeypatch.setattr(numeric_quadrature, "_breakpoints", lambda mix, a, b: np.array([a, b]))
+    with pytest.raises(numeric_quadrature.QuadratureError, match="did not converge"):
         symkde.loss(
             [0.0, 0.0], [0.2, 0.9], 0.0, 1.0, kernel="cauchy", bandwidth=1e-3, method="quadrature"
         )
@@ -155,18 +157,18 @@ def test_quadrature_raises_instead_of_returning_unconverged(monkeypatch):
 def test_memory_blocks_bound_the_dense_array(monkeypatch):
     # no block of the (nodes x points) array exceeds the block budget
     seen = []
-    original = numeric._blocks
+    original = numeric_mixture._blocks
 
     def spy(mix, t, rows_multiple=1):
         for rows, parts in original(mix, t, rows_multiple):
             seen.append(parts[1].size)
             yield rows, parts
 
-    monkeypatch.setattr(numeric, "_blocks", spy)
+    monkeypatch.setattr(numeric_bins, "_blocks", spy)
     symkde.loss_and_grad(
         np.zeros(5000), np.linspace(0, 1, 5000), 0.0, 1.0, method="bins", bins=4096
     )
-    assert max(seen) <= numeric._BLOCK_ELEMENTS
+    assert max(seen) <= numeric_mixture._BLOCK_ELEMENTS
 
 
 @pytest.mark.parametrize(
@@ -176,8 +178,8 @@ def test_memory_blocks_bound_the_dense_array(monkeypatch):
 )
 def test_quadrature_integrates_log_zeros_of_compact_kernels(x, h):
     # p vanishes at isolated points (triangle supports ending together): log p has an
-    # integrable log singularity there; numeric._zero_end_panels integrates the panels next
-    # to it in closed form (theorem triangle_zero_end_panel)
+    # integrable log singularity there; numeric.quadrature._zero_end_panels integrates the panels
+    # next to it in closed form (theorem triangle_zero_end_panel)
     z = np.zeros(len(x))
     exact = symkde.loss_and_grad(z, x, 0.0, 1.0, kernel="triangle", bandwidth=h, method="exact")
     quad = symkde.loss_and_grad(z, x, 0.0, 1.0, kernel="triangle", bandwidth=h, method="quadrature")

@@ -16,13 +16,17 @@ import pytest
 import symkde
 from symkde import reference
 from symkde.errors import UncoveredTargetError
-from symkde.numeric import api as numeric
+from symkde.numeric import bins as numeric_bins
+from symkde.numeric import coverage as numeric_coverage
+from symkde.numeric import images as numeric_images
+from symkde.numeric import mixture as numeric_mixture
+from symkde.numeric import quadrature as numeric_quadrature
 from symkde.numeric.validate import validate
 from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close
 
 
 def mixture(z, x, *, kernel="gaussian", bandwidth=1.0, circular=False, a=0.0, b=1.0):
-    return numeric._mixture(
+    return numeric_mixture._mixture(
         validate(z, x, a, b, kernel=kernel, bandwidth=bandwidth, circular=circular)
     )
 
@@ -50,14 +54,14 @@ def test_omitted_options_are_the_documented_defaults():
 
 def block_sizes(monkeypatch, *args, **kwargs) -> list[int]:
     seen: list[int] = []
-    original = numeric._blocks
+    original = numeric_mixture._blocks
 
     def spy(*args, **kwargs):  # passes on exactly what it is given: defaults stay _blocks'
         for rows, parts in original(*args, **kwargs):
             seen.append(parts[1].size)
             yield rows, parts
 
-    monkeypatch.setattr(numeric, "_blocks", spy)
+    monkeypatch.setattr(numeric_bins, "_blocks", spy)
     symkde.loss_and_grad(*args, **kwargs)
     return seen
 
@@ -69,14 +73,14 @@ def test_blocks_fill_the_budget(monkeypatch):
     seen = block_sizes(
         monkeypatch, np.zeros(n), np.linspace(0, 1, n), 0.0, 1.0, method="bins", bins=bins
     )
-    assert max(seen) <= numeric._BLOCK_ELEMENTS
-    rows_per_block = numeric._BLOCK_ELEMENTS // n
+    assert max(seen) <= numeric_mixture._BLOCK_ELEMENTS
+    rows_per_block = numeric_mixture._BLOCK_ELEMENTS // n
     assert len(seen) == -(-bins // rows_per_block)
 
 
 def test_one_row_per_block_when_a_row_nearly_fills_the_budget(monkeypatch):
     # more than half the budget per node: one node per block keeps within it
-    n = numeric._BLOCK_ELEMENTS // 2 + 1000
+    n = numeric_mixture._BLOCK_ELEMENTS // 2 + 1000
     seen = block_sizes(
         monkeypatch,
         np.zeros(n),
@@ -96,10 +100,12 @@ def test_blocks_of_whole_panels_stay_within_the_budget():
     k, per_panel = 3000, 48
     mix = mixture(np.zeros(k), np.linspace(0, 1, k), kernel="gaussian", bandwidth=0.1)
     t = np.linspace(0.0, 1.0, 40 * per_panel)
-    sizes = [rows.stop - rows.start for rows, _ in numeric._blocks(mix, t, per_panel)]
+    sizes = [rows.stop - rows.start for rows, _ in numeric_mixture._blocks(mix, t, per_panel)]
     assert all(size % per_panel == 0 for size in sizes)
-    assert max(sizes) * k <= max(numeric._BLOCK_ELEMENTS, per_panel * k)
-    assert max(sizes) == max(per_panel, numeric._BLOCK_ELEMENTS // k // per_panel * per_panel)
+    assert max(sizes) * k <= max(numeric_mixture._BLOCK_ELEMENTS, per_panel * k)
+    assert max(sizes) == max(
+        per_panel, numeric_mixture._BLOCK_ELEMENTS // k // per_panel * per_panel
+    )
 
 
 # --------------------------------------------------------------------------- panel edges
@@ -121,7 +127,7 @@ def test_breakpoints_are_the_kinks_and_a_graded_mesh_up_to_the_next_feature():
     # boxcar: kinks at x -+ h, no dominance switches (compact); one point, h = 0.01
     x, h, a, b = 0.3, 0.01, 0.0, 1.0
     mix = mixture([0.0], [x], kernel="boxcar", bandwidth=h, a=a, b=b)
-    got = numeric._breakpoints(mix, a, b)
+    got = numeric_quadrature._breakpoints(mix, a, b)
     features = [x - h, x, x + h]
     neighbours = [a, *features, b]
     expected = {a, b, *features}
@@ -134,7 +140,7 @@ def test_breakpoints_grade_towards_a_and_b_on_both_sides():
     # gaussian, one point: the only feature is x; edges x -+ h 4**k up to a and to b
     x, h, a, b = 0.25, 1e-3, 0.0, 1.0
     mix = mixture([0.0], [x], kernel="gaussian", bandwidth=h, a=a, b=b)
-    got = numeric._breakpoints(mix, a, b)
+    got = numeric_quadrature._breakpoints(mix, a, b)
     expected = sorted({a, b, x, *graded_edges(x, h, a, b)})
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-15)
 
@@ -154,7 +160,7 @@ def test_upper_envelope_breaks_match_brute_force():
     for _ in range(20):
         slopes = rng.normal(0, 1, 7)
         intercepts = rng.normal(0, 1, 7)
-        breaks = numeric._upper_envelope_breaks(slopes, intercepts)
+        breaks = numeric_quadrature._upper_envelope_breaks(slopes, intercepts)
         t = np.linspace(-50, 50, 400_001)
         best = np.argmax(intercepts + slopes * t[:, None], axis=1)
         changes = np.flatnonzero(best[1:] != best[:-1])
@@ -165,13 +171,15 @@ def test_upper_envelope_breaks_match_brute_force():
 
 def test_upper_envelope_lines_through_one_point_break_once():
     # the middle line touches the envelope at a single point only: one break, not two
-    breaks = numeric._upper_envelope_breaks(np.array([-1.0, 0.0, 1.0]), np.zeros(3))
+    breaks = numeric_quadrature._upper_envelope_breaks(np.array([-1.0, 0.0, 1.0]), np.zeros(3))
     np.testing.assert_array_equal(breaks, [0.0])
 
 
 def test_upper_envelope_breaks_equal_slopes_keep_the_higher_line():
     # two parallel lines: only the higher one is on the envelope, so one break with the third
-    breaks = numeric._upper_envelope_breaks(np.array([1.0, 1.0, -1.0]), np.array([0.0, 2.0, 0.0]))
+    breaks = numeric_quadrature._upper_envelope_breaks(
+        np.array([1.0, 1.0, -1.0]), np.array([0.0, 2.0, 0.0])
+    )
     np.testing.assert_allclose(breaks, [-1.0])
 
 
@@ -181,7 +189,7 @@ def test_dominance_switches_are_where_the_dominant_term_changes(kernel):
     x = np.array([0.1, 0.45, 0.7, 0.93])
     a, b, h = 0.0, 1.0, 0.05
     mix = mixture(z, x, kernel=kernel, bandwidth=h, a=a, b=b)
-    points, widths = numeric._dominance_switches(mix, a, b)
+    points, widths = numeric_quadrature._dominance_switches(mix, a, b)
 
     def score(t):
         distance = (t - mix.x) ** 2 / (2 * h * h) if kernel == "gaussian" else abs(t - mix.x) / h
@@ -206,7 +214,7 @@ def test_laplace_switch_past_a_dominated_point_is_listed_once():
     # x = 0.45 never dominates; its neighbours trade places at 0.5 + h (w0 - w2) / 2 = 0.4,
     # left of 0.45: one switch, found once (between 0.2 and 0.45), not again for (0.45, 0.8)
     mix = mixture([0.0, -8.0, 2.0], [0.2, 0.45, 0.8], kernel="laplace", bandwidth=0.1)
-    points, widths = numeric._dominance_switches(mix, 0.0, 1.0)
+    points, widths = numeric_quadrature._dominance_switches(mix, 0.0, 1.0)
 
     def score(t):
         return mix.log_w - abs(t - mix.x) / 0.1
@@ -219,9 +227,9 @@ def test_laplace_switch_past_a_dominated_point_is_listed_once():
 def test_dominance_switches_only_inside_a_b():
     # the same points seen through a window that excludes every crossing
     mix = mixture([0.0, 0.0], [0.0, 1.0], kernel="gaussian", bandwidth=0.1, a=0.0, b=0.4)
-    points, widths = numeric._dominance_switches(mix, 0.0, 0.4)
+    points, widths = numeric_quadrature._dominance_switches(mix, 0.0, 0.4)
     assert points.size == 0 and widths.size == 0
-    points, _ = numeric._dominance_switches(mix, 0.4, 0.6)
+    points, _ = numeric_quadrature._dominance_switches(mix, 0.4, 0.6)
     np.testing.assert_allclose(points, [0.5])
 
 
@@ -245,7 +253,7 @@ def test_dominance_switches_only_inside_a_b():
 )
 def test_uncovered_finds_the_first_gap(x, h, expected):
     mix = mixture(np.zeros(len(x)), x, kernel="boxcar", bandwidth=h)
-    got = numeric._uncovered(mix, 0.0, 1.0)
+    got = numeric_coverage._uncovered(mix, 0.0, 1.0)
     if expected is None:
         assert got is None
     else:
@@ -285,7 +293,7 @@ def documented_image_count(kernel: str, h: float) -> int:
 def test_image_count_is_the_smallest_count_its_bound_allows(kernel):
     # a dense sweep: for wide kernels the ratio q nears 1 and decides the count
     for h in np.geomspace(0.05, 400.0, 600):
-        assert numeric.image_count(kernel, float(h)) == documented_image_count(kernel, h), h
+        assert numeric_images.image_count(kernel, float(h)) == documented_image_count(kernel, h), h
 
 
 # --------------------------------------------------------------------------- careful logits
@@ -303,7 +311,7 @@ def test_careful_path_agrees_with_the_plain_one_where_both_are_accurate(
     a, b = (0.0, 2 * np.pi) if circular else (-1.0, 2.5)
     kw = dict(kernel=kernel, bandwidth=1.0, circular=circular, method="quadrature")
     careful = symkde.loss_and_grad(z, x, a, b, **kw)
-    monkeypatch.setattr(numeric, "_CAREFUL_LOG_KERNEL", np.inf)
+    monkeypatch.setattr(numeric_mixture, "_CAREFUL_LOG_KERNEL", np.inf)
     plain = symkde.loss_and_grad(z, x, a, b, **kw)
     # both are within the contract (1e-12) of the truth; they agree far closer
     assert careful[0] == pytest.approx(plain[0], rel=1e-13)
@@ -366,22 +374,22 @@ def test_binned_gradient_names_a_gap_that_starts_on_the_bin_centre():
 def test_quadrature_refuses_a_non_finite_log_density_at_a_regular_node(monkeypatch):
     # a smooth kernel never gives p = 0; if log p were -inf at a node the quadrature must say
     # so (QuadratureError), not drop the node as it does next to a compact support's end
-    real = numeric.LOG_KERNELS["gaussian"]
+    real = numeric_quadrature.LOG_KERNELS["gaussian"]
 
     def broken(u, h):
         values = real(u, h)
         values[np.abs(u - 0.3) < 0.05] = -np.inf
         return values
 
-    monkeypatch.setitem(numeric.LOG_KERNELS, "gaussian", broken)
-    with pytest.raises(numeric.QuadratureError, match="not finite"):
+    monkeypatch.setitem(numeric_quadrature.LOG_KERNELS, "gaussian", broken)
+    with pytest.raises(numeric_quadrature.QuadratureError, match="not finite"):
         symkde.loss([0.0], [0.0], 0.0, 1.0, kernel="gaussian", method="quadrature")
 
 
 def test_image_count_refuses_a_bandwidth_that_needs_more_than_2_pow_20_images():
     # Laplace, h = 1.5e5: the bound asks for ~1.2e6 images (its error message names 2**20)
     with pytest.raises(ValueError, match=r"bandwidth: .* needs more than 2\*\*20 images"):
-        numeric.image_count("laplace", 1.5e5)
+        numeric_images.image_count("laplace", 1.5e5)
 
 
 @pytest.mark.parametrize("kernel", ["boxcar", "triangle"])
@@ -389,10 +397,10 @@ def test_compact_image_count_refuses_from_exactly_2_pow_20_images(kernel):
     # count = ceil((h + pi) / 2 pi): 2**20 - 1 images are summed, 2**20 are refused
     below = (2**20 - 1) * 2 * np.pi - np.pi - 1.0
     at = (2**20 - 1) * 2 * np.pi - np.pi + 1.0
-    assert numeric.image_count(kernel, below) == 2**20 - 1
+    assert numeric_images.image_count(kernel, below) == 2**20 - 1
     assert math.ceil((at + math.pi) / (2 * math.pi)) == 2**20
     with pytest.raises(ValueError, match=r"^bandwidth: .* 2\*\*20 images on the circle"):
-        numeric.image_count(kernel, at)
+        numeric_images.image_count(kernel, at)
 
 
 def test_circle_quadrature_resolves_narrow_dominance_switches():
@@ -421,7 +429,7 @@ def test_von_mises_circle_switches_are_the_exact_crossings_with_their_widths(see
     n, a, b = 5, -1.0, 2.0
     z, x = rng.normal(0.0, spread, n), rng.uniform(-np.pi, np.pi, n)
     mix = mixture(z, x, kernel="vonmises", bandwidth=h, circular=True, a=a, b=b)
-    points, widths = numeric._circle_switches(mix, a, b)
+    points, widths = numeric_quadrature._circle_switches(mix, a, b)
     kappa = 1.0 / h**2
 
     def score(t):
@@ -490,14 +498,14 @@ BOTH_ENDS_ARGS = (
 def test_a_panel_with_p_zero_at_both_ends_is_split_into_two_that_tile_it():
     z, x, a, b = BOTH_ENDS_ARGS
     mix = mixture(z, x, kernel="triangle", bandwidth=BOTH_ENDS_H, a=a, b=b)
-    edges = numeric._breakpoints(mix, a, b)
-    lse = np.concatenate([parts[0] for _, parts in numeric._blocks(mix, edges)])
+    edges = numeric_quadrature._breakpoints(mix, a, b)
+    lse = np.concatenate([parts[0] for _, parts in numeric_mixture._blocks(mix, edges)])
     zero = ~np.isfinite(lse)
     both = np.flatnonzero(zero[:-1] & zero[1:])
     assert both.size == 1, "precondition: exactly one panel with p == 0 at both ends"
     parent_lo, parent_hi = edges[both[0]], edges[both[0] + 1]
 
-    lo, hi, kind = numeric._initial_panels(mix, edges)
+    lo, hi, kind = numeric_quadrature._initial_panels(mix, edges)
     order = np.argsort(lo)
     lo, hi, kind = lo[order], hi[order], kind[order]
     assert np.all(lo < hi)
@@ -510,7 +518,9 @@ def test_a_panel_with_p_zero_at_both_ends_is_split_into_two_that_tile_it():
     (i,) = left
     assert hi[i] == lo[i + 1] and hi[i + 1] == parent_hi
     assert parent_lo < hi[i] < parent_hi
-    assert kind[i] == numeric._ZERO_AT_LO and kind[i + 1] == numeric._ZERO_AT_HI
+    assert (
+        kind[i] == numeric_quadrature._ZERO_AT_LO and kind[i + 1] == numeric_quadrature._ZERO_AT_HI
+    )
 
 
 def test_loss_with_p_zero_at_both_ends_of_a_panel_matches_the_reference():

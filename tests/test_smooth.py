@@ -24,7 +24,8 @@ from symkde.numeric import (
     smooth_vonmises,
 )
 from symkde.numeric._generated.log_kernels import LOG_KERNELS
-from symkde.numeric.api import _mixture, _quadrature
+from symkde.numeric.mixture import _mixture
+from symkde.numeric.quadrature import _quadrature
 from symkde.numeric.validate import validate
 from symkde.symbolic import codegen_smooth
 from symkde.theorems import truncation

@@ -86,6 +86,11 @@ NUMERIC_TESTS = (
 TARGETS: dict[str, tuple[str, ...]] = {
     "symkde/numeric/validate.py": ("tests/test_validation.py", "tests/test_fuzz.py"),
     "symkde/numeric/api.py": NUMERIC_TESTS,
+    "symkde/numeric/mixture.py": NUMERIC_TESTS,
+    "symkde/numeric/images.py": NUMERIC_TESTS,
+    "symkde/numeric/coverage.py": NUMERIC_TESTS,
+    "symkde/numeric/bins.py": NUMERIC_TESTS,
+    "symkde/numeric/quadrature.py": NUMERIC_TESTS,
 }
 THEOREM_TESTS = (
     "tests/test_theorems.py",

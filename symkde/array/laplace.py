@@ -17,7 +17,7 @@ integral is the broken line ``max(lB - s, lA - d + s)`` plus the dilogarithm cor
 ``dilog_tail_integral``, ``dilog_series_remainder``): ``pi^2/12 - G(s*) - G(d - s*)`` when the
 crossing ``s* = (lB - lA + d)/2`` is inside, else ``G(near) - G(far)``.  The responsibility
 integrals are theorem ``laplace_resp_integral`` (the same forms as
-:func:`symkde.numeric.exact.laplace_segment_log_resp`, written once more in the namespace).
+:func:`symkde.numeric.segment_forms.laplace_segment_log_resp`, written once more in the namespace).
 
 Derivatives: ``dL/dz`` and ``dL/dx`` from the two one-sided responsibility integrals of each
 point, ``dL/da``, ``dL/db`` from ``log p`` at the ends, and ``dL/dh`` from the scaling identity

@@ -2,20 +2,20 @@
 
 Why compiled code (numba): the exact loss is a handful of running sums over the sorted
 points, each a first-order recurrence ``acc = acc * decay + w``.  NumPy can only evaluate
-such a recurrence as a log-depth tree of whole-array passes (``symkde.numeric.exact._prefix_scan``,
+such a recurrence as a log-depth tree of whole-array passes (``symkde.numeric.scans._prefix_scan``,
 about ``2 log2 n`` passes, each with an ``exp`` and a ``log1p``); a compiled loop does it in
 one pass with one multiply-add per point, which is what brings the whole loss and gradient
 within a few times the cost of the sort.
 
 The loops run in *linear* space, on weights ``w = exp(log_w - c)`` scaled by the largest
-log-mass ``c``.  :func:`symkde.numeric.exact._laplace_fast` calls them only under the conditions
-that make that safe (every weight and each outside mass that matters at least ``e^{-500}``
-after scaling, such a side within 8 bandwidths of its end, ``(b - a)/h <= 1e15``; proof in
-its docstring) and otherwise falls back to the log-space scans.  Short segments
+log-mass ``c``.  :func:`symkde.numeric.exact_laplace._laplace_fast` calls them only under the
+conditions that make that safe (every weight and each outside mass that matters at least
+``e^{-500}`` after scaling, such a side within 8 bandwidths of its end, ``(b - a)/h <= 1e15``;
+proof in its docstring) and otherwise falls back to the log-space scans.  Short segments
 (``d <= SHORT_SEGMENT`` bandwidths) are integrated here by the midpoint series printed from
 SymPy (``symkde/numeric/_generated/laplace_forms.py``, theorem ``laplace_short_segment``): one
 ``log`` per segment for the loss and none for the gradient.  The caller overwrites the longer
-segments with the dilogarithm forms of ``symkde.numeric.exact``.
+segments with the dilogarithm forms of ``symkde.numeric.segment_forms``.
 
 Compiled once per machine: ``cache=True`` keeps the machine code in a user cache directory
 (see :func:`_user_cache_dir`), never inside the installed package.

@@ -5,7 +5,7 @@ Owns :func:`symkde.log_density` and :func:`symkde.responsibilities` (docs/contra
 the responsibilities"): the ingredients of the loss and of every derivative, public so that a
 user can plot the predicted density or read a model's responsibilities without re-implementing
 the KDE.  Evaluated in log space by the loss's own node evaluator
-(:func:`symkde.numeric.api._blocks`: the largest logit is subtracted at every node and nodes far
+(:func:`symkde.numeric.mixture._blocks`: the largest logit is subtracted at every node and nodes far
 from every point are recomputed from the generated log-kernel ratios), so points ``10^4``
 bandwidths away neither underflow nor lose digits.  Imports NumPy, ``symkde.errors`` and the
 numeric layer only.
@@ -27,8 +27,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symkde.errors import UncoveredTargetError
-from symkde.numeric.api import _blocks, _mixture
 from symkde.numeric.batch import _name_row, validate_batch
+from symkde.numeric.mixture import _blocks, _mixture
 from symkde.numeric.validate import Problem, _real_array, validate
 
 __all__ = ["log_density", "responsibilities"]

@@ -27,15 +27,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from symkde.numeric.exact import (
+from symkde.numeric.angles import two_sum as _two_sum
+from symkde.numeric.scans import (
     State,
     _decay_left,
     _decay_right,
     _knots,
-    _logaddexp,
     _prefix_scan,
     _suffix_scan,
-    _two_sum,
+)
+from symkde.numeric.segment_forms import (
+    _logaddexp,
     laplace_segment_log_integral,
     laplace_segment_log_resp,
 )
@@ -104,7 +106,7 @@ def laplace_position_bandwidth(
     nearest = {}
     for side, group in ((-1, left), (1, right)):
         if group.any():
-            # referenced at the group's point nearest the target (as exact._laplace's scans):
+            # referenced at the group's point nearest the target (as in exact_laplace._laplace):
             # its distance to the target enters once, through the segments' TwoSum crossing
             near = float(x[group].max() if side < 0 else x[group].min())
             nearest[side] = near
@@ -175,7 +177,7 @@ def _sorted(
         d_h = float(np.sum(terms)) / (b - a)  # dL/dh = 1/h - d_h
     else:  # L = log 2h - (h/(b-a)) sum_k F_k
         d_h = (np.log(2.0 * h) - loss) * inv_h + float(np.sum(terms)) / (b - a)
-    # ---- positions: the responsibility integral split at x_i (exact._laplace's two halves)
+    # ---- positions: the responsibility integral split at x_i (exact_laplace._laplace's two halves)
     log_h = np.log(h)
     from_right_segs = _suffix_scan((log_il + log_h, x_left), _decay_left(inv_h))[0]
     from_left_segs = _prefix_scan((log_ir + log_h, x_right), _decay_right(inv_h))[0]

@@ -74,7 +74,11 @@ from symkde.numeric._generated.log_kernel_derivatives import (
 )
 from symkde.numeric._generated.log_kernels import KERNEL_INFO, LOG_KERNELS, WRAPPED_LOG_KERNELS
 from symkde.numeric.angles import TWO_PI, difference_turned
-from symkde.numeric.api import (
+from symkde.numeric.api import _compute, _has_exact, _shifted
+from symkde.numeric.batch import Layout, apply_rows, assembled, validate_batch
+from symkde.numeric.images import _wrap, image_count
+from symkde.numeric.mixture import _blocks, _Mixture, _mixture
+from symkde.numeric.quadrature import (
     _GL_ORDER,
     _QUAD_ABS_FLOOR,
     _QUAD_MAX_LEVELS,
@@ -83,19 +87,10 @@ from symkde.numeric.api import (
     _QUAD_TOL,
     _REGULAR,
     QuadratureError,
-    _blocks,
     _breakpoints,
-    _compute,
-    _has_exact,
     _initial_panels,
-    _Mixture,
-    _mixture,
     _panel_nodes,
-    _shifted,
-    _wrap,
-    image_count,
 )
-from symkde.numeric.batch import Layout, apply_rows, assembled, validate_batch
 from symkde.numeric.validate import Problem, validate
 
 __all__ = ["Derivatives", "derivatives", "derivatives_row"]
@@ -180,8 +175,8 @@ def _log_kernel_derivatives(line: _Line, t: FloatArray) -> tuple[FloatArray, Flo
 def _integrals(line: _Line, a: float, b: float) -> tuple[FloatArray, float]:
     """``(1/(b-a)) int R_j (log K)'`` per entry and ``(1/(b-a)) int sum_j R_j d/dh log K``.
 
-    The loss's adaptive quadrature (api._quadrature) with the same panels, acceptance rules and
-    tolerances, applied to these integrands; each is judged in units of the contract's scale
+    The loss's adaptive quadrature (quadrature._quadrature) with the same panels, acceptance rules
+    and tolerances, applied to these integrands; each is judged in units of the contract's scale
     ``1/h`` (or of its own size when larger).
     """
     mix = line.mix

@@ -14,7 +14,7 @@ sum), the items (line: the points measured from ``a``; circle: each point's repr
 ``u`` in ``[0, 2 pi)`` from ``a`` and its images ``u -+ 2 pi`` of weight ``w / (1 - e^{-2
 pi/h})``, theorem ``wrapped_laplace_image_sum``, as in ``symkde.numeric.exact._circle``), a
 stable sort of the items inside the target, then the fast path of
-``symkde.numeric.exact._laplace_fast`` statement by statement: the same compiled loops of
+``symkde.numeric.exact_laplace._laplace_fast`` statement by statement: the same compiled loops of
 :mod:`symkde.numeric.compiled` (sides, partition, anchored blocks, decayed sums, midpoint
 series of short segments) and the same dilogarithm forms for long segments (printed from
 SymPy, ``symkde/numeric/_generated/laplace_forms.py``, here compiled with :func:`spence`,
@@ -46,8 +46,8 @@ __all__ = ["ROW_ENGINE_MAX_N", "laplace_exact_rows", "spence"]
 FloatArray = NDArray[np.float64]
 
 #: Rows of at most this many points use the engine; a single call with more points keeps
-#: ``symkde.numeric.exact._laplace_fast``, whose NumPy SIMD exponentials and integer-key sort
-#: are faster at large ``n`` (a batch hands such rows to the single call).
+#: ``symkde.numeric.exact_laplace._laplace_fast``, whose NumPy SIMD exponentials and integer-key
+#: sort are faster at large ``n`` (a batch hands such rows to the single call).
 ROW_ENGINE_MAX_N = 4096
 #: The fast path's guards, as in ``symkde.numeric.exact`` (see ``_laplace_fast``).
 _LOG_FLOOR = 500.0
@@ -147,7 +147,7 @@ _compiled_parallel: Any = numba.njit(
 
 @_compiled
 def _half_dilog(w):  # type: ignore[no-untyped-def]
-    """``H(w)`` for ``w >= 0`` (``symkde.numeric.exact._half_dilog``)."""
+    """``H(w)`` for ``w >= 0`` (``symkde.numeric.segment_forms._half_dilog``)."""
     return _half_dilog_series(w) if w < 0.1 else _half_dilog_form(w)
 
 
@@ -168,7 +168,7 @@ def _log_expm1(v):  # type: ignore[no-untyped-def]
 
 @_compiled
 def _segment_log_integral(lB, lA, d, s_cross):  # type: ignore[no-untyped-def]
-    """``symkde.numeric.exact.laplace_segment_log_integral`` for one long segment
+    """``symkde.numeric.segment_forms.laplace_segment_log_integral`` for one long segment
     (``d > SHORT_SEGMENT``, where ``_log_correction`` takes the dilogarithm branches)."""
     sc = min(max(s_cross, 0.0), d)
     left = sc * (lB - 0.5 * sc) if sc > 0.0 else 0.0
@@ -186,7 +186,7 @@ def _segment_log_integral(lB, lA, d, s_cross):  # type: ignore[no-untyped-def]
 
 @_compiled
 def _segment_log_resp(lB, lA, d, s_cross):  # type: ignore[no-untyped-def]
-    """``symkde.numeric.exact.laplace_segment_log_resp`` for one segment."""
+    """``symkde.numeric.segment_forms.laplace_segment_log_resp`` for one segment."""
     log_em1 = _log_expm1(2.0 * d)
     log_left = -math.inf
     if lB != -math.inf:
@@ -227,7 +227,7 @@ def _workspace(n, circular):  # type: ignore[no-untyped-def]
 
 @_compiled
 def _fast_items(x, lw, span, h, with_grad, resp, fw, iw, pair_ws):  # type: ignore[no-untyped-def]
-    """``symkde.numeric.exact._laplace_fast`` on items ``(x, lw)`` (finite) over ``[0, span]``.
+    """``exact_laplace._laplace_fast`` on items ``(x, lw)`` (finite) over ``[0, span]``.
 
     Returns ``(status, value)``: status 0 with ``resp[i] = (1/span) int R_i`` filled when
     ``with_grad``; status 1 where ``_laplace_fast`` returns None (the caller's log-space scans

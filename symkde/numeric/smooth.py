@@ -68,7 +68,8 @@ from numpy.typing import NDArray
 
 from symkde.numeric import smooth_loops
 from symkde.numeric._generated.smooth_bounds import BOX_PER_H, DROP_MARGIN, REACH, TAYLOR_ORDER
-from symkde.numeric.api import (
+from symkde.numeric.mixture import _Mixture, _mixture
+from symkde.numeric.quadrature import (
     _GL_ORDER,
     _QUAD_ABS_FLOOR,
     _QUAD_MAX_LEVELS,
@@ -76,8 +77,6 @@ from symkde.numeric.api import (
     _QUAD_STAGNATION,
     _QUAD_TOL,
     QuadratureError,
-    _Mixture,
-    _mixture,
     _panel_nodes,
     _quadrature,
 )

@@ -55,7 +55,8 @@ from symkde.numeric._generated.smooth_bounds import (
     DROP_MARGIN,
     REACH,
 )
-from symkde.numeric.api import _Mixture, _mixture, _quadrature
+from symkde.numeric.mixture import _Mixture, _mixture
+from symkde.numeric.quadrature import _quadrature
 from symkde.numeric.validate import Problem
 
 __all__ = ["cauchy_fast_path_applies", "loss_and_grad_cauchy_row"]

@@ -42,7 +42,7 @@ from symkde.numeric._generated.smooth_bounds import (
     DROP_MARGIN,
     REACH,
 )
-from symkde.numeric.api import _Mixture, _mixture
+from symkde.numeric.mixture import _Mixture, _mixture
 from symkde.numeric.validate import Problem
 
 __all__ = ["loss_and_grad_cauchy_circle_row"]

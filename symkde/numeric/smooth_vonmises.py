@@ -55,7 +55,8 @@ from symkde.numeric._generated.smooth_bounds import (
     TAYLOR_ORDER,
     VONMISES_COS_ORDER,
 )
-from symkde.numeric.api import _Mixture, _mixture, _quadrature
+from symkde.numeric.mixture import _Mixture, _mixture
+from symkde.numeric.quadrature import _quadrature
 from symkde.numeric.validate import Problem
 
 __all__ = ["loss_and_grad_vonmises_row", "vonmises_fast_path_applies"]
