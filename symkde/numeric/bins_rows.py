@@ -4,15 +4,15 @@ Owns :func:`binned_rows`, the binned loss and gradient of many rows at once: the
 binned call is its ``B = 1`` case (``symkde.numeric.api._compute``) and the batch front runs
 it on every row, so row ``r`` of a batch is bit for bit the single call on row ``r``.
 Imports NumPy, the generated log-kernels, :mod:`symkde.numeric.rows` (the circle's positions,
-compiled) and the careful-logit helpers of :mod:`symkde.numeric.api` (imported where used);
-nothing above the numeric layer.
+compiled), the careful logits of :mod:`symkde.numeric.mixture` and the image counts of
+:mod:`symkde.numeric.images`; nothing above the numeric layer.
 
 Per row, as the single call always did (theorem ``gradient``): the log-softmax of ``z``
 (masked ``-inf`` logits weigh 0), positions measured from ``a`` (the circle: each angle's
 representative in ``[0, 2 pi)``), the ``M`` bin midpoints ``t_k = (k + 1/2) (b - a) / M``,
 ``log p(t_k) = LogSumExp_j(log w_j + log K_h(t_k - x_j))`` with the largest logit subtracted
 (nodes whose dominant ``|log K|`` plus the spread of the log-weights exceeds 32 recomputed
-from the generated log-kernel ratios, ``symkde.numeric.api._careful_logits``), the loss
+from the generated log-kernel ratios, ``symkde.numeric.mixture._careful_logits``), the loss
 ``-mean_k log p(t_k)`` and the gradient ``w - mean_k R(t_k)``.
 
 Memory: the ``(rows, nodes, n)`` logits are formed one block at a time, ``_BLOCK_ELEMENTS``
@@ -29,14 +29,14 @@ naming the gap) from the single call's path.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from symkde.numeric._generated.log_kernels import KERNEL_INFO, LOG_KERNELS, WRAPPED_LOG_KERNELS
 from symkde.numeric.angles import TWO_PI
+from symkde.numeric.images import image_count
+from symkde.numeric.mixture import _careful_logits, _Mixture
 from symkde.numeric.rows import _positions
 
 __all__ = ["binned_rows"]
@@ -44,9 +44,9 @@ __all__ = ["binned_rows"]
 FloatArray = NDArray[np.float64]
 
 #: Elements per block of the (rows, nodes, points) logits: 2**16 float64 = 512 KiB stays in
-#: L2 cache (as ``symkde.numeric.api._BLOCK_ELEMENTS``).
+#: L2 cache (as ``symkde.numeric.mixture._BLOCK_ELEMENTS``).
 _BLOCK_ELEMENTS = 1 << 16
-#: ``symkde.numeric.api._CAREFUL_LOG_KERNEL``: beyond this, the logits come from ratios.
+#: ``symkde.numeric.mixture._CAREFUL_LOG_KERNEL``: beyond this, the logits come from ratios.
 _CAREFUL_LOG_KERNEL = 32.0
 
 
@@ -66,7 +66,7 @@ def _log_kernel_block(
         return np.asarray(LOG_KERNELS[kernel](diff, h))
     if kernel in WRAPPED_LOG_KERNELS:
         return np.asarray(WRAPPED_LOG_KERNELS[kernel](diff, h))
-    r = diff - TWO_PI * np.round(diff / TWO_PI)  # symkde.numeric.api._wrap
+    r = diff - TWO_PI * np.round(diff / TWO_PI)  # symkde.numeric.images._wrap
     log_kernel = LOG_KERNELS[kernel]
     total = np.asarray(log_kernel(r, h))
     hb = np.broadcast_to(h, r.shape)
@@ -117,8 +117,6 @@ def binned_rows(
     >>> bool(loss[0] == loss[1]), grad[0].round(12).tolist()
     (True, [0.0, 0.0])
     """
-    from symkde.numeric.api import _careful_logits, _Mixture, image_count
-
     size, n = z.shape
     left = np.zeros(size, dtype=bool)
     if size == 0:
@@ -161,7 +159,7 @@ def binned_rows(
             if careful_kernel:
                 _careful(
                     block, lse[:count, ks], t, moved[rs], log_w[rs], spread[rs], h[rs],
-                    kernel, circular, _careful_logits, _Mixture,
+                    kernel, circular,
                 )  # fmt: skip
             np.exp(block, out=block)
             esum = block.sum(axis=2)
@@ -211,11 +209,9 @@ def _careful(
     h: FloatArray,
     kernel: str,
     circular: bool,
-    careful_logits: Any,
-    mixture: Any,
 ) -> None:
     """Nodes whose dominant ``|log K|`` plus the log-weights' spread exceeds 32: their logits
-    recomputed from the generated ratios (``symkde.numeric.api._blocks``), row by row."""
+    recomputed from the generated ratios (``symkde.numeric.mixture._blocks``), row by row."""
     # |log K| of the dominant point lies between top - max(log w) and top - min(log w):
     # where that bound plus the spread stays under 32, no node of the block is careful.
     with np.errstate(invalid="ignore"):
@@ -232,6 +228,6 @@ def _careful(
     for r in np.flatnonzero(careful.any(axis=1)):
         picked = np.flatnonzero(careful[r])
         n = log_w.shape[1]
-        mix = mixture(log_w[r], x[r], np.arange(n), n, kernel, float(h[r]), circular)
+        mix = _Mixture(log_w[r], x[r], np.arange(n), n, kernel, float(h[r]), circular)
         with np.errstate(invalid="ignore", divide="ignore"):
-            block[r, picked] = careful_logits(mix, t[r, picked], ref[r, picked])
+            block[r, picked] = _careful_logits(mix, t[r, picked], ref[r, picked])
