@@ -268,6 +268,7 @@ def test_thread_count_does_not_change_a_bit():
         "a = rng.uniform(-3, 2, 64); b = a + rng.uniform(0.1, 3, 64)\n"
         "h = hashlib.sha256()\n"
         "for kw in ({}, {'circular': True}, {'kernel': 'triangle', 'bandwidth': 2.0},\n"
+        "           {'kernel': 'boxcar', 'bandwidth': 0.5, 'circular': True},\n"
         "           {'kernel': 'gaussian', 'method': 'bins', 'bins': 64}):\n"
         "    v, g = symkde.loss_and_grad(z, x, a, b, **kw)\n"
         "    h.update(v.tobytes()); h.update(g.tobytes())\n"
