@@ -114,12 +114,20 @@ def test_padding_by_masks_gives_rows_their_own_n():
     for r, size in enumerate(sizes):
         z[r, :size] = rng.normal(size=size)
         x[r, :size] = rng.uniform(-0.5, 1.5, size)
-    for kernel in ("laplace", "gaussian", "triangle"):
-        value, gradient = symkde.loss_and_grad(z, x, 0.0, 1.0, kernel=kernel, bandwidth=1.5)
+    for kernel, method in (
+        ("laplace", "auto"),
+        ("gaussian", "auto"),
+        ("triangle", "auto"),
+        ("boxcar", "auto"),
+        ("gaussian", "bins"),
+        ("triangle", "bins"),
+    ):
+        kw = {"kernel": kernel, "bandwidth": 1.5, "method": method}
+        if method == "bins":
+            kw["bins"] = 16
+        value, gradient = symkde.loss_and_grad(z, x, 0.0, 1.0, **kw)
         for r, size in enumerate(sizes):
-            ref, ref_grad = symkde.loss_and_grad(
-                z[r, :size], x[r, :size], 0.0, 1.0, kernel=kernel, bandwidth=1.5
-            )
+            ref, ref_grad = symkde.loss_and_grad(z[r, :size], x[r, :size], 0.0, 1.0, **kw)
             # masked points drop out before any arithmetic: within 1e-14 of the unpadded call
             # (the contract is 1e-12; the two differ only in sums' order)
             assert abs(value[r] - ref) <= 1e-14 * max(1.0, abs(ref))
