@@ -14,7 +14,10 @@ are the best of ``--repeat`` runs in one process (the machine is shared; the bes
 the one least disturbed), and ratios are taken within this run.
 
 Threads: numba uses ``NUMBA_NUM_THREADS`` (default: all cores), PyTorch ``OMP_NUM_THREADS``
-(``torch.get_num_threads()``), NumPy one thread; the script prints what it ran with.
+(``torch.get_num_threads()``), NumPy one thread; the script prints what it ran with, and
+times each symkde batch again with one numba thread (``numba.set_num_threads(1)``).  The
+binned methods (symkde's and the peers') are NumPy only, one thread.  ``--rows R`` times
+only the first ``R`` rows of each shape (a quick run).
 """
 
 from __future__ import annotations
@@ -235,7 +238,7 @@ def compare(
     """Table rows and summary lines for one kernel on one shape."""
     rows = p["z"].shape[0]
     lines: list[str] = []
-    shown = f"{kernel} (first {rows} rows)" if rows < 256 else kernel
+    shown = f"{kernel} (first {rows} rows)" if args.rows else kernel
     summary: list[str] = []
     batch = symkde_batch(p, kernel, method, bins)
     t_batch = best_seconds(lambda: symkde_batch(p, kernel, method, bins), args.repeat)
@@ -257,35 +260,43 @@ def compare(
             f"| {err[0]:.1e} | {err[1]:.1e} | {t / t_batch:.1f}x |"
         )
 
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        t_one = best_seconds(lambda: symkde_batch(p, kernel, method, bins), args.repeat)
+    finally:
+        numba.set_num_threads(threads)
     lines.append(row(f"{label}, batched", t_batch, errors(batch, ref, ref_rows)))
+    lines.append(row(f"{label}, batched, 1 numba thread", t_one, errors(batch, ref, ref_rows)))
     lines.append(row(f"{label}, loop of single calls", t_loop, errors(loop, ref, ref_rows)))
-    print(*lines[-2:], sep="\n", flush=True)
-    summary.append(f"- {p['name']}, {kernel} {method}: loop / batch {t_loop / t_batch:.1f}x")
-    if kernel != "triangle":
-        err = errors(numpy_binned(p, kernel, M_BINS), ref, ref_rows)  # and the warm-up
-        t_np = best_seconds(lambda: numpy_binned(p, kernel, M_BINS), args.repeat, warm_up=False)
-        lines.append(row(f"NumPy careful binned M = {M_BINS}", t_np, err))
+    print(*lines[-3:], sep="\n", flush=True)
+    summary.append(
+        f"- {p['name']}, {kernel} {method}: loop / batch {t_loop / t_batch:.1f}x "
+        f"({threads} numba threads), {t_loop / t_one:.1f}x (1 thread)"
+    )
+    if method == "exact":
+        summary.append(
+            f"- {p['name']}, {kernel} exact: batch / np.sort of the (B, n) logits "
+            f"{t_batch / t_sort:.1f}x ({t_batch / rows * 1e6:.2f} us against "
+            f"{t_sort / rows * 1e6:.3f} us per row); a single call "
+            f"{t_loop / rows * 1e6:.2f} us per row"
+        )
+    err = errors(numpy_binned(p, kernel, M_BINS), ref, ref_rows)  # and the warm-up
+    t_np = best_seconds(lambda: numpy_binned(p, kernel, M_BINS), args.repeat, warm_up=False)
+    lines.append(row(f"NumPy careful binned M = {M_BINS}", t_np, err))
+    print(lines[-1], flush=True)
+    summary.append(
+        f"- {p['name']}, {kernel}: careful NumPy binned M = {M_BINS} / symkde "
+        f"{method} {t_np / t_batch:.1f}x"
+    )
+    if not args.no_torch:
+        err = errors(torch_binned(p, kernel, M_BINS), ref, ref_rows)  # and the warm-up
+        t_torch = best_seconds(lambda: torch_binned(p, kernel, M_BINS), slow_repeat, warm_up=False)
+        lines.append(row(f"PyTorch log-space binned M = {M_BINS} + autograd", t_torch, err))
         print(lines[-1], flush=True)
         summary.append(
-            f"- {p['name']}, {kernel}: careful NumPy binned M = {M_BINS} / symkde "
-            f"{method} {t_np / t_batch:.1f}x"
-        )
-        if not args.no_torch:
-            err = errors(torch_binned(p, kernel, M_BINS), ref, ref_rows)  # and the warm-up
-            t_torch = best_seconds(
-                lambda: torch_binned(p, kernel, M_BINS), slow_repeat, warm_up=False
-            )
-            lines.append(row(f"PyTorch log-space binned M = {M_BINS} + autograd", t_torch, err))
-            print(lines[-1], flush=True)
-            summary.append(
-                f"- {p['name']}, {kernel}: PyTorch binned M = {M_BINS} / symkde "
-                f"{method} {t_torch / t_batch:.1f}x"
-            )
-    if kernel == "laplace":
-        summary.append(
-            f"- {p['name']}, laplace exact: batch / np.sort of the (B, n) logits "
-            f"{t_batch / t_sort:.1f}x ({t_batch / rows * 1e6:.2f} us against "
-            f"{t_sort / rows * 1e6:.3f} us per row)"
+            f"- {p['name']}, {kernel}: PyTorch binned M = {M_BINS} / symkde "
+            f"{method} {t_torch / t_batch:.1f}x"
         )
     return lines, summary
 
@@ -296,7 +307,7 @@ def main() -> None:
     parser.add_argument("--markdown", default=None, help="also write the tables to this file")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument(
-        "--triangle-rows", type=int, default=64, help="rows timed for triangle (row by row)"
+        "--rows", type=int, default=0, help="time only the first ROWS rows of each shape"
     )
     args = parser.parse_args()
     try:
@@ -337,8 +348,8 @@ def main() -> None:
             ("gaussian", "bins", M_BINS),
         ):
             rows = p["z"].shape[0]
-            if kernel == "triangle":  # no compiled engine yet: a loop of ~ms calls, sampled
-                rows = min(rows, args.triangle_rows)
+            if args.rows:
+                rows = min(rows, args.rows)
             sub = {**p, "z": p["z"][:rows], "a": p["a"][:rows], "b": p["b"][:rows]}
             lines, ratios = compare(
                 sub, kernel, method, bins, t_sort * rows / p["z"].shape[0], args

@@ -114,12 +114,20 @@ def test_padding_by_masks_gives_rows_their_own_n():
     for r, size in enumerate(sizes):
         z[r, :size] = rng.normal(size=size)
         x[r, :size] = rng.uniform(-0.5, 1.5, size)
-    for kernel in ("laplace", "gaussian", "triangle"):
-        value, gradient = symkde.loss_and_grad(z, x, 0.0, 1.0, kernel=kernel, bandwidth=1.5)
+    for kernel, method in (
+        ("laplace", "auto"),
+        ("gaussian", "auto"),
+        ("triangle", "auto"),
+        ("boxcar", "auto"),
+        ("gaussian", "bins"),
+        ("triangle", "bins"),
+    ):
+        kw = {"kernel": kernel, "bandwidth": 1.5, "method": method}
+        if method == "bins":
+            kw["bins"] = 16
+        value, gradient = symkde.loss_and_grad(z, x, 0.0, 1.0, **kw)
         for r, size in enumerate(sizes):
-            ref, ref_grad = symkde.loss_and_grad(
-                z[r, :size], x[r, :size], 0.0, 1.0, kernel=kernel, bandwidth=1.5
-            )
+            ref, ref_grad = symkde.loss_and_grad(z[r, :size], x[r, :size], 0.0, 1.0, **kw)
             # masked points drop out before any arithmetic: within 1e-14 of the unpadded call
             # (the contract is 1e-12; the two differ only in sums' order)
             assert abs(value[r] - ref) <= 1e-14 * max(1.0, abs(ref))
@@ -268,6 +276,7 @@ def test_thread_count_does_not_change_a_bit():
         "a = rng.uniform(-3, 2, 64); b = a + rng.uniform(0.1, 3, 64)\n"
         "h = hashlib.sha256()\n"
         "for kw in ({}, {'circular': True}, {'kernel': 'triangle', 'bandwidth': 2.0},\n"
+        "           {'kernel': 'boxcar', 'bandwidth': 0.5, 'circular': True},\n"
         "           {'kernel': 'gaussian', 'method': 'bins', 'bins': 64}):\n"
         "    v, g = symkde.loss_and_grad(z, x, a, b, **kw)\n"
         "    h.update(v.tobytes()); h.update(g.tobytes())\n"

@@ -10,6 +10,7 @@ import pytest
 import symkde
 from symkde.errors import UncoveredTargetError
 from symkde.numeric import bins as numeric_bins
+from symkde.numeric import bins_rows as numeric_bins_rows
 from symkde.numeric import mixture as numeric_mixture
 from symkde.numeric import quadrature as numeric_quadrature
 
@@ -155,8 +156,22 @@ def test_quadrature_raises_instead_of_returning_unconverged(monkeypatch):
 
 
 def test_memory_blocks_bound_the_dense_array(monkeypatch):
-    # no block of the (nodes x points) array exceeds the block budget
+    # no block of the (rows x nodes x points) array exceeds the block budget: the binned
+    # rows (symkde.numeric.bins_rows) and the quadrature's blocks (mixture._blocks) alike
     seen = []
+    original_logits = numeric_bins_rows._logits
+
+    def spy_logits(*args, **kwargs):
+        block = original_logits(*args, **kwargs)
+        seen.append(block.size)
+        return block
+
+    monkeypatch.setattr(numeric_bins_rows, "_logits", spy_logits)
+    symkde.loss_and_grad(
+        np.zeros(5000), np.linspace(0, 1, 5000), 0.0, 1.0, method="bins", bins=4096
+    )
+    assert seen and max(seen) <= numeric_bins_rows._BLOCK_ELEMENTS
+    seen.clear()
     original = numeric_mixture._blocks
 
     def spy(mix, t, rows_multiple=1):
@@ -164,11 +179,13 @@ def test_memory_blocks_bound_the_dense_array(monkeypatch):
             seen.append(parts[1].size)
             yield rows, parts
 
-    monkeypatch.setattr(numeric_bins, "_blocks", spy)
-    symkde.loss_and_grad(
-        np.zeros(5000), np.linspace(0, 1, 5000), 0.0, 1.0, method="bins", bins=4096
-    )
-    assert max(seen) <= numeric_mixture._BLOCK_ELEMENTS
+    monkeypatch.setattr(numeric_bins, "_blocks", spy)  # the per-row bins (uncovered rows)
+    with pytest.raises(UncoveredTargetError):
+        symkde.loss_and_grad(
+            np.zeros(5000), np.linspace(0, 0.5, 5000), 0.0, 1.0, kernel="boxcar",
+            bandwidth=0.01, method="bins", bins=4096,
+        )  # fmt: skip
+    assert seen and max(seen) <= numeric_mixture._BLOCK_ELEMENTS
 
 
 @pytest.mark.parametrize(

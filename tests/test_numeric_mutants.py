@@ -16,7 +16,7 @@ import pytest
 import symkde
 from symkde import reference
 from symkde.errors import UncoveredTargetError
-from symkde.numeric import bins as numeric_bins
+from symkde.numeric import bins_rows as numeric_bins_rows
 from symkde.numeric import coverage as numeric_coverage
 from symkde.numeric import images as numeric_images
 from symkde.numeric import mixture as numeric_mixture
@@ -53,34 +53,36 @@ def test_omitted_options_are_the_documented_defaults():
 
 
 def block_sizes(monkeypatch, *args, **kwargs) -> list[int]:
+    """The sizes of the (rows x nodes x points) blocks the binned rows form
+    (``symkde.numeric.bins_rows``, the path of ``method="bins"``)."""
     seen: list[int] = []
-    original = numeric_mixture._blocks
+    original = numeric_bins_rows._logits
 
-    def spy(*args, **kwargs):  # passes on exactly what it is given: defaults stay _blocks'
-        for rows, parts in original(*args, **kwargs):
-            seen.append(parts[1].size)
-            yield rows, parts
+    def spy(*args, **kwargs):  # passes on exactly what it is given
+        block = original(*args, **kwargs)
+        seen.append(block.size)
+        return block
 
-    monkeypatch.setattr(numeric_bins, "_blocks", spy)
+    monkeypatch.setattr(numeric_bins_rows, "_logits", spy)
     symkde.loss_and_grad(*args, **kwargs)
     return seen
 
 
 def test_blocks_fill_the_budget(monkeypatch):
-    # _BLOCK_ELEMENTS: blocks are as large as the budget allows (one row of 5000 points each
+    # _BLOCK_ELEMENTS: blocks are as large as the budget allows (one node of 5000 points each
     # would be correct but make 4096 passes over tiny arrays)
     n, bins = 5000, 4096
     seen = block_sizes(
         monkeypatch, np.zeros(n), np.linspace(0, 1, n), 0.0, 1.0, method="bins", bins=bins
     )
-    assert max(seen) <= numeric_mixture._BLOCK_ELEMENTS
-    rows_per_block = numeric_mixture._BLOCK_ELEMENTS // n
-    assert len(seen) == -(-bins // rows_per_block)
+    assert max(seen) <= numeric_bins_rows._BLOCK_ELEMENTS
+    nodes_per_block = numeric_bins_rows._BLOCK_ELEMENTS // n
+    assert len(seen) == -(-bins // nodes_per_block)
 
 
 def test_one_row_per_block_when_a_row_nearly_fills_the_budget(monkeypatch):
     # more than half the budget per node: one node per block keeps within it
-    n = numeric_mixture._BLOCK_ELEMENTS // 2 + 1000
+    n = numeric_bins_rows._BLOCK_ELEMENTS // 2 + 1000
     seen = block_sizes(
         monkeypatch,
         np.zeros(n),

@@ -126,56 +126,13 @@ def _shifted(problem: Problem) -> Problem:
     return replace(problem, a=0.0, b=problem.b - a, x=problem.x - a)
 
 
-def _row_engine(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None] | None:
-    """The exact Laplace row by the compiled row engine (:mod:`symkde.numeric.rows`) as a
-    batch of one row, or None where the engine hands it back (then the paths below answer).
-    A batch runs the same engine on all its rows: row r is bit for bit this call."""
-    from symkde.numeric.rows import laplace_exact_rows
-
-    loss = np.empty(1)
-    gradient = np.empty((1, problem.n) if with_grad else (1, 0))
-    handed_back = laplace_exact_rows(
-        problem.z[None, :],
-        problem.x[None, :],
-        np.array([problem.a]),
-        np.array([problem.b]),
-        np.array([problem.bandwidth]),
-        problem.circular,
-        with_grad,
-        loss,
-        gradient,
-    )
-    if handed_back[0]:
-        return None
-    return float(loss[0]), (gradient[0] if with_grad else None)
-
-
-def uses_row_engine(kernel: str, method: str, n: int) -> bool:
-    """Whether rows of ``n`` points go to the compiled row engine first."""
-    from symkde.numeric.rows import ROW_ENGINE_MAX_N
-
-    return kernel == "laplace" and method in ("auto", "exact") and n <= ROW_ENGINE_MAX_N
-
-
 def _compiled_rows(batch: Batch, outputs: tuple[FloatArray, ...]) -> NDArray[np.bool_]:
-    """The batch front's compiled engine (:func:`symkde.numeric.batch.apply_rows`): every
-    exact Laplace row in one parallel call; returns the rows left to :func:`_compute`."""
-    if not uses_row_engine(batch.kernel, batch.method, batch.n):
-        return np.ones(batch.size, dtype=bool)
-    from symkde.numeric.rows import laplace_exact_rows
+    """The batch front's engine hook (:func:`symkde.numeric.batch.apply_rows`): every row
+    its engine can do in one call (:func:`symkde.numeric.row_dispatch.batch_rows`); returns
+    the rows left to :func:`_compute`."""
+    from symkde.numeric.row_dispatch import batch_rows
 
-    with_grad = len(outputs) == 2
-    return laplace_exact_rows(
-        batch.z,
-        batch.x,
-        batch.a,
-        batch.b,
-        batch.bandwidth,
-        batch.circular,
-        with_grad,
-        outputs[0],
-        outputs[1] if with_grad else np.empty((batch.size, 0)),
-    )
+    return batch_rows(batch, outputs)
 
 
 #: Kernels whose ``method="auto"`` rows go to :mod:`symkde.numeric.smooth` (fast integrals;
@@ -185,10 +142,11 @@ _SMOOTH_KERNELS = frozenset({"gaussian", "cauchy", "vonmises"})
 
 def _compute(problem: Problem, with_grad: bool) -> tuple[float, FloatArray | None]:
     method = problem.method
-    if uses_row_engine(problem.kernel, method, problem.n):
-        done = _row_engine(problem, with_grad)
-        if done is not None:
-            return done
+    from symkde.numeric.row_dispatch import single_row
+
+    done = single_row(problem, with_grad)  # the B = 1 case of the batch's engine
+    if done is not None:
+        return done
     if method == "auto":
         method = "exact" if _has_exact(problem.kernel, problem.circular) else "quadrature"
     if method == "exact" and not _has_exact(problem.kernel, problem.circular):
