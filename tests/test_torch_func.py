@@ -139,7 +139,9 @@ def test_the_three_paths_into_the_engine_give_identical_results():
     for path in ("eager", "func", "op"):
         leaves = [t.clone().requires_grad_() for t in args]
         if path == "eager":
-            outs = skt._EagerKDEFunction.apply(*leaves, options, "auto", needs)
+            outs = skt._EagerKDEFunction.apply(
+                *leaves, options, "auto", needs, "none", torch.float64
+            )
         elif path == "func":
             outs = skt._KDEFunction.apply(*leaves, options, "auto", needs)
         else:
@@ -149,3 +151,25 @@ def test_the_three_paths_into_the_engine_give_identical_results():
     for other in results[1:]:
         for got, want in zip(other, results[0], strict=True):
             assert torch.equal(got, want)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_eager_reduction_and_cast_inside_equal_the_custom_op_path(reduction, dtype):
+    """The eager Function casts and reduces inside itself; the custom op path does it outside
+    with the same torch operations: equal values and gradients, bit for bit."""
+    z, x, a, b, h = _args(batch=3)
+    z = z.to(dtype)
+    weight = torch.tensor(0.7, dtype=dtype) if reduction != "none" else torch.ones(3, dtype=dtype)
+    eager_z, op_z = z.clone().requires_grad_(), z.clone().requires_grad_()
+    eager_h, op_h = h.clone().requires_grad_(), h.clone().requires_grad_()
+    eager = _loss(eager_z, x, a, b, eager_h, reduction=reduction)
+    (eager * weight).sum().backward()
+    options = skt.checked_options("laplace", False, "auto", None)
+    outs = torch.ops.symkde.kde_cross_entropy(
+        op_z.to(F64), x, a, b, op_h, *options, "auto", [True, False, False, False, True]
+    )
+    by_op = skt.reduce(outs[0].to(dtype), reduction)
+    (by_op * weight).sum().backward()
+    assert eager.dtype == dtype and torch.equal(eager, by_op)
+    assert torch.equal(eager_z.grad, op_z.grad) and torch.equal(eager_h.grad, op_h.grad)
