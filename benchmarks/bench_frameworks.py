@@ -165,7 +165,9 @@ def shape_section(rows, n, circular, repeat, skip_slow):
     table = []
 
     def record(name, step, out_of):
-        seconds = median_seconds(step, repeat)
+        # symkde's steps are cheap: 5x the runs, so one burst of load on the shared machine
+        # moves their median less (the peers' long runs average such bursts out).
+        seconds = median_seconds(step, repeat * 5 if name.startswith("symkde") else repeat)
         loss, grad = out_of(step())
         table.append((name, seconds, *errors(loss, grad, exact_rows, exact_grad)))
 
@@ -284,6 +286,39 @@ def overhead(calls=300):
     return out
 
 
+def breakdown(rows, n, circular, repeat):
+    """Where a float64 training step of symkde.torch goes: the engine call alone, the op's
+    forward, forward + backward, and forward + backward with the engine stubbed (the op's
+    own work: conversions, graph, scaling the saved dL/dz, accumulating the gradient)."""
+    z, x, a, b = problem(rows, n, circular)
+    h = np.full(rows, H)
+    options = {"kernel": "laplace", "circular": circular, "method": "auto", "bins": None}
+    needs = (True, False, False, False, False)
+    tz, tx, ta, tb = (torch.tensor(v) for v in (z, x, a, b))
+
+    def forward():
+        logits = tz.detach().requires_grad_()
+        return skt.kde_cross_entropy(logits, tx, ta, tb, bandwidth=H, circular=circular)
+
+    fixed = engine(z, x, a, b, h, needs=needs, **options)
+    out = {
+        "engine call (loss + dL/dz)": median_seconds(
+            lambda: engine(z, x, a, b, h, needs=needs, **options), repeat
+        ),
+        "op forward": median_seconds(forward, repeat),
+        "op forward + backward": median_seconds(lambda: forward().backward(), repeat),
+    }
+    real = frameworks.engine
+    frameworks.engine = lambda *args, **kw: fixed
+    try:
+        out["op forward + backward, engine stubbed"] = median_seconds(
+            lambda: forward().backward(), repeat
+        )
+    finally:
+        frameworks.engine = real
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path)
@@ -303,8 +338,9 @@ def main() -> None:
         f"THP_MEM_ALLOC_ENABLE={os.environ.get('THP_MEM_ALLOC_ENABLE')}. Load average at the "
         f"start: {os.getloadavg()[0]:.2f}. One step = mean loss over rows + its gradient in the "
         f"logits; Laplace, h = {H}, each row its own target; median of {args.repeat} runs after "
-        "a warm-up. Errors against symkde's float64 exact values: loss = relative error of the "
-        "mean over rows, gradient = max absolute error of a row's dL/dz.",
+        "a warm-up (symkde's rows: of 5x as many). Errors against symkde's float64 exact "
+        "values: loss = relative error of the mean over rows, gradient = max absolute error "
+        "of a row's dL/dz.",
         "",
     ]
     for rows, n in [] if args.overhead_only else shapes:
@@ -325,6 +361,18 @@ def main() -> None:
                 )
             lines.append("")
             print("\n".join(lines[-len(table) - 5 :]), flush=True)
+    for rows, n in [] if args.overhead_only else shapes[:1]:
+        for circular in (False, True):
+            parts = breakdown(rows, n, circular, 5 * args.repeat)
+            lines += [
+                f"### Where symkde.torch's step goes, B = {rows}, n = {n}, "
+                f"{'circle' if circular else 'line'} (float64, median of {5 * args.repeat})",
+                "",
+                "| part | time |",
+                "|---|---:|",
+                *(f"| {name} | {seconds * 1e3:.2f} ms |" for name, seconds in parts.items()),
+                "",
+            ]
     cost = overhead()
     bare, op = cost["bare engine (loss + dL/dz)"], cost["symkde.torch forward + backward"]
     lines += [
