@@ -239,6 +239,8 @@ def _function_jvp(ctx: Any, *tangents: Any) -> tuple[Any, ...]:
         if tangent is None:
             continue
         if derivative is None or (derivative.numel() == 0 and tangent.numel() != 0):
+            if not bool(tangent.any()):  # autograd may pass zeros for an input without one
+                continue
             raise RuntimeError(_NOT_COMPUTED)
         term = derivative * tangent.to(_F64)
         term = term.sum(-1) if per_row else term
@@ -318,6 +320,8 @@ class _EagerKDEFunction(torch.autograd.Function):
     @staticmethod
     def jvp(ctx: Any, *tangents: Any) -> tuple[Any, ...]:
         total, *rest = _function_jvp(ctx, *tangents)
+        if total is None:
+            return (total, *rest)
         return (reduce(total.to(ctx.dtype), ctx.reduction), *rest)
 
 
@@ -519,6 +523,7 @@ class KDECrossEntropy(torch.nn.Module):
         check_reduction(reduction)
         if engine not in ENGINES:
             raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
+        checked_options(kernel, circular, method, bins)  # a bad option fails here, not later
         self.bandwidth = bandwidth
         self.kernel, self.circular, self.method, self.bins = kernel, circular, method, bins
         self.reduction, self.engine = reduction, engine

@@ -173,3 +173,20 @@ def test_eager_reduction_and_cast_inside_equal_the_custom_op_path(reduction, dty
     (by_op * weight).sum().backward()
     assert eager.dtype == dtype and torch.equal(eager, by_op)
     assert torch.equal(eager_z.grad, op_z.grad) and torch.equal(eager_h.grad, op_h.grad)
+
+
+def test_forward_mode_ad_through_the_eager_reduction():
+    import torch.autograd.forward_ad as fwAD
+
+    args, tangents = _args(), _tangents()
+    with fwAD.dual_level():
+        dual_z = fwAD.make_dual(args[0], tangents[0])
+        mean = fwAD.unpack_dual(_loss(dual_z, *args[1:], reduction="mean")).tangent
+        rows = fwAD.unpack_dual(_loss(dual_z, *args[1:], reduction="none")).tangent
+    assert torch.equal(mean, rows.mean())  # the same torch mean, inside the op
+
+
+def test_module_rejects_a_bad_option_when_built():
+    with pytest.raises(ValueError, match="kernel"):
+        skt.KDECrossEntropy(kernel="epanechnikov")
+    skt.KDECrossEntropy(kernel="gaussian")  # ... and accepts a good one
