@@ -221,7 +221,7 @@ def shape_section(rows, n, circular, repeat, skip_slow):
     return table
 
 
-def _per_call(fn, calls, blocks=7):
+def _per_call(fn, calls, blocks=15):
     """Seconds per call of ``fn``: the fastest of ``blocks`` blocks of ``calls`` calls (the
     least disturbed block on a shared machine), after a warm-up call."""
     fn()
@@ -234,7 +234,7 @@ def _per_call(fn, calls, blocks=7):
     return best
 
 
-def overhead(calls=300):
+def overhead(calls=200):
     """B = 1, n = 8: the bare engine call, the op's forward + backward, and the op with the
     engine replaced by a stub returning the same result (its own cost: the pure overhead), in
     eager mode (autograd.Function) and through the custom op (what torch.compile traces)."""
@@ -378,7 +378,7 @@ def main() -> None:
     lines += [
         "### Op overhead, B = 1, n = 8 (float64)",
         "",
-        "Per call, the fastest of 7 blocks of 300 calls. 'Engine stubbed': the engine replaced "
+        "Per call, the fastest of 15 blocks of 200 calls. 'Engine stubbed': the engine replaced "
         "by a function returning the same result, so the time is the op's own.",
         "",
         "| call | time |",

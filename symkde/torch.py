@@ -230,8 +230,12 @@ def _function_backward(ctx: Any, grad_loss: Tensor, *_unused: Tensor) -> tuple[A
 
 
 def _function_jvp(ctx: Any, *tangents: Any) -> tuple[Any, ...]:
+    return (_directional(ctx.saved_tensors[:5], tangents), None, None, None, None, None)
+
+
+def _directional(derivatives: Any, tangents: tuple[Any, ...]) -> Tensor | None:
     """Forward mode: the loss's tangent is the derivatives dotted with the inputs' tangents."""
-    dz, dx, dh, da, db = ctx.saved_tensors[:5]
+    dz, dx, dh, da, db = derivatives
     total = None
     for derivative, tangent, per_row in zip(
         (dz, dx, da, db, dh), tangents[:5], (True, True, False, False, False), strict=True
@@ -245,7 +249,7 @@ def _function_jvp(ctx: Any, *tangents: Any) -> tuple[Any, ...]:
         term = derivative * tangent.to(_F64)
         term = term.sum(-1) if per_row else term
         total = term if total is None else total + term
-    return (total, None, None, None, None, None)
+    return total
 
 
 def _function_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
@@ -283,9 +287,10 @@ class _KDEFunction(torch.autograd.Function):
 class _EagerKDEFunction(torch.autograd.Function):
     """The same op in plain eager mode (autograd and forward-mode AD, no ``torch.func``
     transform active), with the cast to the logits' dtype and the reduction inside (the same
-    torch operations as outside, so the same values; one graph node instead of three): the
+    torch operations as outside, so the same values; one graph node instead of three) and
+    one output, the loss (the derivatives are saved on ``ctx``, not returned): the
     ``forward(ctx, ...)`` form, which torch applies without binding the arguments to a
-    signature (measured ~2x cheaper per call than ``setup_context``)."""
+    signature.  Each choice measured cheaper per call (bench_frameworks.py, B = 1)."""
 
     @staticmethod
     def forward(  # type: ignore[override]
@@ -300,16 +305,16 @@ class _EagerKDEFunction(torch.autograd.Function):
         needs: tuple[bool, ...],
         reduction: str,
         dtype: torch.dtype,
-    ) -> _Outputs:
-        output = _forward(z, x, a, b, h, options, engine, needs)
-        _save(ctx, (z, x, a, b, h), output)
+    ) -> Tensor:
+        loss, *derivatives = _forward(z, x, a, b, h, options, engine, needs)
+        ctx.save_for_backward(*derivatives, z, x, a, b, h)  # None where not needed
         if getattr(_forward_ad, "_current_level", 0) >= 0:  # a forward-AD level is open
-            ctx.save_for_forward(*output[1:])
-        ctx.reduction, ctx.dtype, ctx.batch = reduction, dtype, output[0].shape
-        return (reduce(output[0].to(dtype), reduction), *output[1:])  # type: ignore[return-value]
+            ctx.derivatives = derivatives
+        ctx.reduction, ctx.dtype, ctx.batch = reduction, dtype, loss.shape
+        return reduce(loss.to(dtype), reduction)
 
     @staticmethod
-    def backward(ctx: Any, grad_loss: Tensor, *_unused: Tensor) -> tuple[Any, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad_loss: Tensor) -> tuple[Any, ...]:  # type: ignore[override]
         if ctx.reduction != "none":  # as torch's SumBackward / MeanBackward
             grad_loss = grad_loss.expand(ctx.batch)
             if ctx.reduction == "mean":
@@ -318,11 +323,9 @@ class _EagerKDEFunction(torch.autograd.Function):
         return (*grads, *(None,) * 5)
 
     @staticmethod
-    def jvp(ctx: Any, *tangents: Any) -> tuple[Any, ...]:
-        total, *rest = _function_jvp(ctx, *tangents)
-        if total is None:
-            return (total, *rest)
-        return (reduce(total.to(ctx.dtype), ctx.reduction), *rest)
+    def jvp(ctx: Any, *tangents: Any) -> Tensor | None:
+        total = _directional(ctx.derivatives, tangents)
+        return None if total is None else reduce(total.to(ctx.dtype), ctx.reduction)
 
 
 # --- torch.compile: a torch.library custom op ---------------------------------------------------
@@ -495,7 +498,7 @@ def kde_cross_entropy(
     else:
         dtype = logits.dtype
         args = (options, engine, needs, reduction, dtype)
-        return _EagerKDEFunction.apply(z, x, a64, b64, h64, *args)[0]  # type: ignore[no-any-return]
+        return _EagerKDEFunction.apply(z, x, a64, b64, h64, *args)  # type: ignore[no-any-return]
     return reduce(outs[0].to(logits.dtype), reduction)
 
 

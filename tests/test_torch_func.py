@@ -138,16 +138,16 @@ def test_the_three_paths_into_the_engine_give_identical_results():
     results = []
     for path in ("eager", "func", "op"):
         leaves = [t.clone().requires_grad_() for t in args]
-        if path == "eager":
-            outs = skt._EagerKDEFunction.apply(
+        if path == "eager":  # one output: the loss (it keeps the derivatives to itself)
+            loss = skt._EagerKDEFunction.apply(
                 *leaves, options, "auto", needs, "none", torch.float64
             )
         elif path == "func":
-            outs = skt._KDEFunction.apply(*leaves, options, "auto", needs)
+            loss = skt._KDEFunction.apply(*leaves, options, "auto", needs)[0]
         else:
-            outs = torch.ops.symkde.kde_cross_entropy(*leaves, *options, "auto", list(needs))
-        outs[0].backward(torch.tensor([1.5, -2.0], dtype=F64))
-        results.append([outs[0].detach(), *outs[1:], *(t.grad for t in leaves)])
+            loss = torch.ops.symkde.kde_cross_entropy(*leaves, *options, "auto", list(needs))[0]
+        loss.backward(torch.tensor([1.5, -2.0], dtype=F64))
+        results.append([loss.detach(), *(t.grad for t in leaves)])
     for other in results[1:]:
         for got, want in zip(other, results[0], strict=True):
             assert torch.equal(got, want)
