@@ -307,9 +307,11 @@ class _EagerKDEFunction(torch.autograd.Function):
         dtype: torch.dtype,
     ) -> Tensor:
         loss, *derivatives = _forward(z, x, a, b, h, options, engine, needs)
-        ctx.save_for_backward(*derivatives, z, x, a, b, h)  # None where not needed
-        if getattr(_forward_ad, "_current_level", 0) >= 0:  # a forward-AD level is open
-            ctx.derivatives = derivatives
+        # Plain attributes, not save_for_backward: unpacking ten saved variables measured
+        # ~30 us per backward at B = 1.  Safe here: the derivatives are this op's own tensors
+        # (nobody else can modify them), and the inputs only connect the create_graph error
+        # (_FirstOrderOnly) to the graph; their values are never read.
+        ctx.derivatives, ctx.inputs = derivatives, (z, x, a, b, h)
         ctx.reduction, ctx.dtype, ctx.batch = reduction, dtype, loss.shape
         return reduce(loss.to(dtype), reduction)
 
@@ -319,7 +321,8 @@ class _EagerKDEFunction(torch.autograd.Function):
             grad_loss = grad_loss.expand(ctx.batch)
             if ctx.reduction == "mean":
                 grad_loss = grad_loss / max(grad_loss.numel(), 1)
-        grads = _scaled_gradients(ctx.saved_tensors, grad_loss, ctx.needs_input_grad)
+        saved = (*ctx.derivatives, *ctx.inputs)
+        grads = _scaled_gradients(saved, grad_loss, ctx.needs_input_grad)
         return (*grads, *(None,) * 5)
 
     @staticmethod
