@@ -1,11 +1,13 @@
 """The argument plumbing that ``symkde.torch`` and ``symkde.jax`` share (one copy, not two).
 
-Owns the option checks made before any tracing (:func:`checked_options`, :func:`check_reduction`),
-the reduction of the per-row loss (:func:`reduce`), the renaming of the numeric API's argument
-names in error messages (``z``, ``x`` become ``logits``, ``positions``) and :func:`host_engine`,
-the one call of the CPU engine from a framework: broadcast views (no copies) of float64 arrays,
-the engine, its errors renamed.  Imports NumPy and the numeric layer only (never torch, JAX,
-SymPy or mpmath), so either framework module can use it without importing the other.
+Owns the option checks made before any tracing (:func:`checked_options`,
+:func:`check_reduction`), the broadcasting of the arguments with its errors
+(:func:`broadcast_arguments`), the reduction of the per-row loss (:func:`reduce`), the
+renaming of the numeric API's argument names in error messages (``z``, ``x`` become
+``logits``, ``positions``) and :func:`host_engine`, the one call of the CPU engine from a
+framework: broadcast views (no copies) of float64 arrays, the engine, its errors renamed.
+Imports NumPy and the numeric layer only (never torch, JAX, SymPy or mpmath), so either
+framework module can use it without importing the other.
 
 >>> options = checked_options("laplace", False, "auto", None)
 >>> out = host_engine(np.zeros(2), np.array([0.0, 1.0]), 0.0, 1.0, 1.0, options,
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -28,6 +31,7 @@ from symkde.numeric.validate import validate
 __all__ = [
     "REDUCTIONS",
     "Options",
+    "broadcast_arguments",
     "check_reduction",
     "checked_options",
     "host_engine",
@@ -103,6 +107,40 @@ def rename_arguments(error: ValueError) -> None:
         return
     names = re.sub(r"\b(z|x)\b(?=\[|,|$)", lambda m: _FRAMEWORK_NAMES[m[1]], match["names"])
     error.args = (names + error.args[0][len(match["names"]) :], *error.args[1:])
+
+
+def broadcast_arguments(
+    convert: Callable[[Any, str, tuple[int, ...]], T],
+    expand: Callable[[T, tuple[int, ...]], T],
+    shape: tuple[int, ...],
+    positions: Any,
+    a: Any,
+    b: Any,
+    bandwidth: Any,
+) -> tuple[T, T, T, T]:
+    """``positions`` broadcast to the logits' ``shape``; ``a``, ``b``, ``bandwidth`` to its
+    batch shape ``shape[:-1]``: each converted by the framework's ``convert(value, name,
+    target_shape)``, checked (a ValueError naming the argument), then ``expand``-ed (a view)
+    where its shape differs.  Shared by the torch and JAX fronts."""
+    shape = tuple(shape)
+    batch = shape[:-1]
+    out = []
+    for value, name, target, where in (
+        (positions, "positions", shape, "logits' shape"),
+        (a, "a", batch, "the batch shape"),
+        (b, "b", batch, "the batch shape"),
+        (bandwidth, "bandwidth", batch, "the batch shape"),
+    ):
+        converted = convert(value, name, target)
+        have = tuple(converted.shape)  # type: ignore[attr-defined]
+        if have != target:
+            if len(have) > len(target) or any(
+                s not in (1, w) for s, w in zip(reversed(have), reversed(target), strict=False)
+            ):
+                raise ValueError(f"{name}: shape {have} does not broadcast to {where} {target}")
+            converted = expand(converted, target)
+        out.append(converted)
+    return out[0], out[1], out[2], out[3]
 
 
 def _float64(value: Any, shape: tuple[int, ...]) -> np.ndarray:

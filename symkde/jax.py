@@ -31,7 +31,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from symkde._frameworks import Options, check_reduction, checked_options, host_engine, reduce
+from symkde._frameworks import (
+    Options,
+    broadcast_arguments,
+    check_reduction,
+    checked_options,
+    host_engine,
+    reduce,
+)
 
 __all__ = ["kde_cross_entropy"]
 
@@ -90,18 +97,6 @@ def _kde_bwd(options: Options, residuals: Any, g: Any) -> tuple:
 _kde.defvjp(_kde_fwd, _kde_bwd, symbolic_zeros=True)
 
 
-def _broadcast(value: jax.Array, shape: tuple[int, ...], name: str, target: str) -> jax.Array:
-    try:
-        np.broadcast_shapes(value.shape, shape)
-        if np.broadcast_shapes(value.shape, shape) != shape:
-            raise ValueError
-    except ValueError:
-        raise ValueError(
-            f"{name}: shape {value.shape} does not broadcast to {target} {shape}"
-        ) from None
-    return jnp.broadcast_to(value, shape)
-
-
 def kde_cross_entropy(
     logits: Any,
     positions: Any,
@@ -133,9 +128,13 @@ def kde_cross_entropy(
     if z.ndim == 0:
         raise ValueError("logits: expected shape (..., n), got a 0-d array")
     dtype = z.dtype
-    batch = z.shape[:-1]
-    x = _broadcast(jnp.asarray(positions, dtype=dtype), z.shape, "positions", "logits' shape")
-    a_ = _broadcast(jnp.asarray(a, dtype=dtype), batch, "a", "the batch shape")
-    b_ = _broadcast(jnp.asarray(b, dtype=dtype), batch, "b", "the batch shape")
-    h_ = _broadcast(jnp.asarray(bandwidth, dtype=dtype), batch, "bandwidth", "the batch shape")
+    x, a_, b_, h_ = broadcast_arguments(
+        lambda value, name, shape: jnp.asarray(value, dtype=dtype),
+        jnp.broadcast_to,
+        z.shape,
+        positions,
+        a,
+        b,
+        bandwidth,
+    )
     return reduce(_kde(options, z, x, a_, b_, h_), reduction)

@@ -46,6 +46,7 @@ from torch import Tensor
 
 from symkde._frameworks import (
     Options,
+    broadcast_arguments,
     check_reduction,
     checked_options,
     host_engine,
@@ -395,7 +396,7 @@ def _kde_op_vmap(info: Any, in_dims: tuple[Any, ...], *args: Any) -> tuple[Any, 
 # --- the public function and module -------------------------------------------------------------
 
 
-def _as_f64(value: Any, name: str, device: torch.device, shape: torch.Size) -> Tensor:
+def _as_f64(value: Any, name: str, device: torch.device, shape: tuple[int, ...]) -> Tensor:
     """``value`` as a float64 tensor on ``device`` that broadcasts to ``shape``."""
     if type(value) is float or type(value) is int:  # the common scalar: one op, not two
         return torch.full(shape, value, dtype=_F64, device=device)
@@ -409,18 +410,6 @@ def _as_f64(value: Any, name: str, device: torch.device, shape: torch.Size) -> T
         return torch.as_tensor(value, dtype=_F64, device=device)
     except (TypeError, RuntimeError) as error:
         raise ValueError(f"{name}: expected a real number or tensor, got {value!r}") from error
-
-
-def _broadcast(t: Tensor, shape: torch.Size, name: str, target: str) -> Tensor:
-    if t.shape == shape:
-        return t
-    if t.dim() > len(shape) or any(
-        s not in (1, w) for s, w in zip(reversed(t.shape), reversed(shape), strict=False)
-    ):
-        raise ValueError(
-            f"{name}: shape {tuple(t.shape)} does not broadcast to {target} {tuple(shape)}"
-        )
-    return t.expand(shape)
 
 
 def _needed(tensors: tuple[Tensor, ...]) -> tuple[bool, ...]:
@@ -487,13 +476,15 @@ def kde_cross_entropy(
         raise ValueError("logits: expected shape (..., n), got a 0-d tensor")
     device = logits.device
     z = logits.to(_F64)
-    batch = z.shape[:-1]
-    x = _as_f64(positions, "positions", device, z.shape)
-    x = _broadcast(x, z.shape, "positions", "logits' shape")
-    a64 = _broadcast(_as_f64(a, "a", device, batch), batch, "a", "the batch shape")
-    b64 = _broadcast(_as_f64(b, "b", device, batch), batch, "b", "the batch shape")
-    h64 = _as_f64(bandwidth, "bandwidth", device, batch)
-    h64 = _broadcast(h64, batch, "bandwidth", "the batch shape")
+    x, a64, b64, h64 = broadcast_arguments(
+        lambda value, name, shape: _as_f64(value, name, device, shape),
+        Tensor.expand,
+        z.shape,
+        positions,
+        a,
+        b,
+        bandwidth,
+    )
     needs = _needed((z, x, h64, a64, b64))
     if compiling:
         outs = torch.ops.symkde.kde_cross_entropy(

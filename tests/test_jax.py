@@ -180,3 +180,11 @@ def test_masked_logit_and_uncovered_target():
         jnp.zeros(2), [0.0, 1.0], 0.0, 1.0, kernel="boxcar", bandwidth=0.1
     )
     assert float(value) == math.inf
+
+
+def test_engine_errors_use_the_frameworks_argument_names():
+    # The shared host call renames the numeric API's z, x to logits, positions (as torch does).
+    logits = jnp.asarray([[0.0, 1.0], [math.nan, 0.0]])
+    with pytest.raises(Exception, match=r"logits\[1\]: expected no NaN") as info:
+        skj.kde_cross_entropy(logits, [0.0, 1.0], 0.0, 1.0).block_until_ready()
+    assert "z[1]" not in str(info.value)
