@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 import symkde
+from symkde import _frameworks as frameworks
 from symkde import jax as skj
 from symkde import torch as skt
 from symkde.numeric.engine import engine
@@ -164,7 +165,9 @@ def shape_section(rows, n, circular, repeat, skip_slow):
     table = []
 
     def record(name, step, out_of):
-        seconds = median_seconds(step, repeat)
+        # symkde's steps are cheap: 5x the runs, so one burst of load on the shared machine
+        # moves their median less (the peers' long runs average such bursts out).
+        seconds = median_seconds(step, repeat * 5 if name.startswith("symkde") else repeat)
         loss, grad = out_of(step())
         table.append((name, seconds, *errors(loss, grad, exact_rows, exact_grad)))
 
@@ -218,15 +221,30 @@ def shape_section(rows, n, circular, repeat, skip_slow):
     return table
 
 
-def overhead(repeat=2000):
+def _per_call(fn, calls, blocks=15):
+    """Seconds per call of ``fn``: the fastest of ``blocks`` blocks of ``calls`` calls (the
+    least disturbed block on a shared machine), after a warm-up call."""
+    fn()
+    best = math.inf
+    for _ in range(blocks):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def overhead(calls=200):
+    """B = 1, n = 8: the bare engine call, the op's forward + backward, and the op with the
+    engine replaced by a stub returning the same result (its own cost: the pure overhead), in
+    eager mode (autograd.Function) and through the custom op (what torch.compile traces)."""
     z, x, a, b = problem(1, 8, False)
     h = np.full(1, H)
     needs = (True, False, False, False, False)
+    options = {"kernel": "laplace", "circular": False, "method": "auto", "bins": None}
 
     def bare():
-        return engine(
-            z, x, a, b, h, kernel="laplace", circular=False, method="auto", bins=None, needs=needs
-        )
+        return engine(z, x, a, b, h, needs=needs, **options)
 
     tz, tx, ta, tb = (torch.tensor(v) for v in (z, x, a, b))
 
@@ -234,13 +252,70 @@ def overhead(repeat=2000):
         logits = tz.detach().requires_grad_()
         skt.kde_cross_entropy(logits, tx, ta, tb, bandwidth=H).backward()
 
-    out = {}
-    for name, fn in (("bare engine (loss + dL/dz)", bare), ("symkde.torch forward + backward", op)):
-        fn()
-        start = time.perf_counter()
-        for _ in range(repeat):
-            fn()
-        out[name] = (time.perf_counter() - start) / repeat
+    def op_custom():
+        logits = tz.detach().requires_grad_()
+        outs = torch.ops.symkde.kde_cross_entropy(
+            logits,
+            tx,
+            ta,
+            tb,
+            torch.full((1,), H, dtype=torch.float64),
+            *options.values(),
+            "auto",
+            list(needs),
+        )
+        outs[0].mean().backward()
+
+    def autograd_floor():
+        logits = tz.detach().requires_grad_()
+        (logits * 2.0).sum().backward()
+
+    out = {
+        "bare engine (loss + dL/dz)": _per_call(bare, calls),
+        "symkde.torch forward + backward": _per_call(op, calls),
+    }
+    fixed = bare()
+    real = frameworks.engine
+    frameworks.engine = lambda *args, **kw: fixed
+    try:
+        out["op, engine stubbed (eager autograd.Function)"] = _per_call(op, calls)
+        out["op, engine stubbed (custom op, as before)"] = _per_call(op_custom, calls)
+    finally:
+        frameworks.engine = real
+    out["torch floor: (z * 2).sum().backward()"] = _per_call(autograd_floor, calls)
+    return out
+
+
+def breakdown(rows, n, circular, repeat):
+    """Where a float64 training step of symkde.torch goes: the engine call alone, the op's
+    forward, forward + backward, and forward + backward with the engine stubbed (the op's
+    own work: conversions, graph, scaling the saved dL/dz, accumulating the gradient)."""
+    z, x, a, b = problem(rows, n, circular)
+    h = np.full(rows, H)
+    options = {"kernel": "laplace", "circular": circular, "method": "auto", "bins": None}
+    needs = (True, False, False, False, False)
+    tz, tx, ta, tb = (torch.tensor(v) for v in (z, x, a, b))
+
+    def forward():
+        logits = tz.detach().requires_grad_()
+        return skt.kde_cross_entropy(logits, tx, ta, tb, bandwidth=H, circular=circular)
+
+    fixed = engine(z, x, a, b, h, needs=needs, **options)
+    out = {
+        "engine call (loss + dL/dz)": median_seconds(
+            lambda: engine(z, x, a, b, h, needs=needs, **options), repeat
+        ),
+        "op forward": median_seconds(forward, repeat),
+        "op forward + backward": median_seconds(lambda: forward().backward(), repeat),
+    }
+    real = frameworks.engine
+    frameworks.engine = lambda *args, **kw: fixed
+    try:
+        out["op forward + backward, engine stubbed"] = median_seconds(
+            lambda: forward().backward(), repeat
+        )
+    finally:
+        frameworks.engine = real
     return out
 
 
@@ -249,6 +324,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small shapes, no MixtureSameFamily")
+    parser.add_argument("--overhead-only", action="store_true", help="only the B = 1 overhead")
     args = parser.parse_args()
     shapes = [(256, 16)] if args.quick else [(4096, 64), (256, 360)]
     lines = [
@@ -262,11 +338,12 @@ def main() -> None:
         f"THP_MEM_ALLOC_ENABLE={os.environ.get('THP_MEM_ALLOC_ENABLE')}. Load average at the "
         f"start: {os.getloadavg()[0]:.2f}. One step = mean loss over rows + its gradient in the "
         f"logits; Laplace, h = {H}, each row its own target; median of {args.repeat} runs after "
-        "a warm-up. Errors against symkde's float64 exact values: loss = relative error of the "
-        "mean over rows, gradient = max absolute error of a row's dL/dz.",
+        "a warm-up (symkde's rows: of 5x as many). Errors against symkde's float64 exact "
+        "values: loss = relative error of the mean over rows, gradient = max absolute error "
+        "of a row's dL/dz.",
         "",
     ]
-    for rows, n in shapes:
+    for rows, n in [] if args.overhead_only else shapes:
         for circular in (False, True):
             table = shape_section(rows, n, circular, args.repeat, args.quick)
             ref = next(t for name, t, *_ in table if name == "symkde.torch exact (f64)")
@@ -284,13 +361,32 @@ def main() -> None:
                 )
             lines.append("")
             print("\n".join(lines[-len(table) - 5 :]), flush=True)
+    for rows, n in [] if args.overhead_only else shapes[:1]:
+        for circular in (False, True):
+            parts = breakdown(rows, n, circular, 5 * args.repeat)
+            lines += [
+                f"### Where symkde.torch's step goes, B = {rows}, n = {n}, "
+                f"{'circle' if circular else 'line'} (float64, median of {5 * args.repeat})",
+                "",
+                "| part | time |",
+                "|---|---:|",
+                *(f"| {name} | {seconds * 1e3:.2f} ms |" for name, seconds in parts.items()),
+                "",
+            ]
     cost = overhead()
     bare, op = cost["bare engine (loss + dL/dz)"], cost["symkde.torch forward + backward"]
     lines += [
         "### Op overhead, B = 1, n = 8 (float64)",
         "",
-        f"Bare engine call {bare * 1e6:.1f} us; symkde.torch forward + backward {op * 1e6:.1f} us; "
-        f"overhead {(op - bare) * 1e6:.1f} us per step (mean of 2000 calls).",
+        "Per call, the fastest of 15 blocks of 200 calls. 'Engine stubbed': the engine replaced "
+        "by a function returning the same result, so the time is the op's own.",
+        "",
+        "| call | time |",
+        "|---|---:|",
+        *(f"| {name} | {seconds * 1e6:.1f} us |" for name, seconds in cost.items()),
+        "",
+        f"Overhead over the engine call: {(op - bare) * 1e6:.1f} us (difference of the first "
+        "two rows).",
         "",
     ]
     text = "\n".join(lines)

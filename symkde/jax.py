@@ -1,8 +1,9 @@
 """JAX: the exact softmax-KDE cross-entropy as a ``jax.custom_vjp`` over a host callback.
 
-Owns :func:`kde_cross_entropy` for JAX.  Imports JAX, NumPy and the numeric layer
-(:mod:`symkde.numeric.engine`); ``import symkde`` never imports this module, and it never
-changes JAX's configuration (``jax_enable_x64`` stays the caller's choice).
+Owns :func:`kde_cross_entropy` for JAX.  Imports JAX, NumPy and :mod:`symkde._frameworks`
+(the plumbing shared with ``symkde.torch``: option checks, the engine call); ``import symkde``
+never imports this module, and it never changes JAX's configuration (``jax_enable_x64`` stays
+the caller's choice).
 
 The forward is one ``jax.pure_callback`` into the CPU engine, computed in float64 whatever the
 input dtype, and returns the loss *and* the derivatives of the arguments being differentiated
@@ -30,16 +31,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from symkde.numeric.engine import engine as _cpu_engine
-from symkde.numeric.validate import validate
+from symkde._frameworks import (
+    Options,
+    broadcast_arguments,
+    check_reduction,
+    checked_options,
+    host_engine,
+    reduce,
+)
 
 __all__ = ["kde_cross_entropy"]
 
-REDUCTIONS = ("none", "mean", "sum")
-
 
 def _host_engine(
-    options: tuple[str, bool, str, int | None],
+    options: Options,
     needs: tuple[bool, ...],
     dtype: Any,
     z: np.ndarray,
@@ -48,32 +53,13 @@ def _host_engine(
     b: np.ndarray,
     h: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
-    """The callback: broadcast (vmap's size-1 axes), compute in float64, cast to ``dtype``."""
-    shape = np.broadcast_shapes(
-        np.shape(z), np.shape(x), (*np.shape(a), 1), (*np.shape(b), 1), (*np.shape(h), 1)
-    )
-    batch = shape[:-1]
-    arrays = [
-        np.broadcast_to(np.asarray(v, dtype=np.float64), s)
-        for v, s in ((z, shape), (x, shape), (a, batch), (b, batch), (h, batch))
-    ]
-    kernel, circular, method, bins = options
-    result = _cpu_engine(
-        *arrays,
-        kernel=kernel,
-        circular=circular,
-        method=method,
-        bins=bins,
-        needs=needs,  # type: ignore[arg-type]
-    )
-    outs = [np.asarray(result.loss, dtype=dtype)]
-    outs += [np.asarray(d, dtype=dtype) for d in result[1:] if d is not None]
-    return tuple(outs)
+    """The callback: the CPU engine in float64 (vmap's size-1 axes broadcast as views), the
+    loss and the needed derivatives cast to ``dtype``."""
+    result = host_engine(z, x, a, b, h, options, needs)
+    return tuple(np.asarray(v, dtype=dtype) for v in result if v is not None)
 
 
-def _callback(
-    options: tuple[str, bool, str, int | None], needs: tuple[bool, ...], *args: jax.Array
-) -> tuple[jax.Array, ...]:
+def _callback(options: Options, needs: tuple[bool, ...], *args: jax.Array) -> tuple[jax.Array, ...]:
     z, x, a, b, h = args
     dtype = z.dtype
     shapes = [z.shape[:-1]] + [
@@ -88,11 +74,11 @@ def _callback(
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _kde(options: tuple[str, bool, str, int | None], z: Any, x: Any, a: Any, b: Any, h: Any) -> Any:
+def _kde(options: Options, z: Any, x: Any, a: Any, b: Any, h: Any) -> Any:
     return _callback(options, (False,) * 5, z, x, a, b, h)[0]
 
 
-def _kde_fwd(options: tuple[str, bool, str, int | None], *primals: Any) -> tuple[Any, Any]:
+def _kde_fwd(options: Options, *primals: Any) -> tuple[Any, Any]:
     z, x, a, b, h = primals
     needs = (z.perturbed, x.perturbed, h.perturbed, a.perturbed, b.perturbed)
     values = [p.value for p in primals]
@@ -102,50 +88,13 @@ def _kde_fwd(options: tuple[str, bool, str, int | None], *primals: Any) -> tuple
     return loss, residuals
 
 
-def _kde_bwd(options: tuple[str, bool, str, int | None], residuals: Any, g: Any) -> tuple:
+def _kde_bwd(options: Options, residuals: Any, g: Any) -> tuple:
     g_row = g[..., None]
     scale = {"z": g_row, "x": g_row, "h": g, "a": g, "b": g}
     return tuple(residuals[name] * scale[name] if name in residuals else None for name in "zxabh")
 
 
 _kde.defvjp(_kde_fwd, _kde_bwd, symbolic_zeros=True)
-
-
-def _checked_options(
-    kernel: Any, circular: Any, method: Any, bins: Any
-) -> tuple[str, bool, str, int | None]:
-    """Options checked before tracing (a ValueError naming the argument, not a runtime error).
-
-    Values (``a < b``, NaN logits, ...) can only be checked when the callback runs; inside
-    ``jit`` such an error reaches the caller as JAX's runtime error, whose message holds the
-    engine's ``ValueError`` naming the argument and row.
-    """
-    if not isinstance(kernel, str) or not isinstance(method, str):
-        raise ValueError(f"kernel, method: expected strings, got {kernel!r}, {method!r}")
-    if bins is not None and (isinstance(bins, bool) or not isinstance(bins, int | np.integer)):
-        raise ValueError(f"bins: expected an int or None, got {bins!r}")
-    options = (kernel, bool(circular), method, None if bins is None else int(bins))
-    _check_once(options)
-    return options
-
-
-@functools.lru_cache(maxsize=64)
-def _check_once(options: tuple[str, bool, str, int | None]) -> None:
-    """Runs the numeric API's own option checks on a tiny valid problem (once per options)."""
-    kernel, circular, method, bins = options
-    validate([0.0], [0.0], 0.0, 1.0, kernel=kernel, circular=circular, method=method, bins=bins)
-
-
-def _broadcast(value: jax.Array, shape: tuple[int, ...], name: str, target: str) -> jax.Array:
-    try:
-        np.broadcast_shapes(value.shape, shape)
-        if np.broadcast_shapes(value.shape, shape) != shape:
-            raise ValueError
-    except ValueError:
-        raise ValueError(
-            f"{name}: shape {value.shape} does not broadcast to {target} {shape}"
-        ) from None
-    return jnp.broadcast_to(value, shape)
 
 
 def kde_cross_entropy(
@@ -168,23 +117,24 @@ def kde_cross_entropy(
     ``jit``, ``grad`` and ``vmap``.  Output dtype: the logits' floating dtype (float32 unless
     the caller enabled ``jax_enable_x64``); computed in float64 inside.
     """
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
-    options = _checked_options(kernel, circular, method, bins)
+    check_reduction(reduction)
+    # Values (a < b, NaN logits, ...) can only be checked when the callback runs; inside jit
+    # such an error reaches the caller as JAX's runtime error, whose message holds the
+    # engine's ValueError naming the argument and row.
+    options = checked_options(kernel, circular, method, bins)
     z = jnp.asarray(logits)
     if not jnp.issubdtype(z.dtype, jnp.floating):
         z = z.astype(jnp.result_type(float))
     if z.ndim == 0:
         raise ValueError("logits: expected shape (..., n), got a 0-d array")
     dtype = z.dtype
-    batch = z.shape[:-1]
-    x = _broadcast(jnp.asarray(positions, dtype=dtype), z.shape, "positions", "logits' shape")
-    a_ = _broadcast(jnp.asarray(a, dtype=dtype), batch, "a", "the batch shape")
-    b_ = _broadcast(jnp.asarray(b, dtype=dtype), batch, "b", "the batch shape")
-    h_ = _broadcast(jnp.asarray(bandwidth, dtype=dtype), batch, "bandwidth", "the batch shape")
-    loss = _kde(options, z, x, a_, b_, h_)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+    x, a_, b_, h_ = broadcast_arguments(
+        lambda value, name, shape: jnp.asarray(value, dtype=dtype),
+        jnp.broadcast_to,
+        z.shape,
+        positions,
+        a,
+        b,
+        bandwidth,
+    )
+    return reduce(_kde(options, z, x, a_, b_, h_), reduction)

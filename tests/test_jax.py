@@ -69,13 +69,13 @@ def test_float32_in_float32_out_within_float32_rounding():
 
 def test_vmap_is_one_callback_and_equals_the_batch(monkeypatch):
     calls = []
-    real = skj._cpu_engine
+    real = skj.host_engine
 
-    def spy(*args, **kw):
-        calls.append(args[0].shape)
-        return real(*args, **kw)
+    def spy(*args):
+        calls.append(np.broadcast_shapes(args[0].shape, args[1].shape))
+        return real(*args)
 
-    monkeypatch.setattr(skj, "_cpu_engine", spy)
+    monkeypatch.setattr(skj, "host_engine", spy)
     z, x, _, _ = _problem(batch=(6,))
     z32 = jnp.asarray(z, jnp.float32)
     mapped = jax.jit(jax.vmap(jax.value_and_grad(lambda r: skj.kde_cross_entropy(r, x, 0.0, 1.0))))(
@@ -180,3 +180,11 @@ def test_masked_logit_and_uncovered_target():
         jnp.zeros(2), [0.0, 1.0], 0.0, 1.0, kernel="boxcar", bandwidth=0.1
     )
     assert float(value) == math.inf
+
+
+def test_engine_errors_use_the_frameworks_argument_names():
+    # The shared host call renames the numeric API's z, x to logits, positions (as torch does).
+    logits = jnp.asarray([[0.0, 1.0], [math.nan, 0.0]])
+    with pytest.raises(Exception, match=r"logits\[1\]: expected no NaN") as info:
+        skj.kde_cross_entropy(logits, [0.0, 1.0], 0.0, 1.0).block_until_ready()
+    assert "z[1]" not in str(info.value)

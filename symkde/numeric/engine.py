@@ -3,9 +3,11 @@
 :func:`engine` takes float64 NumPy arrays already broadcast to one batch (``z`` and ``x`` of
 shape ``(..., n)``, ``a``, ``b``, ``h`` of the batch shape ``(...)``) and returns the loss and
 the derivatives the caller asked for, each of the shape of the argument it belongs to.  It
-owns nothing numeric: the loss and ``dL/dz`` come from :mod:`symkde.numeric.api`, the other
-derivatives from the batched :func:`symkde.derivatives` (row by row through the batch front,
-:mod:`symkde.numeric.batch`), so a faster batched engine changes this module only.
+owns nothing numeric: the loss and ``dL/dz`` come from the batched :mod:`symkde.numeric.api`,
+every other derivative from one call of the public batched :func:`symkde.derivatives` (its
+batch front decides how the rows run, compiled passes where it has them), so a faster
+batched engine speeds the framework ops up without a change here.  The framework-side
+plumbing (broadcasting, option checks, error names) is :mod:`symkde._frameworks`.
 Imports NumPy and the numeric layer; never torch, JAX, SymPy or mpmath.
 
 >>> import numpy as np
