@@ -265,14 +265,14 @@ def vonmises_dense_row():
 
 def test_vonmises_boxes_match_point_by_point_sums(monkeypatch):
     row = vonmises_dense_row()
-    pts = smooth_vonmises._Points(_mixture(row))
+    pts = smooth_vonmises._Points(_mixture(row), 0.0, 1.0)
     nodes = smooth._integrate(pts, 0.0, 1.0, smooth_vonmises._Nodes)[1]
     assert (nodes["mode"] == 1).mean() > 0.9
     got_l, got_g = smooth_vonmises.loss_and_grad_vonmises_row(row)
     original = smooth_vonmises._Points.__init__
 
-    def no_boxes(self, mix):
-        original(self, mix)
+    def no_boxes(self, mix, a, b):
+        original(self, mix, a, b)
         self.boxes_allowed = False
 
     monkeypatch.setattr(smooth_vonmises._Points, "__init__", no_boxes)
