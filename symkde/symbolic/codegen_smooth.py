@@ -32,6 +32,7 @@ __all__ = [
     "CAUCHY_SPAN",
     "DROP_LOG2",
     "GENERATED",
+    "IMAGE_TAIL",
     "REACH",
     "cauchy_order",
     "cauchy_ratio",
@@ -39,6 +40,8 @@ __all__ = [
     "circle_order",
     "circle_ratio",
     "diff_against_committed",
+    "gaussian_image_count",
+    "gaussian_image_tail_bound",
     "drop_margin_constant",
     "generate",
     "main",
@@ -120,6 +123,28 @@ def cauchy_order() -> int:
     while not bool(cauchy_relative_bound(order, cauchy_ratio(), CAUCHY_SPAN) <= target):
         order += 1
     return order
+
+
+#: The wrapped Gaussian's images: those left out total at most this much of a point's
+#: nearest image (``symkde.numeric.api.image_count``'s ``_IMAGE_TAIL``, checked by a test).
+IMAGE_TAIL = sp.Rational(1, 10**17)
+
+
+def gaussian_image_tail_bound(count: int | sp.Expr, h: sp.Expr) -> sp.Expr:
+    """``2 e^{-(((2K+1) pi)^2 - pi^2)/2h^2} / (1 - e^{-8 (K+1) pi^2 / 2h^2})``: the images
+    ``|k| > K`` of ``e^{-(r + 2 pi k)^2/2h^2}`` over the nearest one (``|r| <= pi``), theorem
+    ``gaussian_image_truncation``."""
+    first = ((2 * count + 1) * sp.pi) ** 2 - sp.pi**2
+    step = 8 * (count + 1) * sp.pi**2
+    return 2 * sp.exp(-first / (2 * h**2)) / (1 - sp.exp(-step / (2 * h**2)))
+
+
+def gaussian_image_count(h: sp.Expr) -> int:
+    """The smallest ``K`` whose image-tail bound is at most :data:`IMAGE_TAIL` (exactly)."""
+    count = 1
+    while not bool(gaussian_image_tail_bound(count, h) <= IMAGE_TAIL):
+        count += 1
+    return count
 
 
 def drop_margin_constant() -> sp.Expr:

@@ -23,6 +23,7 @@ import sympy as sp
 from symkde.symbolic import codegen_smooth as bounds
 from symkde.theorems._core import (
     Step,
+    series_by_partial_sums,
     Theorem,
     equal,
     evaluates,
@@ -345,5 +346,84 @@ THEOREMS.append(
         "Taylor series, in cos(alpha) kappa (cos beta - 1) (at most 1/512) and "
         "(kappa sin alpha) sin beta (at most 15/16): symkde.numeric.smooth_vonmises.",
         reference="symkde/numeric/smooth_vonmises.py",
+    )
+)
+
+
+# ------------------------------------------------------------------ wrapped Gaussian: images
+# |r| <= pi is r = o - pi with o >= 0 (and o <= 2 pi); image k = K + 1 + m, m >= 0
+shift_o, images_k = sp.symbols("o K", nonnegative=True)
+image_m = sp.Symbol("m", integer=True, nonnegative=True)
+image_n = sp.Symbol("N", positive=True, integer=True)
+decay = sp.Symbol("c", positive=True)
+k_sym = sp.Symbol("k", positive=True)
+image_distance_claim = sp.Ge(
+    shift_o - sp.pi + 2 * sp.pi * (images_k + 1 + image_m), (2 * images_k + 1) * sp.pi,
+    evaluate=False,
+)  # fmt: skip
+image_step_claim = sp.Eq(
+    ((2 * k_sym + 1) * sp.pi) ** 2 - ((2 * k_sym - 1) * sp.pi) ** 2, 8 * k_sym * sp.pi**2
+)
+geometric = sp.Sum(sp.exp(-decay) ** image_m, (image_m, 0, sp.oo))
+geometric_claim = sp.Eq(
+    sp.Limit((1 - sp.exp(-decay) ** image_n) / (1 - sp.exp(-decay)), image_n, sp.oo),
+    1 / (1 - sp.exp(-decay)),
+)
+#: the bandwidths the fast wrapped Gaussian uses at most MAX_IMAGES = 4 copies a side for;
+#: at h = 3/2 (K = 2) the bound is met, at K = 1 it is not (the count is the smallest)
+image_h = sp.Rational(3, 2)
+image_count_h = bounds.gaussian_image_count(image_h)
+image_bound_claim = sp.Le(
+    bounds.gaussian_image_tail_bound(image_count_h, image_h), bounds.IMAGE_TAIL, evaluate=False
+)
+image_smallest_claim = sp.Gt(
+    bounds.gaussian_image_tail_bound(image_count_h - 1, image_h), bounds.IMAGE_TAIL, evaluate=False
+)
+
+
+def _image_proof() -> Iterator[Step]:
+    yield holds_true(
+        "|r| <= pi (r = o - pi, o >= 0), k = K + 1 + m: r + 2 pi k >= (2K + 1) pi",
+        image_distance_claim,
+    )
+    yield equal(
+        "successive bounds (2k - 1) pi, (2k + 1) pi: squares differ by 8 k pi^2 >= 8 (K+1) pi^2",
+        *image_step_claim.args,
+    )
+    yield series_by_partial_sums(
+        "the geometric series in q = e^{-c}, c = 8 (K+1) pi^2 / 2h^2, by its partial sums",
+        geometric,
+        (1 - sp.exp(-decay) ** image_n) / (1 - sp.exp(-decay)),
+        image_n,
+    )
+    yield evaluates("its limit is 1/(1 - e^{-c})", *geometric_claim.args)
+    yield holds_true(
+        f"at h = {image_h}: K = {image_count_h} images a side leave at most 1e-17 (the two "
+        "sides, the first left-out image over the nearest, times the geometric factor)",
+        image_bound_claim,
+    )
+    yield holds_true(
+        f"and K = {image_count_h - 1} does not: K is the smallest", image_smallest_claim
+    )
+
+
+THEOREMS.append(
+    Theorem(
+        name="gaussian_image_truncation",
+        title="Wrapped Gaussian: images beyond K leave at most 1e-17 of the nearest image",
+        statement=sp.And(
+            image_distance_claim,
+            image_step_claim,
+            geometric_claim,
+            image_bound_claim,
+            image_smallest_claim,
+        ),
+        hypotheses=(sp.Q.nonnegative(shift_o), sp.Q.nonnegative(images_k)),
+        prover=_image_proof,
+        explanation="sum_{|k|>K} e^{-(r+2 pi k)^2/2h^2} <= 2 e^{-((2K+1)^2 - 1) pi^2/2h^2} / "
+        "(1 - e^{-8(K+1) pi^2/2h^2}) e^{-r^2/2h^2} for |r| <= pi: the wrapped Gaussian is the "
+        "line scheme on the images |k| <= K + 1 of the moved angles (symkde.numeric.smooth; "
+        "K = image_count('gaussian', h), checked against this bound by tests/test_smooth.py).",
+        reference=REFERENCE,
     )
 )
