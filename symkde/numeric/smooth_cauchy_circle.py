@@ -12,7 +12,7 @@ sum of poles as on the line: points in angular boxes ``h/2`` wide (``|s - c| <= 
 every pole at least ``1 - e^{-h}`` from the circle give the ratio ``<= 7/25`` for
 ``1/50 <= h <= 1/5``, near or far; ``CIRCLE_CAUCHY_ORDER`` terms leave at most ``2**-60`` of
 ``p`` (theorem ``cauchy_multipole_remainder``'s argument with this ratio and
-``2/(1 - rho^2) <= CAUCHY_SPAN``).  Outside that range of ``h``, or with fewer points than the
+``2/(1 - rho^2) <= CIRCLE_SPAN``).  Outside that range of ``h``, or with fewer points than the
 expansions cost, the sums are taken point by point with the stable form
 ``(1 - rho^2) / ((1 - rho)^2 + 4 rho sin^2((t - x)/2))``.  The gradient's transposed sums
 expand the same poles about the boxes of points.

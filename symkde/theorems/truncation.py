@@ -228,7 +228,7 @@ poisson_claim = sp.Eq(
 circle_ratio_claim = sp.Le(
     (bounds.CIRCLE_H_MAX / 4) / (1 - sp.exp(-bounds.CIRCLE_H_MAX)), bounds.circle_ratio()
 )
-circle_span_claim = sp.Le(2 / (1 - sp.exp(-2 * bounds.CIRCLE_H_MIN)), bounds.CAUCHY_SPAN)
+circle_span_claim = sp.Le(2 / (1 - sp.exp(-2 * bounds.CIRCLE_H_MIN)), bounds.CIRCLE_SPAN)
 growth_claim = sp.Eq(
     sp.Integral((h - s_var) * sp.exp(s_var), (s_var, 0, h)), sp.exp(h) - 1 - h, evaluate=False
 )
@@ -238,7 +238,7 @@ circle_bound_claim = sp.Le(
     * bounds.circle_ratio() ** circle_order
     * (1 + bounds.circle_ratio()) ** 2
     / (1 - bounds.circle_ratio())
-    * bounds.CAUCHY_SPAN,
+    * bounds.CIRCLE_SPAN,
     sp.Rational(1, 2**bounds.DROP_LOG2),
 )
 
@@ -258,7 +258,7 @@ def _circle_steps() -> Iterator[Step]:
     )
     yield holds_true("at h = 1/5 the ratio (h/4)/(1 - e^{-h}) is at most 7/25", circle_ratio_claim)
     yield holds_true(
-        "at h = 1/50 the span 2/(1 - e^{-2h}) is at most CAUCHY_SPAN", circle_span_claim
+        "at h = 1/50 the span 2/(1 - e^{-2h}) is at most CIRCLE_SPAN", circle_span_claim
     )
     yield holds_true(
         f"{circle_order} terms at ratio 7/25: relative tail <= 2**-60", circle_bound_claim
