@@ -58,7 +58,7 @@ from symkde.numeric._generated.smooth_bounds import (
 from symkde.numeric.api import _Mixture, _mixture, _quadrature
 from symkde.numeric.validate import Problem
 
-__all__ = ["cauchy_fast_path_applies", "loss_and_grad_cauchy_row"]
+__all__ = ["PoleSums", "cauchy_fast_path_applies", "loss_and_grad_cauchy_row", "pole_row"]
 
 FloatArray = NDArray[np.float64]
 
@@ -163,32 +163,33 @@ def cauchy_fast_path_applies(mix: _Mixture, a: float, b: float) -> bool:
     return mix.kernel == "cauchy" and not mix.circular and _span(mix, a, b) <= DIRECT_SPAN
 
 
-class _Points:
-    """Sorted points, their scaled weights, boxes ``h / 2`` wide and box moments."""
+class PoleSums:
+    """What the line and the circle share: sorted points, weights scaled by the largest, the
+    boxes, and the panel driver's hooks (``near_data``, no sharp switches).
 
-    def __init__(self, mix: _Mixture, a: float, b: float) -> None:
-        self.h = h = mix.h
+    Subclasses set ``log_norm`` (``log p = lw_max + log(sum) - log_norm``) and give the two
+    sums: :meth:`forward` (``sum_j w_j k(t_m - x_j)`` at nodes, ``k`` the kernel up to
+    ``1/log_norm``) and :meth:`transposed` (``w_j sum_m c_m k(t_m - x_j)`` at the points).
+    """
+
+    log_norm: float
+
+    def __init__(self, mix: _Mixture, cut: float, width: float) -> None:
+        """``cut``: log-weights this far below the largest are left out of the sums (their
+        total is below ``2**-60`` of ``p``, the subclass's argument); ``width``: the boxes'."""
+        self.h = mix.h
         self.order = np.argsort(mix.x, kind="stable")
         self.x = np.ascontiguousarray(mix.x[self.order])
         lw = mix.log_w[self.order]
         self.lw_max = float(lw.max())
         self.w_all = np.exp(lw - self.lw_max)
-        # weights this far below the largest are below 2**-60 of p everywhere on [a, b]
-        cut = math.log(self.x.size) + DROP_MARGIN + math.log1p(_span(mix, a, b) ** 2)
-        assert cut < 700.0  # DIRECT_SPAN: kept weights are above e^-700, no underflow
         self.w = np.where(lw - self.lw_max < -cut, 0.0, self.w_all)
-        width = h / CAUCHY_BOX_PER_H
         ids = np.floor(self.x / width)
         starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
         self.first = starts.astype(np.int64)
         self.stop = np.append(starts[1:], self.x.size).astype(np.int64)
-        self.centre = (ids[starts] + 0.5) * width
-        # expansions only where the bound holds and they are cheaper than the plain sums
-        span = _span(mix, a, b)
-        self.expand = span <= CAUCHY_SPAN and self.x.size > starts.size * CAUCHY_ORDER
-        self.moments = np.empty((starts.size, CAUCHY_ORDER))
-        if self.expand:
-            _moments(self.x, self.w, self.first, self.stop, self.centre, self.moments)
+        self.box_centre = np.ascontiguousarray((ids[starts] + 0.5) * width)
+        self.centre = self.box_centre  # where the driver looks for points (near_data)
         # no sharp switches: heavy tails overlap everywhere
         self.breaks = np.empty(0)
         self.switch_width = np.empty(0)
@@ -199,52 +200,87 @@ class _Points:
         right = np.searchsorted(self.centre, hi + reach, "right")
         return np.asarray(right > left)
 
+    def forward(self, t: FloatArray, out: FloatArray) -> None:
+        raise NotImplementedError
+
+    def transposed(self, t: FloatArray, c: FloatArray, out: FloatArray) -> None:
+        raise NotImplementedError
+
 
 class _Nodes:
-    """``lse = log p(t)`` at nodes; ``scaled`` = ``sum_j w_j h/((t-x_j)^2+h^2)``."""
+    """``lse = log p(t)`` at nodes; ``scaled`` = the forward sum (weights over the largest)."""
 
-    def __init__(self, pts: _Points, t: FloatArray) -> None:
+    def __init__(self, pts: PoleSums, t: FloatArray) -> None:
         self.t = np.ascontiguousarray(t)
         self.scaled = np.empty(t.size)
-        if pts.expand:
-            _forward_boxes(self.t, pts.h, pts.centre, pts.moments, self.scaled)
-        else:
-            _forward_direct(self.t, pts.h, pts.x, pts.w, self.scaled)
-        self.lse = pts.lw_max + np.log(self.scaled) - math.log(math.pi)
+        pts.forward(self.t, self.scaled)
+        self.lse = pts.lw_max + np.log(self.scaled) - pts.log_norm
 
     def take(self, keep: NDArray[np.bool_]) -> dict[str, np.ndarray]:
         return {"t": self.t[keep], "scaled": self.scaled[keep]}
+
+
+def pole_row(
+    pts: PoleSums, mix: _Mixture, a: float, b: float, with_grad: bool
+) -> tuple[float, FloatArray | None]:
+    """The panels, then ``dL/dz`` from the transposed sums (line and circle alike)."""
+    neg_loss, nodes, weight, _ = smooth._integrate(pts, a, b, _Nodes)
+    if not with_grad:
+        return -neg_loss, None
+    # R_j(t) = w_j k(t - x_j) / scaled(t), weights relative to the largest
+    c = np.ascontiguousarray(weight / nodes["scaled"])
+    mean_sorted = np.empty(pts.x.size)
+    pts.transposed(np.ascontiguousarray(nodes["t"]), c, mean_sorted)
+    mean_r = np.empty_like(mean_sorted)
+    mean_r[pts.order] = mean_sorted
+    gradient = mix.weights_full.copy()
+    gradient[mix.index] -= smooth.normalized(mean_r)
+    return -neg_loss, gradient
+
+
+class _Points(PoleSums):
+    """The line: boxes ``h / 2`` wide and their moments."""
+
+    def __init__(self, mix: _Mixture, a: float, b: float) -> None:
+        span = _span(mix, a, b)
+        # weights this far below the largest are below 2**-60 of p everywhere on [a, b]
+        cut = math.log(mix.x.size) + DROP_MARGIN + math.log1p(span**2)
+        assert cut < 700.0  # DIRECT_SPAN: kept weights are above e^-700, no underflow
+        super().__init__(mix, cut, mix.h / CAUCHY_BOX_PER_H)
+        self.log_norm = math.log(math.pi)
+        # expansions only where the bound holds and they are cheaper than the plain sums
+        boxes = self.first.size
+        self.expand = span <= CAUCHY_SPAN and self.x.size > boxes * CAUCHY_ORDER
+        self.moments = np.empty((boxes, CAUCHY_ORDER))
+        if self.expand:
+            _moments(self.x, self.w, self.first, self.stop, self.box_centre, self.moments)
+
+    def forward(self, t: FloatArray, out: FloatArray) -> None:
+        if self.expand:
+            _forward_boxes(t, self.h, self.box_centre, self.moments, out)
+        else:
+            _forward_direct(t, self.h, self.x, self.w, out)
+
+    def transposed(self, t: FloatArray, c: FloatArray, out: FloatArray) -> None:
+        if self.expand:
+            _transposed_boxes(
+                t, c, self.h, self.x, self.w_all, self.first, self.stop, self.box_centre,
+                CAUCHY_ORDER, out,
+            )  # fmt: skip
+        else:
+            _transposed_direct(t, c, self.h, self.x, self.w_all, out)
 
 
 def loss_and_grad_cauchy_row(
     problem: Problem, with_grad: bool = True
 ) -> tuple[float, FloatArray | None]:
     """``(loss, dL/dz or None)`` of one validated Cauchy row, positions measured from ``a``."""
-    if problem.circular:
-        from symkde.numeric.smooth_cauchy_circle import loss_and_grad_cauchy_circle_row
-
-        return loss_and_grad_cauchy_circle_row(problem, with_grad)
     mix = _mixture(problem)
     a, b = problem.a, problem.b
+    if problem.circular:
+        from symkde.numeric.smooth_cauchy_circle import CirclePoles
+
+        return pole_row(CirclePoles(mix), mix, a, b, with_grad)
     if not cauchy_fast_path_applies(mix, a, b):
         return _quadrature(mix, problem, with_grad)
-    pts = _Points(mix, a, b)
-    neg_loss, nodes, weight, _ = smooth._integrate(pts, a, b, _Nodes)
-    if not with_grad:
-        return -neg_loss, None
-    # R_j(t) = w_j h / (((t - x_j)^2 + h^2) * scaled(t)), weights relative to the largest
-    c = np.ascontiguousarray(weight / nodes["scaled"])
-    t = np.ascontiguousarray(nodes["t"])
-    mean_sorted = np.empty(pts.x.size)
-    if pts.expand:
-        _transposed_boxes(
-            t, c, pts.h, pts.x, pts.w_all, pts.first, pts.stop, pts.centre, CAUCHY_ORDER,
-            mean_sorted,
-        )  # fmt: skip
-    else:
-        _transposed_direct(t, c, pts.h, pts.x, pts.w_all, mean_sorted)
-    mean_r = np.empty_like(mean_sorted)
-    mean_r[pts.order] = mean_sorted
-    gradient = mix.weights_full.copy()
-    gradient[mix.index] -= smooth.normalized(mean_r)
-    return -neg_loss, gradient
+    return pole_row(_Points(mix, a, b), mix, a, b, with_grad)
