@@ -23,7 +23,6 @@ import sympy as sp
 from symkde.symbolic import codegen_smooth as bounds
 from symkde.theorems._core import (
     Step,
-    series_by_partial_sums,
     Theorem,
     equal,
     evaluates,
@@ -32,6 +31,7 @@ from symkde.theorems._core import (
     integral_nonnegative,
     numeric_witness,
     rewritten,
+    series_by_partial_sums,
 )
 
 __all__ = ["THEOREMS"]
