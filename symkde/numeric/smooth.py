@@ -362,7 +362,7 @@ def loss_and_grad_smooth_row(
     mean_r = np.empty_like(mean_sorted)
     mean_r[pts.order] = mean_sorted
     if owner is not None:  # a point's responsibility is the sum over its images
-        mean_r = np.bincount(owner, weights=mean_r, minlength=mix.x.size)
+        mean_r = np.bincount(owner, weights=mean_r, minlength=mix.x.size).astype(np.float64)
     gradient = mix.weights_full.copy()
     gradient[mix.index] -= normalized(mean_r)
     return -neg_loss, gradient
