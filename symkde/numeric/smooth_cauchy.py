@@ -56,6 +56,7 @@ from symkde.numeric._generated.smooth_bounds import (
     REACH,
 )
 from symkde.numeric.api import _Mixture, _mixture, _quadrature
+from symkde.numeric.smooth_cauchy_tree import Tree, pole_sums, top_level
 from symkde.numeric.validate import Problem
 
 __all__ = ["PoleSums", "cauchy_fast_path_applies", "loss_and_grad_cauchy_row", "pole_row"]
@@ -239,7 +240,7 @@ def pole_row(
 
 
 class _Points(PoleSums):
-    """The line: boxes ``h / 2`` wide and their moments."""
+    """The line: boxes ``h / 2`` wide, and their tree (or their moments, or nothing)."""
 
     def __init__(self, mix: _Mixture, a: float, b: float) -> None:
         span = _span(mix, a, b)
@@ -248,27 +249,51 @@ class _Points(PoleSums):
         assert cut < 700.0  # DIRECT_SPAN: kept weights are above e^-700, no underflow
         super().__init__(mix, cut, mix.h / CAUCHY_BOX_PER_H)
         self.log_norm = math.log(math.pi)
-        # expansions only where the bound holds and they are cheaper than the plain sums
         boxes = self.first.size
+        # a tree pair's |D| is at most 4/3 of the largest distance (its radii are |D| / 4)
+        self.tree: Tree | None = None
+        if TREE and span <= 0.75 * CAUCHY_SPAN:
+            width = 0.5 * self.h
+            self.top = top_level(min(self.x[0], a), max(self.x[-1], b), width)
+            self.tree = Tree(self.x, width, self.top)
+        # otherwise: one level of boxes where the bound holds and they are cheaper
         self.expand = span <= CAUCHY_SPAN and self.x.size > boxes * CAUCHY_ORDER
         self.moments = np.empty((boxes, CAUCHY_ORDER))
-        if self.expand:
+        if self.expand and self.tree is None:
             _moments(self.x, self.w, self.first, self.stop, self.box_centre, self.moments)
 
     def forward(self, t: FloatArray, out: FloatArray) -> None:
-        if self.expand:
+        if self.tree is not None:
+            by_t = np.argsort(t, kind="stable")
+            out[by_t] = pole_sums(
+                self.x, self.w, np.ascontiguousarray(t[by_t]), self.h, CAUCHY_ORDER, self.top,
+                src_tree=self.tree,
+            )  # fmt: skip
+        elif self.expand:
             _forward_boxes(t, self.h, self.box_centre, self.moments, out)
         else:
             _forward_direct(t, self.h, self.x, self.w, out)
 
     def transposed(self, t: FloatArray, c: FloatArray, out: FloatArray) -> None:
-        if self.expand:
+        if self.tree is not None:
+            by_t = np.argsort(t, kind="stable")
+            sums = pole_sums(
+                np.ascontiguousarray(t[by_t]), np.ascontiguousarray(c[by_t]), self.x, self.h,
+                CAUCHY_ORDER, self.top, tgt_tree=self.tree,
+            )  # fmt: skip
+            np.multiply(self.w_all, sums, out=out)
+        elif self.expand:
             _transposed_boxes(
                 t, c, self.h, self.x, self.w_all, self.first, self.stop, self.box_centre,
                 CAUCHY_ORDER, out,
             )  # fmt: skip
         else:
             _transposed_direct(t, c, self.h, self.x, self.w_all, out)
+
+
+#: Sum by box trees (:mod:`symkde.numeric.smooth_cauchy_tree`) where the span allows; tests
+#: switch it off to compare with the one-level boxes and the point-by-point sums.
+TREE = True
 
 
 def loss_and_grad_cauchy_row(

@@ -427,3 +427,83 @@ THEOREMS.append(
         reference=REFERENCE,
     )
 )
+
+
+# ------------------------------------------------------------------ Cauchy: box trees
+ups, sig, far, half_sign, radius = sp.symbols("upsilon sigma D s R")
+g_coeff = sp.symbols(f"g0:{cauchy_order}")
+#: multipole-to-local: the P-term pole expansion in d = sigma - upsilon, regrouped exactly
+m2l_claim = sp.Eq(
+    sum((ups - sig) ** k / far ** (k + 1) for k in range(cauchy_order)),
+    sum(
+        ups**ll
+        * sum(
+            sp.binomial(k + ll, ll) * (-sig) ** k / far ** (k + ll + 1)
+            for k in range(cauchy_order - ll)
+        )
+        for ll in range(cauchy_order)
+    ),
+)
+#: moments up the tree: u_parent = (u_child + s) / 2, s = +-1, for every order k < P
+m2m_claim = sp.Eq(
+    sum(g_coeff[k] * ((unit + half_sign) / 2) ** k for k in range(cauchy_order)),
+    sum(
+        g_coeff[k]
+        * sum(sp.binomial(k, i) * unit**i * half_sign ** (k - i) for i in range(k + 1))
+        / 2**k
+        for k in range(cauchy_order)
+    ),
+)  # (every coefficient g_k free: the identity for each order k < P)
+#: local polynomials down the tree: the same substitution, regrouped by powers of u_child
+l2l_claim = sp.Eq(
+    sum(g_coeff[ll] * ((unit + half_sign) / 2) ** ll for ll in range(cauchy_order)),
+    sum(
+        unit**i
+        * sum(
+            g_coeff[ll] * sp.binomial(ll, i) * half_sign ** (ll - i) / 2**ll
+            for ll in range(i, cauchy_order)
+        )
+        for i in range(cauchy_order)
+    ),
+)
+#: admissible pairs (one level, radius R each, 8 R <= |D|) have ratio (R + R)/|D| <= 1/4
+admissible_claim = sp.Le((radius + radius) / (8 * radius), bounds.cauchy_ratio(), evaluate=False)
+#: |D| <= (largest distance) + 2R <= (largest distance) + |D|/4: |D| <= 4/3 of it, so rows
+#: within 3/4 CAUCHY_SPAN bandwidths keep |D| / h within the bound's span
+span_claim = sp.Le(sp.Rational(4, 3) * sp.Rational(3, 4) * bounds.CAUCHY_SPAN, bounds.CAUCHY_SPAN)
+
+
+def _tree_proof() -> Iterator[Step]:
+    yield equal(
+        f"1/(D + sigma - upsilon): the {cauchy_order}-term expansion regrouped into powers of "
+        "upsilon and moments of sigma (multipole to local)",
+        *m2l_claim.args,
+    )
+    yield equal("moments re-centred on the parent box (binomial theorem)", *m2m_claim.args)
+    yield equal("local polynomials re-centred on a child box", *l2l_claim.args)
+    yield holds_true("8R <= |D|: ratio (R_S + R_T)/|D| <= 1/4", admissible_claim)
+    yield holds_true("rows within 3/4 CAUCHY_SPAN: |D|/h <= CAUCHY_SPAN", span_claim)
+    yield holds_true(
+        f"so the tail after {cauchy_order} terms is at most 2**-60 of the pair's Im part "
+        "(cauchy_multipole_remainder's bound at rho = 1/4)",
+        cauchy_bound_claim,
+    )
+
+
+THEOREMS.append(
+    Theorem(
+        name="cauchy_tree_translations",
+        title="Cauchy box trees: exact re-centring, multipole-to-local at ratio 1/4",
+        statement=sp.And(
+            m2l_claim, m2m_claim, l2l_claim, admissible_claim, span_claim, cauchy_bound_claim
+        ),
+        hypotheses=(sp.Q.positive(h),),
+        prover=_tree_proof,
+        explanation="Moments go up and local polynomials down the dyadic trees exactly; an "
+        "admissible pair's multipole-to-local expansion is the pole expansion of "
+        "cauchy_multipole_remainder in d = (s - c_S) - (y - c_T), |d| <= |D|/4, so its "
+        "remainder is at most 2**-60 of the pair's own contribution "
+        "(symkde.numeric.smooth_cauchy_tree).",
+        reference="symkde/numeric/smooth_cauchy_tree.py",
+    )
+)
