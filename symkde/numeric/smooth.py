@@ -1,15 +1,15 @@
-"""Fast Gaussian integrals on the line: the loss and gradient in ``O((n + m) log n)``.
+"""Fast Gaussian integrals, line and circle: the loss and gradient in ``O((n + m) log n)``.
 
 Owns :func:`loss_and_grad_smooth_row`, which ``method="auto"`` calls for one row of a kernel
-without a closed form (``symkde.numeric.api._compute``): Gaussian rows on the line are done
-here, Cauchy rows by :mod:`symkde.numeric.smooth_cauchy`, von Mises rows by
-:mod:`symkde.numeric.smooth_vonmises` (both reuse the panel driver :func:`_integrate`), and
-everything else (Gaussian or Cauchy on the circle, rows outside a fast path's range) by the
-adaptive quadrature.  Imports NumPy, the generated margins
-(``_generated/smooth_bounds.py``, printed by ``symkde.symbolic.codegen_smooth``), the compiled
-loops (:mod:`symkde.numeric.smooth_loops`) and the quadrature of :mod:`symkde.numeric.api`, which
-stays the fallback (inputs outside the fast path's stated range) and the cross-check
-(``method="quadrature"``).
+without a closed form (``symkde.numeric.api._compute``): Gaussian rows are done here (on the
+circle as the line scheme on the images, :func:`wrapped_as_line`), Cauchy rows by
+:mod:`symkde.numeric.smooth_cauchy` (line: box trees; circle: one level of pole expansions),
+von Mises rows by :mod:`symkde.numeric.smooth_vonmises` (all reuse the panel driver
+:func:`_integrate`), and rows outside a fast path's range by the adaptive quadrature.  Imports
+NumPy, the generated margins (``_generated/smooth_bounds.py``, printed by
+``symkde.symbolic.codegen_smooth``), the compiled loops (:mod:`symkde.numeric.smooth_loops`)
+and the quadrature of :mod:`symkde.numeric.api`, which stays the fallback (inputs outside the
+fast path's stated range) and the cross-check (``method="quadrature"``).
 
 The scheme, and why:
 

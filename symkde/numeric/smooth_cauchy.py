@@ -1,34 +1,39 @@
-"""Fast Cauchy integrals on the line: loss and gradient by complex box expansions.
+"""Fast Cauchy integrals: loss and gradient by complex pole expansions, line and circle.
 
 Owns :func:`loss_and_grad_cauchy_row` (called for Cauchy rows by
-:func:`symkde.numeric.smooth.loss_and_grad_smooth_row`) and its compiled loops; imports
-NumPy, numba, the generated margins and the panel driver of :mod:`symkde.numeric.smooth`
-(the adaptive quadrature stays the fallback).
+:func:`symkde.numeric.smooth.loss_and_grad_smooth_row`), what the line and the circle share
+(:class:`PoleSums`, :func:`pole_row`) and the line's one-level loops; imports NumPy, numba, the
+generated margins, the box trees of :mod:`symkde.numeric.smooth_cauchy_tree` and the panel
+driver of :mod:`symkde.numeric.smooth` (the adaptive quadrature stays the fallback).  The
+circle's poles are in :mod:`symkde.numeric.smooth_cauchy_circle`.
 
 The Cauchy kernel is the imaginary part of a pole: with ``zeta = t + ih``,
 ``h / ((t - x)^2 + h^2) = Im 1/(x - zeta)``.  Its tail is heavy (every point matters at
-every node, no window can drop it), so the far points are carried by expansions, and the
-pole's distance ``h`` from the real line makes one level of boxes enough:
+every node, no window can drop it), so the far points are carried by expansions; the pole's
+distance ``h`` from the real line makes the ratio ``<= 1/4`` at the finest boxes (``h/2``
+wide), near or far:
 
-* forward (``p`` at the nodes): points in boxes ``h/2`` wide, centre ``c``;
-  ``sum_j w_j / (x_j - zeta) = -sum_k M_k / (zeta - c)^{k+1}``, ``M_k = sum_j w_j (x_j - c)^k``,
-  converges with ratio ``|x - c| / |zeta - c| <= (h/4) / h = 1/4`` for *every* node, near
-  or far; after ``CAUCHY_ORDER`` terms the error relative to the box's ``Im`` part is at most
+* on the line, both the forward sums (``p`` at the nodes) and the transposed ones (the
+  gradient's ``sum_m W_m R_j(t_m)``, nodes as sources, points as targets) go through box
+  trees: moments up the source tree, multipole-to-local for admissible pairs, local
+  polynomials down the target tree (theorem ``cauchy_tree_translations``), cost
+  ``~(n + nodes) log`` for any ``h``.  The one-level scheme below is kept for rows beyond
+  the trees' span and as the tests' cross-check (``TREE = False``);
+* one level: points in boxes ``h/2`` wide, centre ``c``;
+  ``sum_j w_j / (x_j - zeta) = -sum_k M_k / (zeta - c)^{k+1}``, ``M_k = sum_j w_j (x_j - c)^k``;
+  after ``CAUCHY_ORDER`` terms the error relative to the box's ``Im`` part is at most
   ``2**-60`` while all distances stay within ``CAUCHY_SPAN`` bandwidths (theorem
-  ``cauchy_multipole_remainder``, printed margins in ``_generated/smooth_bounds.py``);
-* transposed (the gradient's ``sum_m W_m R_j(t_m)``): the same pole expanded about the
-  centre of each box of points, ``1/(x - zeta) = sum_k (c - x)^k / (c - zeta)^{k+1}``, ratio
-  ``<= 1/4`` again, evaluated at every point of the box.
+  ``cauchy_multipole_remainder``, printed margins in ``_generated/smooth_bounds.py``); the
+  transposed sums expand the same pole about each box of points.  Cost
+  ``(nodes x boxes + n) x CAUCHY_ORDER``.
 
-Cost ``(nodes x boxes + n) x CAUCHY_ORDER``: linear in ``n``; when there are fewer points than
-``boxes x CAUCHY_ORDER`` the sums are taken point by point (same formula as the reference).
-Weights are scaled by the largest; a point whose weight is below
+``Im`` parts are carried by the powers of ``1/(zeta - c)`` (products of one sign), never
+taken from a sum dominated by its real part, so far boxes keep the accuracy of near ones.
+When there are fewer points than ``boxes x CAUCHY_ORDER`` (and no tree) the sums are taken
+point by point.  Weights are scaled by the largest; a point whose weight is below
 ``e^{-(log n + 60 log 2)} / (1 + span^2)`` of the largest contributes at most ``2**-60`` of
 ``p`` anywhere on the target and is left out of the sums (its own gradient entry is still
-computed).  Expansions are used only while every distance is within ``CAUCHY_SPAN``
-bandwidths: farther, ``Im`` of a sum dominated by its real part would lose ``eps x span``
-relative, and the sums are taken point by point (all terms positive, no loss).  Rows beyond
-``DIRECT_SPAN`` bandwidths go to the adaptive quadrature.
+computed).  Rows beyond ``DIRECT_SPAN`` bandwidths go to the adaptive quadrature.
 
 >>> import numpy as np
 >>> from symkde.numeric.validate import validate
