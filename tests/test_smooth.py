@@ -205,7 +205,12 @@ def test_truncation_checks_reject_wrong_bounds():
     assert not holds_true("tree pairs admitted at 4R <= |D|", loose).holds
     m2l = truncation.m2l_claim
     wrong = m2l.rhs.subs(truncation.sig, -truncation.sig)
-    assert not rewritten("a moment's sign dropped", m2l.lhs, wrong, truncation._unrolled).holds
+    at = {truncation.ups: sp.Rational(1, 7), truncation.sig: sp.Rational(1, 5), truncation.far: 3}
+    right = rewritten("regrouped", m2l.lhs.subs(at), m2l.rhs.subs(at), truncation._unrolled)
+    assert right.holds  # the same check at a point: the true identity passes, the wrong fails
+    dropped = rewritten("a moment's sign dropped", m2l.lhs.subs(at), wrong.subs(at),
+                        truncation._unrolled)  # fmt: skip
+    assert not dropped.holds
 
 
 def cauchy_row(n, h, seed, lo=-1.0, hi=2.0):
