@@ -498,14 +498,21 @@ def _tree_proof() -> Iterator[Step]:
     yield rewritten(
         f"1/(D + sigma - upsilon): the {cauchy_order}-term expansion regrouped into powers of "
         "upsilon and moments of sigma (multipole to local)",
-        *m2l_claim.args,
+        m2l_claim.lhs,
+        m2l_claim.rhs,
         _unrolled,
         how,
     )
     yield rewritten(
-        "moments re-centred on the parent box (binomial theorem)", *m2m_claim.args, _unrolled, how
+        "moments re-centred on the parent box (binomial theorem)",
+        m2m_claim.lhs,
+        m2m_claim.rhs,
+        _unrolled,
+        how,
     )
-    yield rewritten("local polynomials re-centred on a child box", *l2l_claim.args, _unrolled, how)
+    yield rewritten(
+        "local polynomials re-centred on a child box", l2l_claim.lhs, l2l_claim.rhs, _unrolled, how
+    )
     yield holds_true("8R <= |D|: ratio (R_S + R_T)/|D| <= 1/4", admissible_claim)
     yield holds_true("rows within 3/4 CAUCHY_SPAN: |D|/h <= CAUCHY_SPAN", span_claim)
     yield holds_true(
