@@ -20,6 +20,7 @@ from symkde.numeric import (
     smooth,
     smooth_cauchy,
     smooth_cauchy_circle,
+    smooth_cauchy_tree,
     smooth_loops,
     smooth_vonmises,
 )
@@ -29,7 +30,7 @@ from symkde.numeric.quadrature import _quadrature
 from symkde.numeric.validate import validate
 from symkde.symbolic import codegen_smooth
 from symkde.theorems import truncation
-from symkde.theorems._core import holds_true
+from symkde.theorems._core import holds_true, rewritten
 from tests.helpers import GRAD_ATOL, LOSS_RTOL, argument_grid, assert_close
 
 REF_DPS = 30
@@ -176,7 +177,13 @@ def test_taylor_order_is_the_smallest_that_meets_the_bound():
 
 @pytest.mark.parametrize(
     "name",
-    ["gaussian_window_truncation", "gaussian_taylor_remainder", "cauchy_multipole_remainder"],
+    [
+        "gaussian_window_truncation",
+        "gaussian_taylor_remainder",
+        "cauchy_multipole_remainder",
+        "cauchy_tree_translations",
+        "gaussian_image_truncation",
+    ],
 )
 def test_truncation_theorems_hold(name):
     proof = theorems.get(name).prove()
@@ -194,6 +201,17 @@ def test_truncation_checks_reject_wrong_bounds():
     rho, span = codegen_smooth.cauchy_ratio(), codegen_smooth.CAUCHY_SPAN
     short = codegen_smooth.cauchy_relative_bound(truncation.cauchy_order - 1, rho, span)
     assert not holds_true("one Cauchy term less", sp.Le(short, target)).holds
+    r = truncation.radius
+    loose = sp.Le((r + r) / (4 * r), codegen_smooth.cauchy_ratio(), evaluate=False)
+    assert not holds_true("tree pairs admitted at 4R <= |D|", loose).holds
+    m2l = truncation.m2l_claim
+    wrong = m2l.rhs.subs(truncation.sig, -truncation.sig)
+    at = {truncation.ups: sp.Rational(1, 7), truncation.sig: sp.Rational(1, 5), truncation.far: 3}
+    right = rewritten("regrouped", m2l.lhs.subs(at), m2l.rhs.subs(at), truncation._unrolled)
+    assert right.holds  # the same check at a point: the true identity passes, the wrong fails
+    dropped = rewritten("a moment's sign dropped", m2l.lhs.subs(at), wrong.subs(at),
+                        truncation._unrolled)  # fmt: skip
+    assert not dropped.holds
 
 
 def cauchy_row(n, h, seed, lo=-1.0, hi=2.0):
@@ -212,6 +230,65 @@ def test_cauchy_rows_match_the_quadrature(n, h, lo, hi, expand):
     assert smooth_cauchy._Points(_mixture(row), 0.0, 1.0).expand == expand
     got_l, got_g = smooth_cauchy.loss_and_grad_cauchy_row(row)
     ref_l, ref_g = _quadrature(_mixture(row), row, True)
+    assert abs(got_l - ref_l) <= 1e-13 * max(1.0, abs(ref_l))
+    assert np.abs(got_g - ref_g).max() <= 1e-13
+
+
+def test_cauchy_far_boxes_match_point_by_point_sums(monkeypatch):
+    """Boxes 3000 bandwidths away (tree, then one level of boxes) against point-by-point sums:
+    Im parts from the powers keep the contract's accuracy."""
+    rng = np.random.default_rng(17)
+    x = np.concatenate((rng.uniform(0.3, 0.7, 3000), 30.0 + rng.uniform(0, 0.002, 100)))
+    z = rng.normal(0, 1, x.size)
+    z[-100:] += 9.0  # the far cluster carries most of the weight
+    row = validate(z, x, 0.0, 1.0, kernel="cauchy", bandwidth=0.01)
+    assert smooth_cauchy._Points(_mixture(row), 0.0, 1.0).expand
+    got_l, got_g = smooth_cauchy.loss_and_grad_cauchy_row(row)
+    monkeypatch.setattr(smooth_cauchy, "TREE", False)
+    one_l, one_g = smooth_cauchy.loss_and_grad_cauchy_row(row)
+    original = smooth_cauchy._Points.__init__
+
+    def point_sums(self, mix, a, b):
+        original(self, mix, a, b)
+        self.expand = False
+        self.tree = None
+
+    monkeypatch.setattr(smooth_cauchy._Points, "__init__", point_sums)
+    ref_l, ref_g = smooth_cauchy.loss_and_grad_cauchy_row(row)
+    for value, gradient in ((got_l, got_g), (one_l, one_g)):
+        assert abs(value - ref_l) <= 1e-13 * max(1.0, abs(ref_l))
+        assert np.abs(gradient - ref_g).max() <= 1e-13
+
+
+@pytest.mark.parametrize(
+    ("n_src", "n_tgt", "h", "lo", "hi"),
+    [(3000, 400, 0.01, -1.0, 2.0), (2000, 300, 0.002, -40.0, -5.0), (50, 2000, 0.05, 0.2, 0.4)],
+)
+def test_cauchy_tree_matches_point_by_point_sums(n_src, n_tgt, h, lo, hi):
+    """Box-tree sums against exact sums of the rounded terms (math.fsum).
+
+    The terms themselves carry ``eps |x| / h`` of relative rounding in ``t - x``
+    (8e-15 at |x| = 40, h = 0.002): the sums must agree to that, 1e-12 with room."""
+    rng = np.random.default_rng(n_src)
+    src = np.sort(np.concatenate((rng.uniform(lo, hi, n_src), [0.5, 0.5 + 1e-9])))
+    tgt = np.sort(rng.uniform(0.0, 1.0, n_tgt))
+    c = rng.uniform(0.0, 1.0, src.size)
+    width = 0.5 * h
+    top = smooth_cauchy_tree.top_level(min(src[0], 0.0), max(src[-1], 1.0), width)
+    got = smooth_cauchy_tree.pole_sums(src, c, tgt, h, smooth_cauchy.CAUCHY_ORDER, top)
+    terms = c[None, :] * h / ((tgt[:, None] - src[None, :]) ** 2 + h * h)
+    ref = np.array([math.fsum(row) for row in terms])
+    assert np.abs(got / ref - 1.0).max() <= 1e-12
+    short = smooth_cauchy_tree.pole_sums(src, c, tgt, h, 3, top)
+    assert np.abs(short / ref - 1.0).max() > 1e-9  # the comparison sees a short expansion
+
+
+def test_cauchy_tree_rows_match_one_level_boxes(monkeypatch):
+    row = cauchy_row(3000, 0.01, 3)
+    assert smooth_cauchy._Points(_mixture(row), 0.0, 1.0).tree is not None
+    got_l, got_g = smooth_cauchy.loss_and_grad_cauchy_row(row)
+    monkeypatch.setattr(smooth_cauchy, "TREE", False)
+    ref_l, ref_g = smooth_cauchy.loss_and_grad_cauchy_row(row)
     assert abs(got_l - ref_l) <= 1e-13 * max(1.0, abs(ref_l))
     assert np.abs(got_g - ref_g).max() <= 1e-13
 
@@ -266,14 +343,14 @@ def vonmises_dense_row():
 
 def test_vonmises_boxes_match_point_by_point_sums(monkeypatch):
     row = vonmises_dense_row()
-    pts = smooth_vonmises._Points(_mixture(row))
+    pts = smooth_vonmises._Points(_mixture(row), 0.0, 1.0)
     nodes = smooth._integrate(pts, 0.0, 1.0, smooth_vonmises._Nodes)[1]
     assert (nodes["mode"] == 1).mean() > 0.9
     got_l, got_g = smooth_vonmises.loss_and_grad_vonmises_row(row)
     original = smooth_vonmises._Points.__init__
 
-    def no_boxes(self, mix):
-        original(self, mix)
+    def no_boxes(self, mix, a, b):
+        original(self, mix, a, b)
         self.boxes_allowed = False
 
     monkeypatch.setattr(smooth_vonmises._Points, "__init__", no_boxes)
@@ -314,15 +391,15 @@ def cauchy_circle_row():
 
 def test_cauchy_circle_boxes_match_point_by_point_sums(monkeypatch):
     row = cauchy_circle_row()
-    assert smooth_cauchy_circle._Points(_mixture(row)).expand
+    assert smooth_cauchy_circle.CirclePoles(_mixture(row)).expand
     got_l, got_g = smooth_cauchy_circle.loss_and_grad_cauchy_circle_row(row)
-    original = smooth_cauchy_circle._Points.__init__
+    original = smooth_cauchy_circle.CirclePoles.__init__
 
     def point_sums(self, mix):
         original(self, mix)
         self.expand = False
 
-    monkeypatch.setattr(smooth_cauchy_circle._Points, "__init__", point_sums)
+    monkeypatch.setattr(smooth_cauchy_circle.CirclePoles, "__init__", point_sums)
     ref_l, ref_g = smooth_cauchy_circle.loss_and_grad_cauchy_circle_row(row)
     assert abs(got_l - ref_l) <= 1e-13 * max(1.0, abs(ref_l))
     assert np.abs(got_g - ref_g).max() <= 1e-13

@@ -1,15 +1,15 @@
-"""Fast Gaussian integrals on the line: the loss and gradient in ``O((n + m) log n)``.
+"""Fast Gaussian integrals, line and circle: the loss and gradient in ``O((n + m) log n)``.
 
 Owns :func:`loss_and_grad_smooth_row`, which ``method="auto"`` calls for one row of a kernel
-without a closed form (``symkde.numeric.api._compute``): Gaussian rows on the line are done
-here, Cauchy rows by :mod:`symkde.numeric.smooth_cauchy`, von Mises rows by
-:mod:`symkde.numeric.smooth_vonmises` (both reuse the panel driver :func:`_integrate`), and
-everything else (Gaussian or Cauchy on the circle, rows outside a fast path's range) by the
-adaptive quadrature.  Imports NumPy, the generated margins
-(``_generated/smooth_bounds.py``, printed by ``symkde.symbolic.codegen_smooth``), the compiled
-loops (:mod:`symkde.numeric.smooth_loops`) and the quadrature of :mod:`symkde.numeric.api`, which
-stays the fallback (inputs outside the fast path's stated range) and the cross-check
-(``method="quadrature"``).
+without a closed form (``symkde.numeric.api._compute``): Gaussian rows are done here (on the
+circle as the line scheme on the images, :func:`wrapped_as_line`), Cauchy rows by
+:mod:`symkde.numeric.smooth_cauchy` (line: box trees; circle: one level of pole expansions),
+von Mises rows by :mod:`symkde.numeric.smooth_vonmises` (all reuse the panel driver
+:func:`_integrate`), and rows outside a fast path's range by the adaptive quadrature.  Imports
+NumPy, the generated margins (``_generated/smooth_bounds.py``, printed by
+``symkde.symbolic.codegen_smooth``), the compiled loops (:mod:`symkde.numeric.smooth_loops`)
+and the quadrature of :mod:`symkde.numeric.api`, which stays the fallback (inputs outside the
+fast path's stated range) and the cross-check (``method="quadrature"``).
 
 The scheme, and why:
 
@@ -68,6 +68,7 @@ from numpy.typing import NDArray
 
 from symkde.numeric import smooth_loops
 from symkde.numeric._generated.smooth_bounds import BOX_PER_H, DROP_MARGIN, REACH, TAYLOR_ORDER
+from symkde.numeric.images import image_count
 from symkde.numeric.mixture import _Mixture, _mixture
 from symkde.numeric.quadrature import (
     _GL_ORDER,
@@ -82,7 +83,14 @@ from symkde.numeric.quadrature import (
 )
 from symkde.numeric.validate import Problem
 
-__all__ = ["FAST_LIMITS", "fast_path_applies", "loss_and_grad_smooth_row", "normalized"]
+__all__ = [
+    "FAST_LIMITS",
+    "MAX_IMAGES",
+    "fast_path_applies",
+    "loss_and_grad_smooth_row",
+    "normalized",
+    "wrapped_as_line",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -112,12 +120,15 @@ def fast_path_applies(mix: _Mixture, a: float, b: float) -> bool:
 class _Points:
     """The live points sorted, their boxes and box moments, and the upper envelope."""
 
-    def __init__(self, mix: _Mixture, a: float, b: float) -> None:
+    def __init__(self, mix: _Mixture, a: float, b: float, terms: int | None = None) -> None:
         self.h = h = mix.h
         self.order = np.argsort(mix.x, kind="stable")
         self.x = np.ascontiguousarray(mix.x[self.order])
         self.lw = np.ascontiguousarray(mix.log_w[self.order])
-        self.margin = math.log(self.x.size) + DROP_MARGIN + 1.0  # +1: rounding of the terms
+        # terms: how many log-terms the window may drop (more than x.size when the caller
+        # left out terms that lie outside every window, as the circle's far images)
+        count = self.x.size if terms is None else terms
+        self.margin = math.log(count) + DROP_MARGIN + 1.0  # +1: rounding of the terms
         width = h / BOX_PER_H
         ids = np.floor(self.x / width)
         starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
@@ -332,15 +343,61 @@ def loss_and_grad_smooth_row(
         return loss_and_grad_cauchy_row(problem, with_grad)
     mix = _mixture(problem)
     a, b = problem.a, problem.b
-    if not fast_path_applies(mix, a, b):
+    owner, terms = None, None
+    if mix.circular:
+        wrapped = wrapped_as_line(mix, a, b)
+        if wrapped is None:
+            return _quadrature(mix, problem, with_grad)
+        line, owner, terms = wrapped
+    else:
+        line = mix
+    if not fast_path_applies(line, a, b):
         return _quadrature(mix, problem, with_grad)
-    pts = _Points(mix, a, b)
+    pts = _Points(line, a, b, terms)
     neg_loss, nodes, w, lse = _integrate(pts, a, b)
     if not with_grad:
         return -neg_loss, None
     mean_sorted = _mean_responsibilities(pts, nodes, w, lse)
     mean_r = np.empty_like(mean_sorted)
     mean_r[pts.order] = mean_sorted
+    if owner is not None:  # a point's responsibility is the sum over its images
+        mean_r = np.bincount(owner, weights=mean_r, minlength=mix.x.size).astype(np.float64)
     gradient = mix.weights_full.copy()
     gradient[mix.index] -= normalized(mean_r)
     return -neg_loss, gradient
+
+
+#: The wrapped Gaussian goes to the line scheme up to this many images each side (``h`` up to
+#: about 1.6); wider kernels are nearly flat on the circle and go to the quadrature.
+MAX_IMAGES = 4
+
+
+def wrapped_as_line(mix: _Mixture, a: float, b: float) -> tuple[_Mixture, IntArray, int] | None:
+    """The wrapped Gaussian on the arc ``[a, b]`` as a line mixture of images.
+
+    Returns the line mixture, each image's point, and how many images it stands for.  The
+    (moved) angles lie within half a turn of the arc's centre, so every node ``t`` of the arc
+    has each point's nearest image ``r`` (``|r| <= pi``) among ``x + 2 pi k``, ``|k| <= 1``;
+    with ``K = image_count("gaussian", h)`` the copies ``|k| <= K + 1`` hold ``r + 2 pi k``
+    for ``|k| <= K``, and the images left out are at most ``1e-17`` of the point's nearest one
+    (theorem ``gaussian_image_truncation``), so of ``p``.  Of the copies, those farther from
+    the arc than ``R = sqrt(pi^2 + 2 h^2 (M + 1))`` are in no node's window (the heaviest
+    point's nearest image bounds the largest term below by ``max log w - pi^2/2h^2``) and are
+    left out; the window's margin ``M`` counts them all (the third value).  ``None`` when more
+    than :data:`MAX_IMAGES` images a side would be needed.
+    """
+    count = image_count("gaussian", mix.h) + 1
+    if count > MAX_IMAGES:
+        return None
+    turns = np.arange(-count, count + 1, dtype=np.float64) * (2.0 * math.pi)
+    copies = mix.x[None, :] + turns[:, None]
+    copies[count] = mix.x  # k = 0: the angle itself, no rounding
+    terms = copies.size
+    margin = math.log(terms) + DROP_MARGIN + 1.0
+    reach = math.sqrt(math.pi**2 + 2.0 * mix.h**2 * (margin + 1.0)) + mix.h
+    keep = ((copies >= a - reach) & (copies <= b + reach)).ravel()
+    owner = np.tile(np.arange(mix.x.size, dtype=np.int64), turns.size)[keep]
+    line = _Mixture(
+        mix.log_w[owner], copies.ravel()[keep], mix.index, mix.size, mix.kernel, mix.h, False
+    )
+    return line, owner, terms

@@ -12,7 +12,7 @@ sum of poles as on the line: points in angular boxes ``h/2`` wide (``|s - c| <= 
 every pole at least ``1 - e^{-h}`` from the circle give the ratio ``<= 7/25`` for
 ``1/50 <= h <= 1/5``, near or far; ``CIRCLE_CAUCHY_ORDER`` terms leave at most ``2**-60`` of
 ``p`` (theorem ``cauchy_multipole_remainder``'s argument with this ratio and
-``2/(1 - rho^2) <= CAUCHY_SPAN``).  Outside that range of ``h``, or with fewer points than the
+``2/(1 - rho^2) <= CIRCLE_SPAN``).  Outside that range of ``h``, or with fewer points than the
 expansions cost, the sums are taken point by point with the stable form
 ``(1 - rho^2) / ((1 - rho)^2 + 4 rho sin^2((t - x)/2))``.  The gradient's transposed sums
 expand the same poles about the boxes of points.
@@ -34,18 +34,17 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from symkde.numeric import smooth
 from symkde.numeric._generated.smooth_bounds import (
     CIRCLE_CAUCHY_ORDER,
     CIRCLE_H_MAX,
     CIRCLE_H_MIN,
     DROP_MARGIN,
-    REACH,
 )
 from symkde.numeric.mixture import _Mixture, _mixture
+from symkde.numeric.smooth_cauchy import PoleSums, pole_row
 from symkde.numeric.validate import Problem
 
-__all__ = ["loss_and_grad_cauchy_circle_row"]
+__all__ = ["CirclePoles", "loss_and_grad_cauchy_circle_row"]
 
 FloatArray = NDArray[np.float64]
 TWO_PI = 2.0 * math.pi
@@ -140,58 +139,43 @@ def _transposed_direct(t, c, h, x, w, out):  # type: ignore[no-untyped-def]
         out[j] = w[j] * total
 
 
-class _Points:
-    """Sorted angles, scaled weights, angular boxes ``h/2`` wide and their moments."""
+class CirclePoles(PoleSums):
+    """Angular boxes ``h/2`` wide, their moments, and the panels' view of every turn."""
 
     def __init__(self, mix: _Mixture) -> None:
-        self.h = h = mix.h
+        h = mix.h
         self.rho = math.exp(-h)
-        self.order = np.argsort(mix.x, kind="stable")
-        self.x = np.ascontiguousarray(mix.x[self.order])
-        lw = mix.log_w[self.order]
-        self.lw_max = float(lw.max())
-        self.w_all = np.exp(lw - self.lw_max)
         # the kernel's largest over smallest value is ((1 + rho)/(1 - rho))^2
         ratio = 2.0 * math.log((1.0 + self.rho) / -math.expm1(-h))
-        cut = math.log(self.x.size) + DROP_MARGIN + ratio
-        self.w = np.where(lw - self.lw_max < -min(cut, 700.0), 0.0, self.w_all)
-        width = 0.5 * h
-        ids = np.floor(self.x / width)
-        starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-        self.first = starts.astype(np.int64)
-        self.stop = np.append(starts[1:], self.x.size).astype(np.int64)
-        self.box_centre = np.ascontiguousarray((ids[starts] + 0.5) * width)
+        cut = math.log(mix.x.size) + DROP_MARGIN + ratio
+        super().__init__(mix, min(cut, 700.0), 0.5 * h)
+        self.log_norm = math.log(TWO_PI)
+        boxes = self.first.size
         self.expand = bool(
-            CIRCLE_H_MIN <= h <= CIRCLE_H_MAX and self.x.size > starts.size * CIRCLE_CAUCHY_ORDER
+            CIRCLE_H_MIN <= h <= CIRCLE_H_MAX and self.x.size > boxes * CIRCLE_CAUCHY_ORDER
         )
-        self.moments = np.zeros((starts.size, CIRCLE_CAUCHY_ORDER), np.complex128)
+        self.moments = np.zeros((boxes, CIRCLE_CAUCHY_ORDER), np.complex128)
         if self.expand:
             _moments(self.x, self.w, self.first, self.stop, self.box_centre, self.moments)
         self.total_w = float(self.w.sum())
         # panels: the driver's grid near the points, on every turn that reaches the arc
-        self.centre = np.sort(np.concatenate([self.box_centre + k * TWO_PI for k in (-1, 0, 1)]))
-        self.breaks = np.empty(0)
-        self.switch_width = np.empty(0)
+        copies = [self.box_centre + k * TWO_PI for k in (-1, 0, 1)]
+        self.centre = np.sort(np.concatenate(copies))
 
-    def near_data(self, lo: FloatArray, hi: FloatArray) -> NDArray[np.bool_]:
-        reach = (REACH + 1) * self.h
-        left = np.searchsorted(self.centre, lo - reach, "left")
-        right = np.searchsorted(self.centre, hi + reach, "right")
-        return np.asarray(right > left)
-
-
-class _Nodes:
-    def __init__(self, pts: _Points, t: FloatArray) -> None:
-        self.t = np.ascontiguousarray(t)
-        self.scaled = np.empty(t.size)
-        if pts.expand:
-            _forward_boxes(self.t, pts.rho, pts.box_centre, pts.moments, pts.total_w, self.scaled)
+    def forward(self, t: FloatArray, out: FloatArray) -> None:
+        if self.expand:
+            _forward_boxes(t, self.rho, self.box_centre, self.moments, self.total_w, out)
         else:
-            _forward_direct(self.t, pts.h, pts.x, pts.w, self.scaled)
-        self.lse = pts.lw_max + np.log(self.scaled) - math.log(TWO_PI)
+            _forward_direct(t, self.h, self.x, self.w, out)
 
-    def take(self, keep: NDArray[np.bool_]) -> dict[str, np.ndarray]:
-        return {"t": self.t[keep], "scaled": self.scaled[keep]}
+    def transposed(self, t: FloatArray, c: FloatArray, out: FloatArray) -> None:
+        if self.expand:
+            _transposed_boxes(
+                t, c, self.rho, self.x, self.w_all, self.first, self.stop, self.box_centre,
+                CIRCLE_CAUCHY_ORDER, out,
+            )  # fmt: skip
+        else:
+            _transposed_direct(t, c, self.h, self.x, self.w_all, out)
 
 
 def loss_and_grad_cauchy_circle_row(
@@ -199,23 +183,4 @@ def loss_and_grad_cauchy_circle_row(
 ) -> tuple[float, FloatArray | None]:
     """``(loss, dL/dz or None)`` of one validated Cauchy row on the circle (angles from ``a``)."""
     mix = _mixture(problem)
-    a, b = problem.a, problem.b
-    pts = _Points(mix)
-    neg_loss, nodes, weight, _ = smooth._integrate(pts, a, b, _Nodes)
-    if not with_grad:
-        return -neg_loss, None
-    c = np.ascontiguousarray(weight / nodes["scaled"])
-    t = np.ascontiguousarray(nodes["t"])
-    mean_sorted = np.empty(pts.x.size)
-    if pts.expand:
-        _transposed_boxes(
-            t, c, pts.rho, pts.x, pts.w_all, pts.first, pts.stop, pts.box_centre,
-            CIRCLE_CAUCHY_ORDER, mean_sorted,
-        )  # fmt: skip
-    else:
-        _transposed_direct(t, c, pts.h, pts.x, pts.w_all, mean_sorted)
-    mean_r = np.empty_like(mean_sorted)
-    mean_r[pts.order] = mean_sorted
-    gradient = mix.weights_full.copy()
-    gradient[mix.index] -= smooth.normalized(mean_r)
-    return -neg_loss, gradient
+    return pole_row(CirclePoles(mix), mix, problem.a, problem.b, with_grad)

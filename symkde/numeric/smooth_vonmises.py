@@ -139,6 +139,12 @@ def _window_sum(tm, x, lw, d, lo, hi, kappa):  # type: ignore[no-untyped-def]
     return total
 
 
+#: A term summed point by point (a sine and an exponential) costs about as much as this many
+#: series terms of a box (multiply-adds): measured, it only decides which of two exact
+#: sums a node uses.
+_POINT_COST = 8.0
+
+
 @_jit(
     "void(f8[::1], f8[::1], f8[::1], i8[::1], i8[::1], f8[::1], f8[:, :, ::1], f8[::1], f8, f8,"
     " f8, b1, i8[::1], f8[::1], i8[::1], i8[::1], i8[::1], f8[::1])"
@@ -180,7 +186,7 @@ def _forward(  # type: ignore[no-untyped-def]
         lo_out[m] = lo
         hi_out[m] = hi
         boxes = box_of[hi - 1] - box_of[lo] + 1
-        if boxes_allowed and r <= REACH * h and boxes * n_l * n_k < hi - lo:
+        if boxes_allowed and r <= REACH * h and boxes * n_l * n_k < _POINT_COST * (hi - lo):
             mode[m] = 1
             top = -math.inf
             for box in range(box_of[lo], box_of[hi - 1] + 1):
@@ -286,18 +292,28 @@ def vonmises_fast_path_applies(mix: _Mixture, a: float, b: float) -> bool:
 
 
 class _Points:
-    """The unrolled sorted copies, their boxes and moments."""
+    """The unrolled sorted copies that can matter on the arc, their boxes and moments."""
 
-    def __init__(self, mix: _Mixture) -> None:
+    def __init__(self, mix: _Mixture, a: float, b: float) -> None:
         self.h = h = mix.h
         self.kappa = 1.0 / (h * h)
         n = mix.x.size
-        x3 = np.concatenate((mix.x - TWO_PI, mix.x, mix.x + TWO_PI))
-        order = np.argsort(x3, kind="stable")
-        self.x = np.ascontiguousarray(x3[order])
-        self.owner = np.ascontiguousarray((order % n).astype(np.int64))
+        # one sort of the n angles; their copies -2 pi, 0, +2 pi in one sorted array (sorted
+        # as concatenated when the angles span at most a turn, as the moved ones do), kept
+        # within half a turn (plus h) of the arc: no node's window reaches farther
+        by_angle = np.argsort(mix.x, kind="stable")
+        sorted_x = mix.x[by_angle]
+        x3 = np.concatenate((sorted_x - TWO_PI, sorted_x, sorted_x + TWO_PI))
+        owner3 = np.concatenate((by_angle, by_angle, by_angle))
+        if np.any(x3[1:] < x3[:-1]):
+            order = np.argsort(x3, kind="stable")
+            x3, owner3 = x3[order], owner3[order]
+        lo, hi = np.searchsorted(x3, [a - math.pi - h, b + math.pi + h])
+        self.x = np.ascontiguousarray(x3[lo:hi])
+        self.owner = np.ascontiguousarray(owner3[lo:hi].astype(np.int64))
         self.lw = np.ascontiguousarray(mix.log_w[self.owner])
-        self.heavy = np.flatnonzero(self.owner == int(np.argmax(mix.log_w))).astype(np.int64)
+        heavy = np.flatnonzero(self.owner == int(np.argmax(mix.log_w))).astype(np.int64)
+        self.heavy = np.resize(heavy, 3)  # every copy of the heaviest point here, repeated
         self.margin = math.log(n) + DROP_MARGIN + 1.0
         self.log_norm = math.log(TWO_PI * float(i0e(self.kappa)))
         width = h / BOX_PER_H
@@ -312,9 +328,13 @@ class _Points:
         self.moments = np.zeros((starts.size, VONMISES_COS_ORDER, TAYLOR_ORDER))
         self.scale = np.zeros(starts.size)
         if self.boxes_allowed:
+            # only boxes within REACH + 1/16 bandwidths of the arc are ever expanded
+            reach = (REACH + 0.0625) * h
+            b_lo, b_hi = np.searchsorted(self.centre, [a - reach, b + reach])
             _moments(
-                self.x, self.lw, self.first, self.stop, self.centre, self.kappa,
-                self.moments, self.scale,
+                self.x, self.lw, self.first[b_lo:b_hi], self.stop[b_lo:b_hi],
+                self.centre[b_lo:b_hi], self.kappa, self.moments[b_lo:b_hi],
+                self.scale[b_lo:b_hi],
             )  # fmt: skip
         self.breaks = np.empty(0)
         self.switch_width = np.empty(0)
@@ -356,7 +376,7 @@ def loss_and_grad_vonmises_row(
     a, b = problem.a, problem.b
     if not vonmises_fast_path_applies(mix, a, b):
         return _quadrature(mix, problem, with_grad)
-    pts = _Points(mix)
+    pts = _Points(mix, a, b)
     neg_loss, nodes, weight, lse = smooth._integrate(pts, a, b, _Nodes)
     if not with_grad:
         return -neg_loss, None

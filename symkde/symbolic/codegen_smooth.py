@@ -30,8 +30,10 @@ __all__ = [
     "BOX_PER_H",
     "CAUCHY_BOX_PER_H",
     "CAUCHY_SPAN",
+    "CIRCLE_SPAN",
     "DROP_LOG2",
     "GENERATED",
+    "IMAGE_TAIL",
     "REACH",
     "cauchy_order",
     "cauchy_ratio",
@@ -40,6 +42,8 @@ __all__ = [
     "circle_ratio",
     "diff_against_committed",
     "drop_margin_constant",
+    "gaussian_image_count",
+    "gaussian_image_tail_bound",
     "generate",
     "main",
     "render",
@@ -60,9 +64,11 @@ BOX_PER_H = 8
 #: Box expansions are used up to 14 bandwidths (beyond: the node is summed point by point).
 REACH = 14
 #: Cauchy: boxes h / 2 wide (a point within h / 4 of its centre, a node t + ih at least h
-#: from it: ratio <= 1/4), and every distance within CAUCHY_SPAN bandwidths.
+#: from it: ratio <= 1/4), and every distance within CAUCHY_SPAN bandwidths (the bound grows
+#: like the span: 10**4 costs 4 more terms than 100, and rows of points 3e3..1e4 bandwidths
+#: apart then use expansions instead of point-by-point sums).
 CAUCHY_BOX_PER_H = 2
-CAUCHY_SPAN = 100
+CAUCHY_SPAN = 10**4
 
 
 def vonmises_cos_argument() -> sp.Rational:
@@ -93,7 +99,8 @@ def cauchy_relative_bound(order: int | sp.Expr, rho: sp.Expr, span: sp.Expr) -> 
 
 
 #: Cauchy on the circle: boxes h / 2 wide in angle, expansions for 1/50 <= h <= 1/5, where
-#: the ratio (h/4) / (1 - e^{-h}) <= 7/25 and 2 / (1 - e^{-2h}) <= CAUCHY_SPAN.
+#: the ratio (h/4) / (1 - e^{-h}) <= 7/25 and 2 / (1 - e^{-2h}) <= CIRCLE_SPAN.
+CIRCLE_SPAN = 100
 CIRCLE_H_MIN = sp.Rational(1, 50)
 CIRCLE_H_MAX = sp.Rational(1, 5)
 
@@ -104,11 +111,11 @@ def circle_ratio() -> sp.Rational:
 
 
 def circle_order() -> int:
-    """Smallest ``P`` with ``2 rho^P (1 + rho)^2 / (1 - rho) * CAUCHY_SPAN <= 2**-DROP_LOG2``."""
+    """Smallest ``P`` with ``2 rho^P (1 + rho)^2 / (1 - rho) * CIRCLE_SPAN <= 2**-DROP_LOG2``."""
     target = sp.Rational(1, 2**DROP_LOG2)
     rho = circle_ratio()
     order = 1
-    while not bool(2 * rho**order * (1 + rho) ** 2 / (1 - rho) * CAUCHY_SPAN <= target):
+    while not bool(2 * rho**order * (1 + rho) ** 2 / (1 - rho) * CIRCLE_SPAN <= target):
         order += 1
     return order
 
@@ -120,6 +127,28 @@ def cauchy_order() -> int:
     while not bool(cauchy_relative_bound(order, cauchy_ratio(), CAUCHY_SPAN) <= target):
         order += 1
     return order
+
+
+#: The wrapped Gaussian's images: those left out total at most this much of a point's
+#: nearest image (``symkde.numeric.api.image_count``'s ``_IMAGE_TAIL``, checked by a test).
+IMAGE_TAIL = sp.Rational(1, 10**17)
+
+
+def gaussian_image_tail_bound(count: int | sp.Expr, h: sp.Expr) -> sp.Expr:
+    """``2 e^{-(((2K+1) pi)^2 - pi^2)/2h^2} / (1 - e^{-8 (K+1) pi^2 / 2h^2})``: the images
+    ``|k| > K`` of ``e^{-(r + 2 pi k)^2/2h^2}`` over the nearest one (``|r| <= pi``), theorem
+    ``gaussian_image_truncation``."""
+    first = ((2 * count + 1) * sp.pi) ** 2 - sp.pi**2
+    step = 8 * (count + 1) * sp.pi**2
+    return 2 * sp.exp(-first / (2 * h**2)) / (1 - sp.exp(-step / (2 * h**2)))
+
+
+def gaussian_image_count(h: sp.Expr) -> int:
+    """The smallest ``K`` whose image-tail bound is at most :data:`IMAGE_TAIL` (exactly)."""
+    count = 1
+    while not bool(gaussian_image_tail_bound(count, h) <= IMAGE_TAIL):
+        count += 1
+    return count
 
 
 def drop_margin_constant() -> sp.Expr:

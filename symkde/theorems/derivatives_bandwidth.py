@@ -27,7 +27,7 @@ from collections.abc import Iterator
 import sympy as sp
 
 from symkde.theorems._core import Step, Theorem, equal, evaluates
-from symkde.theorems.closed_forms import SHORT_SERIES_ORDER, T_shape, _tanh_derivative, d2
+from symkde.theorems.closed_forms_series import SHORT_SERIES_ORDER, T_shape, _tanh_derivative, d2
 
 __all__ = ["THEOREMS", "short_bandwidth_series"]
 

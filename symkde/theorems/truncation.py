@@ -31,6 +31,7 @@ from symkde.theorems._core import (
     integral_nonnegative,
     numeric_witness,
     rewritten,
+    series_by_partial_sums,
 )
 
 __all__ = ["THEOREMS"]
@@ -227,7 +228,7 @@ poisson_claim = sp.Eq(
 circle_ratio_claim = sp.Le(
     (bounds.CIRCLE_H_MAX / 4) / (1 - sp.exp(-bounds.CIRCLE_H_MAX)), bounds.circle_ratio()
 )
-circle_span_claim = sp.Le(2 / (1 - sp.exp(-2 * bounds.CIRCLE_H_MIN)), bounds.CAUCHY_SPAN)
+circle_span_claim = sp.Le(2 / (1 - sp.exp(-2 * bounds.CIRCLE_H_MIN)), bounds.CIRCLE_SPAN)
 growth_claim = sp.Eq(
     sp.Integral((h - s_var) * sp.exp(s_var), (s_var, 0, h)), sp.exp(h) - 1 - h, evaluate=False
 )
@@ -237,7 +238,7 @@ circle_bound_claim = sp.Le(
     * bounds.circle_ratio() ** circle_order
     * (1 + bounds.circle_ratio()) ** 2
     / (1 - bounds.circle_ratio())
-    * bounds.CAUCHY_SPAN,
+    * bounds.CIRCLE_SPAN,
     sp.Rational(1, 2**bounds.DROP_LOG2),
 )
 
@@ -257,7 +258,7 @@ def _circle_steps() -> Iterator[Step]:
     )
     yield holds_true("at h = 1/5 the ratio (h/4)/(1 - e^{-h}) is at most 7/25", circle_ratio_claim)
     yield holds_true(
-        "at h = 1/50 the span 2/(1 - e^{-2h}) is at most CAUCHY_SPAN", circle_span_claim
+        "at h = 1/50 the span 2/(1 - e^{-2h}) is at most CIRCLE_SPAN", circle_span_claim
     )
     yield holds_true(
         f"{circle_order} terms at ratio 7/25: relative tail <= 2**-60", circle_bound_claim
@@ -345,5 +346,196 @@ THEOREMS.append(
         "Taylor series, in cos(alpha) kappa (cos beta - 1) (at most 1/512) and "
         "(kappa sin alpha) sin beta (at most 15/16): symkde.numeric.smooth_vonmises.",
         reference="symkde/numeric/smooth_vonmises.py",
+    )
+)
+
+
+# ------------------------------------------------------------------ wrapped Gaussian: images
+# |r| <= pi is r = o - pi with o >= 0 (and o <= 2 pi); image k = K + 1 + m, m >= 0
+shift_o, images_k = sp.symbols("o K", nonnegative=True)
+image_m = sp.Symbol("m", integer=True, nonnegative=True)
+image_n = sp.Symbol("N", positive=True, integer=True)
+decay = sp.Symbol("c", positive=True)
+k_sym = sp.Symbol("k", positive=True)
+image_distance_claim = sp.Ge(
+    shift_o - sp.pi + 2 * sp.pi * (images_k + 1 + image_m), (2 * images_k + 1) * sp.pi,
+    evaluate=False,
+)  # fmt: skip
+image_step_claim = sp.Eq(
+    ((2 * k_sym + 1) * sp.pi) ** 2 - ((2 * k_sym - 1) * sp.pi) ** 2, 8 * k_sym * sp.pi**2
+)
+geometric = sp.Sum(sp.exp(-decay) ** image_m, (image_m, 0, sp.oo))
+geometric_claim = sp.Eq(
+    sp.Limit((1 - sp.exp(-decay) ** image_n) / (1 - sp.exp(-decay)), image_n, sp.oo),
+    1 / (1 - sp.exp(-decay)),
+)
+#: the bandwidths the fast wrapped Gaussian uses at most MAX_IMAGES = 4 copies a side for;
+#: at h = 3/2 (K = 2) the bound is met, at K = 1 it is not (the count is the smallest)
+image_h = sp.Rational(3, 2)
+image_count_h = bounds.gaussian_image_count(image_h)
+image_bound_claim = sp.Le(
+    bounds.gaussian_image_tail_bound(image_count_h, image_h), bounds.IMAGE_TAIL, evaluate=False
+)
+image_smallest_claim = sp.Gt(
+    bounds.gaussian_image_tail_bound(image_count_h - 1, image_h), bounds.IMAGE_TAIL, evaluate=False
+)
+
+
+def _image_proof() -> Iterator[Step]:
+    yield holds_true(
+        "|r| <= pi (r = o - pi, o >= 0), k = K + 1 + m: r + 2 pi k >= (2K + 1) pi",
+        image_distance_claim,
+    )
+    yield equal(
+        "successive bounds (2k - 1) pi, (2k + 1) pi: squares differ by 8 k pi^2 >= 8 (K+1) pi^2",
+        *image_step_claim.args,
+    )
+    yield series_by_partial_sums(
+        "the geometric series in q = e^{-c}, c = 8 (K+1) pi^2 / 2h^2, by its partial sums",
+        geometric,
+        (1 - sp.exp(-decay) ** image_n) / (1 - sp.exp(-decay)),
+        image_n,
+    )
+    yield evaluates("its limit is 1/(1 - e^{-c})", *geometric_claim.args)
+    yield holds_true(
+        f"at h = {image_h}: K = {image_count_h} images a side leave at most 1e-17 (the two "
+        "sides, the first left-out image over the nearest, times the geometric factor)",
+        image_bound_claim,
+    )
+    yield holds_true(
+        f"and K = {image_count_h - 1} does not: K is the smallest", image_smallest_claim
+    )
+
+
+THEOREMS.append(
+    Theorem(
+        name="gaussian_image_truncation",
+        title="Wrapped Gaussian: images beyond K leave at most 1e-17 of the nearest image",
+        statement=sp.And(
+            image_distance_claim,
+            image_step_claim,
+            geometric_claim,
+            image_bound_claim,
+            image_smallest_claim,
+        ),
+        hypotheses=(sp.Q.nonnegative(shift_o), sp.Q.nonnegative(images_k)),
+        prover=_image_proof,
+        explanation="sum_{|k|>K} e^{-(r+2 pi k)^2/2h^2} <= 2 e^{-((2K+1)^2 - 1) pi^2/2h^2} / "
+        "(1 - e^{-8(K+1) pi^2/2h^2}) e^{-r^2/2h^2} for |r| <= pi: the wrapped Gaussian is the "
+        "line scheme on the images |k| <= K + 1 of the moved angles (symkde.numeric.smooth; "
+        "K = image_count('gaussian', h), checked against this bound by tests/test_smooth.py).",
+        reference=REFERENCE,
+    )
+)
+
+
+# ------------------------------------------------------------------ Cauchy: box trees
+ups, sig, far, half_sign, radius = sp.symbols("upsilon sigma D s R")
+k_i, l_i, i_i = sp.symbols("k l i", integer=True, nonnegative=True)
+g_coeff = sp.IndexedBase("g")
+top_p = cauchy_order - 1
+#: multipole-to-local: the P-term pole expansion in d = sigma - upsilon, regrouped exactly
+m2l_claim = sp.Eq(
+    sp.Sum((ups - sig) ** k_i / far ** (k_i + 1), (k_i, 0, top_p)),
+    sp.Sum(
+        ups**l_i
+        * sp.Sum(
+            sp.binomial(k_i + l_i, l_i) * (-sig) ** k_i / far ** (k_i + l_i + 1),
+            (k_i, 0, top_p - l_i),
+        ),
+        (l_i, 0, top_p),
+    ),
+)
+#: moments up the tree: u_parent = (u_child + s) / 2, s = +-1, for every order k < P (every
+#: coefficient g_k free: the identity for each order)
+m2m_claim = sp.Eq(
+    sp.Sum(g_coeff[k_i] * ((unit + half_sign) / 2) ** k_i, (k_i, 0, top_p)),
+    sp.Sum(
+        g_coeff[k_i]
+        * sp.Sum(sp.binomial(k_i, i_i) * unit**i_i * half_sign ** (k_i - i_i), (i_i, 0, k_i))
+        / 2**k_i,
+        (k_i, 0, top_p),
+    ),
+)
+#: local polynomials down the tree: the same substitution, regrouped by powers of u_child
+l2l_claim = sp.Eq(
+    sp.Sum(g_coeff[l_i] * ((unit + half_sign) / 2) ** l_i, (l_i, 0, top_p)),
+    sp.Sum(
+        unit**i_i
+        * sp.Sum(
+            g_coeff[l_i] * sp.binomial(l_i, i_i) * half_sign ** (l_i - i_i) / 2**l_i,
+            (l_i, i_i, top_p),
+        ),
+        (i_i, 0, top_p),
+    ),
+)
+
+
+def _unrolled(expr: sp.Expr) -> sp.Expr:
+    """Every finite ``Sum`` written out term by term, outer sums first (inner limits may
+    depend on outer indices), then expanded: the identities are checked at the code's order."""
+
+    def unroll(e: sp.Basic) -> sp.Basic:
+        if isinstance(e, sp.Sum):
+            ((var, lo, hi),) = e.limits
+            return sp.Add(*(unroll(e.function.subs(var, j)) for j in range(int(lo), int(hi) + 1)))
+        if e.args:
+            return e.func(*(unroll(a) for a in e.args))
+        return e
+
+    return sp.expand(unroll(expr))
+
+
+#: admissible pairs (one level, radius R each, 8 R <= |D|) have ratio (R + R)/|D| <= 1/4
+admissible_claim = sp.Le((radius + radius) / (8 * radius), bounds.cauchy_ratio(), evaluate=False)
+#: |D| <= (largest distance) + 2R <= (largest distance) + |D|/4: |D| <= 4/3 of it, so rows
+#: within 3/4 CAUCHY_SPAN bandwidths keep |D| / h within the bound's span
+span_claim = sp.Le(sp.Rational(4, 3) * sp.Rational(3, 4) * bounds.CAUCHY_SPAN, bounds.CAUCHY_SPAN)
+
+
+def _tree_proof() -> Iterator[Step]:
+    how = "finite sums written out, expand"
+    yield rewritten(
+        f"1/(D + sigma - upsilon): the {cauchy_order}-term expansion regrouped into powers of "
+        "upsilon and moments of sigma (multipole to local)",
+        m2l_claim.lhs,
+        m2l_claim.rhs,
+        _unrolled,
+        how,
+    )
+    yield rewritten(
+        "moments re-centred on the parent box (binomial theorem)",
+        m2m_claim.lhs,
+        m2m_claim.rhs,
+        _unrolled,
+        how,
+    )
+    yield rewritten(
+        "local polynomials re-centred on a child box", l2l_claim.lhs, l2l_claim.rhs, _unrolled, how
+    )
+    yield holds_true("8R <= |D|: ratio (R_S + R_T)/|D| <= 1/4", admissible_claim)
+    yield holds_true("rows within 3/4 CAUCHY_SPAN: |D|/h <= CAUCHY_SPAN", span_claim)
+    yield holds_true(
+        f"so the tail after {cauchy_order} terms is at most 2**-60 of the pair's Im part "
+        "(cauchy_multipole_remainder's bound at rho = 1/4)",
+        cauchy_bound_claim,
+    )
+
+
+THEOREMS.append(
+    Theorem(
+        name="cauchy_tree_translations",
+        title="Cauchy box trees: exact re-centring, multipole-to-local at ratio 1/4",
+        statement=sp.And(
+            m2l_claim, m2m_claim, l2l_claim, admissible_claim, span_claim, cauchy_bound_claim
+        ),
+        hypotheses=(sp.Q.positive(h),),
+        prover=_tree_proof,
+        explanation="Moments go up and local polynomials down the dyadic trees exactly; an "
+        "admissible pair's multipole-to-local expansion is the pole expansion of "
+        "cauchy_multipole_remainder in d = (s - c_S) - (y - c_T), |d| <= |D|/4, so its "
+        "remainder is at most 2**-60 of the pair's own contribution "
+        "(symkde.numeric.smooth_cauchy_tree).",
+        reference="symkde/numeric/smooth_cauchy_tree.py",
     )
 )

@@ -17,9 +17,9 @@ TAYLOR_ORDER = 20
 TAYLOR_BOUND = 7.372301104979409e-19
 #: Cauchy boxes are h / CAUCHY_BOX_PER_H wide; distances within CAUCHY_SPAN bandwidths
 CAUCHY_BOX_PER_H = 2
-CAUCHY_SPAN = 100
-#: order of the Cauchy expansions: rho = 1/4, bound = 7.058960815345283e-19
-CAUCHY_ORDER = 34
+CAUCHY_SPAN = 10000
+#: order of the Cauchy expansions: rho = 1/4, bound = 2.7572687222888627e-19
+CAUCHY_ORDER = 38
 CIRCLE_H_MIN = 0.02
 CIRCLE_H_MAX = 0.2
 #: order of the circle's Cauchy expansions, ratio <= 7/25
