@@ -12,8 +12,8 @@ call on row ``r``; a row an engine hands back goes to the single call's other pa
 (``symkde.numeric.api._compute``) in both cases.  Imports NumPy and those engine modules
 (lazily: numba compiles on first use); nothing above the numeric layer.
 
->>> row_engine("triangle", "auto", None, 64) is not None, row_engine("cauchy", "auto", None, 64)
-(True, False)
+>>> row_engine("triangle", "auto", None, 64) is None, row_engine("cauchy", "auto", None, 64)
+(False, None)
 """
 
 from __future__ import annotations
