@@ -72,7 +72,9 @@ def collapse(expr: sp.Expr, index: sp.Expr = i) -> sp.Expr:
     2*K[i]
     """
     summed = expr.replace(lambda e: isinstance(e, sp.Sum), lambda e: sp.expand(e).doit())
-    return rename_summation_indices(pull_constants_out_of_sums(within_range(summed, index)))
+    if summed.has(sp.Piecewise):  # the range conditions Sum.doit leaves (refine is slow)
+        summed = within_range(summed, index)
+    return rename_summation_indices(pull_constants_out_of_sums(summed))
 
 
 def derive_bin_gradient(
