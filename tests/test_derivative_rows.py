@@ -19,6 +19,7 @@ import sympy as sp
 
 import symkde
 from symkde import reference, theorems
+from symkde.numeric import derivative_long
 from symkde.numeric import derivative_rows as rows
 from symkde.numeric import derivatives as numeric_derivatives
 from symkde.numeric._generated import laplace_forms
@@ -104,7 +105,9 @@ def test_long_rows_match_the_row_engine():
     z = rng.normal(0, 2, n)
     z[::13] = -np.inf
     problem = validate(z, x, a, b, bandwidth=h)
-    long_path = numeric_derivatives.Derivatives(*rows._line_single(problem.z, problem.x, a, b, h))
+    long_path = numeric_derivatives.Derivatives(
+        *derivative_long.line_single(problem.z, problem.x, a, b, h)
+    )
     fw, iw, pairs = rows._workspace(n, False)
     grad_z, grad_x = np.empty(n), np.empty(n)
     status, loss, d_h, d_a, d_b = rows._row(
