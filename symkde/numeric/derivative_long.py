@@ -30,7 +30,7 @@ from symkde.numeric.derivative_rows import (
     _compiled,
     _moment_sums,
 )
-from symkde.numeric.exact import laplace_segment_log_integral, laplace_segment_log_resp
+from symkde.numeric.segment_forms import laplace_segment_log_integral, laplace_segment_log_resp
 
 __all__ = ["line_single", "long_segments_numpy"]
 

@@ -57,7 +57,6 @@ from symkde.numeric import rows as _rows
 from symkde.numeric._generated import laplace_forms as _forms
 from symkde.numeric.angles import TWO_PI
 from symkde.numeric.rows import ROW_ENGINE_MAX_N
-from symkde.numeric.segment_forms import laplace_segment_log_integral, laplace_segment_log_resp
 
 __all__ = ["laplace_derivative_rows", "laplace_derivative_single"]
 
