@@ -45,11 +45,12 @@ from symkde.array.bins import BIN_KERNELS, binned_line
 from symkde.array.circle import laplace_circle
 from symkde.array.compact import boxcar_line
 from symkde.array.laplace import laplace_line
+from symkde.array.triangle import triangle_line
 
 __all__ = ["BIN_KERNELS", "CIRCLE_EXACT_KERNELS", "EXACT_KERNELS", "derivatives"]
 
 #: Kernels with an exact closed form in this engine on the line.
-EXACT_KERNELS = frozenset({"laplace", "boxcar"})
+EXACT_KERNELS = frozenset({"laplace", "boxcar", "triangle"})
 #: Kernels with an exact closed form in this engine on the circle (``circular=True``).
 CIRCLE_EXACT_KERNELS = frozenset({"laplace"})
 
@@ -121,7 +122,7 @@ def derivatives(
             if circular:
                 result = laplace_circle(xp, z, x, a, b, h)
             else:
-                line = laplace_line if kernel == "laplace" else boxcar_line
+                line = {"laplace": laplace_line, "boxcar": boxcar_line}.get(kernel, triangle_line)
                 result = line(xp, z, x, a, b, h)
         else:
             raise ValueError(f"method: expected 'exact', 'auto' or 'bins', got {method!r}")
