@@ -43,6 +43,7 @@ import numpy as np
 
 from symkde.array.bins import BIN_KERNELS, binned_line
 from symkde.array.circle import laplace_circle
+from symkde.array.circle_compact import compact_circle
 from symkde.array.compact import boxcar_line
 from symkde.array.laplace import laplace_line
 from symkde.array.triangle import triangle_line
@@ -52,7 +53,7 @@ __all__ = ["BIN_KERNELS", "CIRCLE_EXACT_KERNELS", "EXACT_KERNELS", "derivatives"
 #: Kernels with an exact closed form in this engine on the line.
 EXACT_KERNELS = frozenset({"laplace", "boxcar", "triangle"})
 #: Kernels with an exact closed form in this engine on the circle (``circular=True``).
-CIRCLE_EXACT_KERNELS = frozenset({"laplace"})
+CIRCLE_EXACT_KERNELS = frozenset({"laplace", "boxcar", "triangle"})
 
 Array = Any
 
@@ -119,8 +120,10 @@ def derivatives(
                     f"kernel: no array-engine closed form for {kernel!r}; "
                     f"expected one of {sorted(EXACT_KERNELS)} (or method='bins')"
                 )
-            if circular:
+            if circular and kernel == "laplace":
                 result = laplace_circle(xp, z, x, a, b, h)
+            elif circular:
+                result = compact_circle(xp, kernel, z, x, a, b, h)
             else:
                 line = {"laplace": laplace_line, "boxcar": boxcar_line}.get(kernel, triangle_line)
                 result = line(xp, z, x, a, b, h)
