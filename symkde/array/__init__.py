@@ -42,13 +42,20 @@ import array_api_compat
 import numpy as np
 
 from symkde.array.bins import BIN_KERNELS, binned_line
+from symkde.array.bins_circle import CIRCLE_BIN_KERNELS, binned_circle
 from symkde.array.circle import laplace_circle
 from symkde.array.circle_compact import compact_circle
 from symkde.array.compact import boxcar_line
 from symkde.array.laplace import laplace_line
 from symkde.array.triangle import triangle_line
 
-__all__ = ["BIN_KERNELS", "CIRCLE_EXACT_KERNELS", "EXACT_KERNELS", "derivatives"]
+__all__ = [
+    "BIN_KERNELS",
+    "CIRCLE_BIN_KERNELS",
+    "CIRCLE_EXACT_KERNELS",
+    "EXACT_KERNELS",
+    "derivatives",
+]
 
 #: Kernels with an exact closed form in this engine on the line.
 EXACT_KERNELS = frozenset({"laplace", "boxcar", "triangle"})
@@ -101,19 +108,17 @@ def derivatives(
     work = _work_dtype(xp, out_dtype)
     z, x, a, b, h = (xp.astype(v, work) for v in (z, x, a, b, h))
     with np.errstate(all="ignore"):  # NumPy-backed namespaces: infinities are masked
-        if circular and (kernel not in CIRCLE_EXACT_KERNELS or method == "bins"):
-            raise ValueError(
-                f"circular: the array engine has only the exact wrapped laplace ({kernel!r}, "
-                f"method {method!r})"
-            )
         if method == "bins":
-            if kernel not in BIN_KERNELS:
+            binnable = CIRCLE_BIN_KERNELS if circular else BIN_KERNELS
+            if kernel not in binnable:
                 raise ValueError(
-                    f"kernel: {kernel!r} not binned here; expected {sorted(BIN_KERNELS)}"
+                    f"kernel: {kernel!r} not binned here (circular={circular}); "
+                    f"expected {sorted(binnable)}"
                 )
             if not isinstance(bins, int) or bins < 1:
                 raise ValueError(f"bins: expected an int >= 1 for method 'bins', got {bins!r}")
-            result = binned_line(xp, kernel, z, x, a, b, h, bins)
+            binner = binned_circle if circular else binned_line
+            result = binner(xp, kernel, z, x, a, b, h, bins)
         elif method in ("exact", "auto"):
             if kernel not in EXACT_KERNELS:
                 raise ValueError(
