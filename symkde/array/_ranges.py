@@ -101,14 +101,12 @@ def range_log_sum(xp: Any, values: Array, first: Array, stop: Array) -> Array:
     return acc[0]
 
 
-def _log_gap(xp: Any, gap: Array) -> Array:
-    """``log gap`` for ``gap >= 0`` (rounding may make a true 0 negative: clamped)."""
-    return xp.log(xp.maximum(gap, xp.zeros_like(gap)))
-
-
 def _shifted(xp: Any, mass: Array, gap: Array) -> Array:
-    """``mass + log gap``, ``-inf`` where ``gap <= 0`` (also when ``mass`` is ``+inf``)."""
-    return xp.where(gap > 0, mass + _log_gap(xp, gap), xp.full_like(mass, -math.inf))
+    """``mass + log gap``, ``-inf`` where ``gap <= 0`` (rounding may make a true 0 negative;
+    also when ``mass`` is ``+inf``)."""
+    positive = gap > 0
+    log_gap = xp.log(xp.where(positive, gap, xp.ones_like(gap)))
+    return xp.where(positive, mass + log_gap, xp.full_like(mass, -math.inf))
 
 
 def range_moment_sum(
