@@ -6,18 +6,21 @@ log-cumulative-sum-exp scans, gathers and elementwise math, batched over rows, w
 round trip and no Python loop over rows or points.  ``symkde.torch`` calls it with
 ``engine="torch"`` (and for CUDA tensors under ``engine="auto"``).  It owns
 :func:`derivatives`; the closed forms are in :mod:`symkde.array.laplace` (Laplace, line),
-:mod:`symkde.array.circle` (wrapped Laplace) and :mod:`symkde.array.compact` (boxcar, line),
-the binned loss in :mod:`symkde.array.bins`, the namespace helpers in :mod:`symkde.array._ops`
-and the generated dilogarithm tail in :mod:`symkde.array._generated`.  Imports NumPy,
-array-api-compat and the numeric layer's ``2 pi`` split (never SymPy, torch or JAX at import
-time).
+:mod:`symkde.array.circle` (wrapped Laplace), :mod:`symkde.array.compact` (boxcar, line),
+:mod:`symkde.array.triangle` (triangle, line) and :mod:`symkde.array.circle_compact`
+(wrapped boxcar and triangle), the binned loss in :mod:`symkde.array.bins` (line) and
+:mod:`symkde.array.bins_circle` (circle), the namespace helpers in :mod:`symkde.array._ops`
+and :mod:`symkde.array._ranges` and the generated dilogarithm tail in
+:mod:`symkde.array._generated`.  Imports NumPy, array-api-compat and the numeric layer's
+``2 pi`` split (never SymPy, torch or JAX at import time).
 
-What is computed (float64: the contract's 1e-12 against the compiled engine, tested):
-``method="exact"`` for ``laplace`` (line and circle) and ``boxcar`` (line);
-``method="bins"`` for ``laplace``, ``gaussian``, ``cauchy``, ``boxcar`` and ``triangle`` on the
-line.  Not yet: exact ``triangle``, exact ``boxcar`` on the circle, ``bins`` on the circle.
-Those raise ``ValueError`` naming ``kernel``/``method``/``circular`` (callers fall back to
-the compiled CPU engine).  float32/float16 inputs are computed in float64
+What is computed (float64: the contract's ``1e-12 * max(|v|, s)`` against the compiled
+engine in the loss and every derivative, tested): ``method="exact"`` for ``laplace``,
+``boxcar`` and ``triangle``, on the line and on the circle; ``method="bins"`` for
+``laplace``, ``gaussian``, ``cauchy``, ``boxcar`` and ``triangle`` on the line and those
+plus ``vonmises`` on the circle (von Mises where the namespace has ``i0e``/``i1e``: PyTorch,
+JAX, NumPy).  Anything else raises ``ValueError`` naming ``kernel``/``method`` (callers
+fall back to the compiled CPU engine).  float32/float16 inputs are computed in float64
 when the namespace has it (every PyTorch device but MPS, NumPy, JAX with x64) and rounded
 once to the input dtype, so they carry only that final rounding (tested: within 1e-6).
 Without float64 they are computed in float32: finite (far field included) but, measured on
@@ -93,7 +96,7 @@ def derivatives(
     Args:
         z, x: ``(B, n)`` logits (``-inf`` masks a point) and finite positions.
         a, b, h: ``(B,)`` target ends (``a < b``) and bandwidths (``h > 0``).
-        kernel: a kernel name; circular: wrapped kernels on the circle (not yet here).
+        kernel: a kernel name; circular: wrapped kernels on the circle (the arc ``[a, b]``).
         method: ``"exact"`` (``"auto"`` is taken as exact) or ``"bins"`` (with ``bins=M``).
         bins: the number of midpoint nodes for ``"bins"``.
 

@@ -7,14 +7,16 @@ at a node::
 
     dL/dz_j = S_j - (1/M) sum_m R_j(t_m)
     dL/dx_j = (1/(M h)) sum_m R_j phi'(r)
-    dL/dh   = (1/h) (1 + (1/M) sum_m sum_j R_j r phi'(r))
+    dL/dh   = (1/h) (1 + (1/M) sum_m sum_j R_j r phi'(r))   (d/dh log K = -(1 + r phi')/h)
     dL/dt_m = -(1/(M h)) sum_j R_j phi'(r)
     dL/da   = sum_m (1 - c_m) dL/dt_m,  dL/db = sum_m c_m dL/dt_m
 
 (the nodes move with ``a`` and ``b``).  ``phi`` and ``phi'`` below are the kernels of
 :mod:`symkde.symbolic.kernels` in the variable ``r`` (``tests/test_array_engine.py`` checks
-them against SymPy's derivative of those definitions).  Only ``(B, block, n)`` is held at
-once, ``block * B * n <= 2**22``.  Imports the namespace helpers only.
+them against SymPy's derivative of those definitions).  The sums over the nodes
+(:func:`binned`) take any kernel's ``(log K, d/du log K, d/dh log K)``; the circle's are in
+:mod:`symkde.array.bins_circle`.  Only ``(B, block, n)`` is held at once,
+``block * B * n <= 2**22``.  Imports the namespace helpers only.
 """
 
 from __future__ import annotations
