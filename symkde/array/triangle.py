@@ -209,7 +209,9 @@ def finish_triangle(
     rise = xp.where(masked, zero, xp.exp(xp.where(masked, zero, lw + items["log_rise"] - log_w)))
     fall = xp.where(masked, zero, xp.exp(xp.where(masked, zero, lw + items["log_fall"] - log_w)))
     dx = rise - fall
-    slope = floor_slope * xp.exp(items["log_j0"]) / width
+    turning = floor_slope > 0  # 0 * inf would be NaN (J0 overflows float32 far away)
+    safe_j0 = xp.where(turning, items["log_j0"], xp.zeros_like(width))
+    slope = xp.where(turning, floor_slope * xp.exp(safe_j0) / width, xp.zeros_like(width))
     dh = 2.0 / h - slope - xp.sum(rise + fall, axis=-1)
     log_pa = items["l_a"] - log_norm
     log_pb = items["l_b"] - log_norm
