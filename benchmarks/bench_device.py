@@ -10,7 +10,11 @@ run (ratios only mean something within a run):
   at ``M = 256`` and ``1024``;
 
 in float64 and float32, at ``B = 4096 x n = 64``, ``B = 256 x n = 360`` and one row of
-``n = 1e5`` and ``1e6`` (Laplace, ``h = 0.05``, target ``[-1, 1]``, ``x ~ U[-pi, pi]``).  On
+``n = 1e5`` and ``1e6`` (Laplace, ``h = 0.05``, target ``[-1, 1]``, ``x ~ U[-pi, pi]``).
+A second table times the other exact kernels (triangle on the line, wrapped Laplace, boxcar
+and triangle on the circle, ``h = 0.3`` so that the compact supports cover the target) at
+``B = 256 x n = 360`` against the same binned Laplace ``M = 256`` peer (whose cost does not
+depend on the kernel: one ``log K`` per node and point).  On
 CUDA every timing is bracketed by ``torch.cuda.synchronize()``.  The binned peer takes its
 nodes in chunks of ``--chunk-elements`` kernel values (memory bounded); a binned case with
 more than ``--max-elements`` kernel values (default: all on CUDA, ``2**27`` on CPU, where
@@ -74,8 +78,18 @@ def _inputs(rows: int, n: int, dtype: torch.dtype, device: torch.device):
     return [v.to(device=device, dtype=dtype) for v in (z, x, a, b, h)]
 
 
-def _exact(z, x, a, b, h):
-    return derivatives(z, x, a, b, h, kernel="laplace", circular=False, method="exact", bins=None)
+def _exact(z, x, a, b, h, kernel="laplace", circular=False):
+    return derivatives(z, x, a, b, h, kernel=kernel, circular=circular, method="exact", bins=None)
+
+
+#: (label, kernel, circular) of the second table, at B = 256 x n = 360, h = 0.3.
+KERNEL_ROWS = (
+    ("triangle, line", "triangle", False),
+    ("laplace, circle", "laplace", True),
+    ("boxcar, circle", "boxcar", True),
+    ("triangle, circle", "triangle", True),
+)
+KERNEL_SHAPE, KERNEL_H = (256, 360), 0.3
 
 
 def _binned_peer(z, x, a, b, h, bins: int, chunk_elements: int):
@@ -101,7 +115,7 @@ def _binned_peer(z, x, a, b, h, bins: int, chunk_elements: int):
     return total, z.grad
 
 
-def _against_compiled(args, exact_out) -> float:
+def _against_compiled(args, exact_out, kernel="laplace", circular=False) -> float:
     """Max error of the device's loss and dL/dz against the compiled CPU engine, first rows.
 
     Loss relative to max(1, |L|), gradient absolute (the contract's 1e-12 in float64).
@@ -111,7 +125,9 @@ def _against_compiled(args, exact_out) -> float:
     z, x, a, b, h = (v.double().cpu().numpy() for v in args)
     worst = 0.0
     for r in range(min(3, z.shape[0])):
-        loss, grad = symkde.loss_and_grad(z[r], x[r], a[r], b[r], bandwidth=h[r])
+        loss, grad = symkde.loss_and_grad(
+            z[r], x[r], a[r], b[r], bandwidth=h[r], kernel=kernel, circular=circular
+        )
         got_loss = float(exact_out[0][r].double().cpu())
         got_grad = exact_out[1][r].double().cpu().numpy()
         worst = max(worst, abs(got_loss - loss) / max(1.0, abs(loss)))
@@ -151,6 +167,36 @@ def run(
     return rows_out
 
 
+def run_kernels(device: torch.device, repeat: int, chunk_elements: int) -> list[dict[str, object]]:
+    """The second table: the other exact kernels against binned Laplace M = 256."""
+    rows_out: list[dict[str, object]] = []
+    for dtype in (torch.float64, torch.float32):
+        args = _inputs(*KERNEL_SHAPE, dtype, device)
+        args[4] = torch.full_like(args[4], KERNEL_H)
+        peer = _time(lambda v=args: _binned_peer(*v, 256, chunk_elements), device, repeat)
+        for label, kernel, circular in KERNEL_ROWS:
+            exact_s = _time(lambda v=args, k=kernel, c=circular: _exact(*v, k, c), device, repeat)
+            out = _exact(*args, kernel, circular)
+            row = {"dtype": str(dtype).split(".")[-1], "label": label, "exact": exact_s}
+            row["bins256"] = peer
+            row["check"] = _against_compiled(args, out, kernel, circular)
+            rows_out.append(row)
+            print(_kernel_line(row), flush=True)
+    return rows_out
+
+
+def _kernel_line(row: dict[str, object]) -> str:
+    cells = [
+        str(row["dtype"]),
+        str(row["label"]),
+        _ms(row["exact"]),
+        _ms(row["bins256"]),
+        _ratio(row, "bins256"),
+        f"{row['check']:.1e}",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
 def _ms(value: object) -> str:
     return "not run (time)" if value is None else f"{1e3 * float(value):.2f} ms"
 
@@ -183,7 +229,12 @@ def _device_name(device: torch.device) -> str:
     return f"{platform.machine()} CPU ({os.cpu_count()} cores)"
 
 
-def table(rows: list[dict[str, object]], device: torch.device, seconds: float) -> str:
+def table(
+    rows: list[dict[str, object]],
+    device: torch.device,
+    seconds: float,
+    kernel_rows: list[dict[str, object]] = (),  # type: ignore[assignment]
+) -> str:
     threads = (
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
         f"torch threads {torch.get_num_threads()}"
@@ -210,8 +261,19 @@ def table(rows: list[dict[str, object]], device: torch.device, seconds: float) -
         " | err M=256 | err M=1024 | exact vs compiled |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    second = [
+        "",
+        f"Other exact kernels at B = {KERNEL_SHAPE[0]} x n = {KERNEL_SHAPE[1]}, h = {KERNEL_H} "
+        "(target and points as above; on the circle the arc [-1, 1]); the peer is the same "
+        "binned Laplace M = 256 (its cost does not depend on the kernel).",
+        "",
+        "| dtype | kernel | exact | binned M=256 (laplace) | ratio | exact vs compiled |",
+        "|---|---|---:|---:|---:|---:|",
+        *(_kernel_line(r) for r in kernel_rows),
+    ]
     end = MARKERS.format(kind=device.type, edge="end")
-    return "\n".join([*head, *(_line(r) for r in rows), end]) + "\n"
+    body = [*head, *(_line(r) for r in rows), *(second if kernel_rows else []), end]
+    return "\n".join(body) + "\n"
 
 
 def write(text: str, kind: str) -> None:
@@ -237,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     max_elements = args.max_elements or (2**40 if device.type == "cuda" else 2**27)
     start = time.perf_counter()
     rows = run(device, max_elements, args.repeat, args.chunk_elements)
-    text = table(rows, device, time.perf_counter() - start)
+    kernel_rows = run_kernels(device, args.repeat, args.chunk_elements)
+    text = table(rows, device, time.perf_counter() - start, kernel_rows)
     print(text)
     if args.write:
         write(text, device.type)

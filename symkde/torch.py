@@ -83,7 +83,9 @@ def _array_engine_handles(array_engine: Any, options: Options) -> bool:
     if array_engine is None:
         return False
     kernel, circular, method, _ = options
-    if circular:  # the array engine's circle: exact wrapped Laplace only (no circular bins)
+    if circular:
+        if method == "bins":
+            return kernel in getattr(array_engine, "CIRCLE_BIN_KERNELS", ())
         exact = getattr(array_engine, "CIRCLE_EXACT_KERNELS", ())
         return method in ("auto", "exact") and kernel in exact
     if method == "bins":

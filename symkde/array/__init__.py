@@ -6,18 +6,21 @@ log-cumulative-sum-exp scans, gathers and elementwise math, batched over rows, w
 round trip and no Python loop over rows or points.  ``symkde.torch`` calls it with
 ``engine="torch"`` (and for CUDA tensors under ``engine="auto"``).  It owns
 :func:`derivatives`; the closed forms are in :mod:`symkde.array.laplace` (Laplace, line),
-:mod:`symkde.array.circle` (wrapped Laplace) and :mod:`symkde.array.compact` (boxcar, line),
-the binned loss in :mod:`symkde.array.bins`, the namespace helpers in :mod:`symkde.array._ops`
-and the generated dilogarithm tail in :mod:`symkde.array._generated`.  Imports NumPy,
-array-api-compat and the numeric layer's ``2 pi`` split (never SymPy, torch or JAX at import
-time).
+:mod:`symkde.array.circle` (wrapped Laplace), :mod:`symkde.array.compact` (boxcar, line),
+:mod:`symkde.array.triangle` (triangle, line) and :mod:`symkde.array.circle_compact`
+(wrapped boxcar and triangle), the binned loss in :mod:`symkde.array.bins` (line) and
+:mod:`symkde.array.bins_circle` (circle), the namespace helpers in :mod:`symkde.array._ops`
+and :mod:`symkde.array._ranges` and the generated dilogarithm tail in
+:mod:`symkde.array._generated`.  Imports NumPy, array-api-compat and the numeric layer's
+``2 pi`` split (never SymPy, torch or JAX at import time).
 
-What is computed (float64: the contract's 1e-12 against the compiled engine, tested):
-``method="exact"`` for ``laplace`` (line and circle) and ``boxcar`` (line);
-``method="bins"`` for ``laplace``, ``gaussian``, ``cauchy``, ``boxcar`` and ``triangle`` on the
-line.  Not yet: exact ``triangle``, exact ``boxcar`` on the circle, ``bins`` on the circle.
-Those raise ``ValueError`` naming ``kernel``/``method``/``circular`` (callers fall back to
-the compiled CPU engine).  float32/float16 inputs are computed in float64
+What is computed (float64: the contract's ``1e-12 * max(|v|, s)`` against the compiled
+engine in the loss and every derivative, tested): ``method="exact"`` for ``laplace``,
+``boxcar`` and ``triangle``, on the line and on the circle; ``method="bins"`` for
+``laplace``, ``gaussian``, ``cauchy``, ``boxcar`` and ``triangle`` on the line and those
+plus ``vonmises`` on the circle (von Mises where the namespace has ``i0e``/``i1e``: PyTorch,
+JAX, NumPy).  Anything else raises ``ValueError`` naming ``kernel``/``method`` (callers
+fall back to the compiled CPU engine).  float32/float16 inputs are computed in float64
 when the namespace has it (every PyTorch device but MPS, NumPy, JAX with x64) and rounded
 once to the input dtype, so they carry only that final rounding (tested: within 1e-6).
 Without float64 they are computed in float32: finite (far field included) but, measured on
@@ -42,16 +45,25 @@ import array_api_compat
 import numpy as np
 
 from symkde.array.bins import BIN_KERNELS, binned_line
+from symkde.array.bins_circle import CIRCLE_BIN_KERNELS, binned_circle
 from symkde.array.circle import laplace_circle
+from symkde.array.circle_compact import compact_circle
 from symkde.array.compact import boxcar_line
 from symkde.array.laplace import laplace_line
+from symkde.array.triangle import triangle_line
 
-__all__ = ["BIN_KERNELS", "CIRCLE_EXACT_KERNELS", "EXACT_KERNELS", "derivatives"]
+__all__ = [
+    "BIN_KERNELS",
+    "CIRCLE_BIN_KERNELS",
+    "CIRCLE_EXACT_KERNELS",
+    "EXACT_KERNELS",
+    "derivatives",
+]
 
 #: Kernels with an exact closed form in this engine on the line.
-EXACT_KERNELS = frozenset({"laplace", "boxcar"})
+EXACT_KERNELS = frozenset({"laplace", "boxcar", "triangle"})
 #: Kernels with an exact closed form in this engine on the circle (``circular=True``).
-CIRCLE_EXACT_KERNELS = frozenset({"laplace"})
+CIRCLE_EXACT_KERNELS = frozenset({"laplace", "boxcar", "triangle"})
 
 Array = Any
 
@@ -84,7 +96,7 @@ def derivatives(
     Args:
         z, x: ``(B, n)`` logits (``-inf`` masks a point) and finite positions.
         a, b, h: ``(B,)`` target ends (``a < b``) and bandwidths (``h > 0``).
-        kernel: a kernel name; circular: wrapped kernels on the circle (not yet here).
+        kernel: a kernel name; circular: wrapped kernels on the circle (the arc ``[a, b]``).
         method: ``"exact"`` (``"auto"`` is taken as exact) or ``"bins"`` (with ``bins=M``).
         bins: the number of midpoint nodes for ``"bins"``.
 
@@ -99,29 +111,29 @@ def derivatives(
     work = _work_dtype(xp, out_dtype)
     z, x, a, b, h = (xp.astype(v, work) for v in (z, x, a, b, h))
     with np.errstate(all="ignore"):  # NumPy-backed namespaces: infinities are masked
-        if circular and (kernel not in CIRCLE_EXACT_KERNELS or method == "bins"):
-            raise ValueError(
-                f"circular: the array engine has only the exact wrapped laplace ({kernel!r}, "
-                f"method {method!r})"
-            )
         if method == "bins":
-            if kernel not in BIN_KERNELS:
+            binnable = CIRCLE_BIN_KERNELS if circular else BIN_KERNELS
+            if kernel not in binnable:
                 raise ValueError(
-                    f"kernel: {kernel!r} not binned here; expected {sorted(BIN_KERNELS)}"
+                    f"kernel: {kernel!r} not binned here (circular={circular}); "
+                    f"expected {sorted(binnable)}"
                 )
             if not isinstance(bins, int) or bins < 1:
                 raise ValueError(f"bins: expected an int >= 1 for method 'bins', got {bins!r}")
-            result = binned_line(xp, kernel, z, x, a, b, h, bins)
+            binner = binned_circle if circular else binned_line
+            result = binner(xp, kernel, z, x, a, b, h, bins)
         elif method in ("exact", "auto"):
             if kernel not in EXACT_KERNELS:
                 raise ValueError(
                     f"kernel: no array-engine closed form for {kernel!r}; "
                     f"expected one of {sorted(EXACT_KERNELS)} (or method='bins')"
                 )
-            if circular:
+            if circular and kernel == "laplace":
                 result = laplace_circle(xp, z, x, a, b, h)
+            elif circular:
+                result = compact_circle(xp, kernel, z, x, a, b, h)
             else:
-                line = laplace_line if kernel == "laplace" else boxcar_line
+                line = {"laplace": laplace_line, "boxcar": boxcar_line}.get(kernel, triangle_line)
                 result = line(xp, z, x, a, b, h)
         else:
             raise ValueError(f"method: expected 'exact', 'auto' or 'bins', got {method!r}")

@@ -21,7 +21,7 @@ from typing import Any
 from symkde.array.laplace import laplace_line
 from symkde.numeric.angles import TWO_PI, TWO_PI_LO
 
-__all__ = ["laplace_circle", "reduce_angle"]
+__all__ = ["arc_positions", "laplace_circle", "reduce_angle", "wrap_positive"]
 
 Array = Any
 #: ``2 pi = _C1 + _C2 + TWO_PI_LO``; ``_C1`` and ``_C2`` hold 24 and 29 bits, so ``k * _C1``
@@ -41,19 +41,29 @@ def reduce_angle(xp: Any, v: Array) -> Array:
     return ((v - k * _C1) - k * _C2) - k * TWO_PI_LO
 
 
+def arc_positions(xp: Any, x: Array, a: Array, b: Array) -> tuple[Array, Array]:
+    """``(u, L)``: each angle's representative in ``[0, 2 pi)`` measured from ``a`` and the
+    arc's length (``2 pi`` when ``b - a`` is within 4 ulps of it)."""
+    slack = 4 * math.ulp(TWO_PI)
+    length = b - a
+    length = xp.where(length >= TWO_PI - slack, xp.full_like(length, TWO_PI), length)
+    return wrap_positive(xp, reduce_angle(xp, x) - reduce_angle(xp, a)[:, None]), length
+
+
+def wrap_positive(xp: Any, u: Array) -> Array:
+    """``u`` in ``[-2 pi, 4 pi)`` moved by a turn into ``[0, 2 pi)`` (two-part ``2 pi``)."""
+    u = xp.where(u < 0.0, (u + TWO_PI_LO) + TWO_PI, u)
+    u = xp.where(u >= TWO_PI, (u - TWO_PI) - TWO_PI_LO, u)
+    top = xp.full_like(u, math.nextafter(TWO_PI, 0.0))
+    return xp.minimum(xp.maximum(u, xp.zeros_like(u)), top)
+
+
 def laplace_circle(
     xp: Any, z: Array, x: Array, a: Array, b: Array, h: Array
 ) -> tuple[Array, Array, Array, Array, Array, Array]:
     """``(loss, dz, dx, dh, da, db)`` of the exact wrapped Laplace loss on the arc ``[a, b]``."""
     n = z.shape[-1]
-    slack = 4 * math.ulp(TWO_PI)
-    length = b - a
-    length = xp.where(length >= TWO_PI - slack, xp.full_like(length, TWO_PI), length)
-    u = reduce_angle(xp, x) - reduce_angle(xp, a)[:, None]  # in [-2 pi, 2 pi]
-    u = xp.where(u < 0.0, (u + TWO_PI_LO) + TWO_PI, u)
-    u = xp.where(u >= TWO_PI, (u - TWO_PI) - TWO_PI_LO, u)
-    top = xp.full_like(u, math.nextafter(TWO_PI, 0.0))
-    u = xp.minimum(xp.maximum(u, xp.zeros_like(u)), top)
+    u, length = arc_positions(xp, x, a, b)
     top_z = xp.max(z, axis=-1, keepdims=True)
     lw = z - (top_z + xp.log(xp.sum(xp.exp(z - top_z), axis=-1, keepdims=True)))
     q = xp.exp(-TWO_PI / h)
