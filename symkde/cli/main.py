@@ -9,70 +9,143 @@ cross-checks the NumPy code against the mpmath reference on a quick argument gri
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import NamedTuple, TextIO
 
 __all__ = ["main"]
 
 
-def _verify_theorems(out: TextIO, only: Sequence[str] | None) -> bool:
+class _Summary(NamedTuple):
+    """What ``verify`` prints of one proof: plain strings, so a worker process can send it."""
+
+    name: str
+    verdict: str
+    steps: int
+    seconds: float
+    ok: bool
+    failed: tuple[str, ...]
+    #: (name, statement, citation) of every lemma the proof rests on.
+    lemmas: tuple[tuple[str, str, str], ...]
+
+
+def _summary(name: str) -> _Summary:
+    """Prove one theorem of the registry and keep what the report prints."""
+    import sympy as sp
+
     from symkde import theorems
     from symkde.cli.derive import verdict
 
+    theorem = theorems.get(name)
+    proof = theorem.prove()
+    return _Summary(
+        name=name,
+        verdict=verdict(theorem, proof),
+        steps=len(proof.steps),
+        seconds=proof.seconds,
+        ok=theorem.verdict_ok(proof),
+        failed=tuple(f"{step.description}: {step.detail}" for step in proof.failed_steps),
+        lemmas=tuple((lm.name, sp.sstr(lm.statement), lm.citation) for lm in proof.lemmas),
+    )
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on (what ``--jobs`` defaults to)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _start_method() -> str:
+    """``fork`` where the platform has it (workers inherit the loaded registry), else ``spawn``."""
+    import multiprocessing
+
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _summaries(names: Sequence[str], jobs: int, out: TextIO) -> list[_Summary]:
+    """Prove ``names`` with ``jobs`` worker processes (1: in this process), in registry order.
+
+    Each theorem is proved from scratch in whichever process runs it (proofs share no state
+    across theorems), so the verdicts do not depend on ``jobs``; only the order of the
+    progress lines does.
+    """
+    total = len(names)
+    done: dict[str, _Summary] = {}
+
+    def report(summary: _Summary) -> None:
+        done[summary.name] = summary
+        mark = "ok" if summary.ok else "NOT AS EXPECTED"
+        print(
+            f"[{len(done):>2}/{total}] {summary.name}: {summary.verdict} "
+            f"({summary.seconds:.2f} s, {mark})",
+            file=out,
+            flush=True,
+        )
+
+    if jobs <= 1 or total <= 1:
+        for name in names:
+            report(_summary(name))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        context = multiprocessing.get_context(_start_method())
+        with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=context) as pool:
+            futures = [pool.submit(_summary, name) for name in names]
+            for future in as_completed(futures):
+                report(future.result())
+    return [done[name] for name in names]
+
+
+def _verify_theorems(out: TextIO, only: Sequence[str] | None, jobs: int = 1) -> bool:
+    from symkde import theorems
+
     chosen = theorems.all() if not only else [theorems.get(name) for name in only]
-    rows = []
-    ok_all = True
-    width = max(len(t.name) for t in chosen)
-    for number, theorem in enumerate(chosen, start=1):
-        print(f"[{number:>2}/{len(chosen)}] proving {theorem.name} ...", file=out, flush=True)
-        proof = theorem.prove()
-        ok = theorem.verdict_ok(proof)
-        ok_all &= ok
-        rows.append((theorem, proof, ok))
-        if not ok:
-            for step in proof.failed_steps:
-                print(f"        step failed: {step.description}: {step.detail}", file=out)
+    names = [t.name for t in chosen]
+    print(f"proving {len(names)} theorems ({jobs} process{'es' if jobs > 1 else ''})", file=out)
+    rows = _summaries(names, jobs, out)
+    width = max(len(name) for name in names)
     print(file=out)
     print(f"{'theorem':<{width}}  {'verdict':<22} {'steps':>5} {'seconds':>8}  ok", file=out)
-    for theorem, proof, ok in rows:
+    for row in rows:
         print(
-            f"{theorem.name:<{width}}  {verdict(theorem, proof):<22} {len(proof.steps):>5} "
-            f"{proof.seconds:>8.2f}  {'yes' if ok else 'NO'}",
+            f"{row.name:<{width}}  {row.verdict:<22} {row.steps:>5} "
+            f"{row.seconds:>8.2f}  {'yes' if row.ok else 'NO'}",
             file=out,
         )
+        for failed in row.failed:
+            print(f"        step failed: {failed}", file=out)
     _print_lemmas(out, rows)
-    return ok_all
+    return all(row.ok for row in rows)
 
 
-def _print_lemmas(out: TextIO, rows: Sequence[tuple[Any, Any, bool]]) -> None:
+def _print_lemmas(out: TextIO, rows: Sequence[_Summary]) -> None:
     """Every lemma the proofs rest on, one per line: name, statement, citation, users."""
-    import sympy as sp
-
     users: dict[tuple[str, str], list[str]] = {}
-    lemmas: dict[tuple[str, str], Any] = {}
-    for theorem, proof, _ in rows:
-        for lemma in proof.lemmas:  # keyed by statement too: one name never hides two facts
-            key = (lemma.name, sp.sstr(lemma.statement))
-            lemmas.setdefault(key, lemma)
-            users.setdefault(key, []).append(theorem.name)
+    citations: dict[tuple[str, str], str] = {}
+    for row in rows:
+        for name, statement, citation in row.lemmas:  # keyed by statement too: one name
+            key = (name, statement)  # never hides two facts
+            citations.setdefault(key, citation)
+            users.setdefault(key, []).append(row.name)
     print(
-        f"\nlemmas (facts SymPy cannot prove; each witnessed at 50 digits): {len(lemmas)}", file=out
+        f"\nlemmas (facts SymPy cannot prove; each witnessed at 50 digits): {len(citations)}",
+        file=out,
     )
-    for (name, statement), lemma in lemmas.items():
+    for (name, statement), citation in citations.items():
         used_by = ", ".join(users[name, statement])
-        print(
-            f"  {name}: {statement} | {lemma.citation} | used by {used_by}",
-            file=out,
-        )
+        print(f"  {name}: {statement} | {citation} | used by {used_by}", file=out)
 
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     start = time.perf_counter()
     ok = True
     if not args.numeric_only:
-        ok &= _verify_theorems(out, args.theorem)
+        ok &= _verify_theorems(out, args.theorem, args.jobs or default_jobs())
     if not args.theorems_only:
         from symkde.cli.verification import run_numeric_checks
 
@@ -131,6 +204,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     part.add_argument("--theorems-only", action="store_true", help="skip the numeric check")
     part.add_argument("--numeric-only", action="store_true", help="skip the theorems")
     verify.add_argument("--full", action="store_true", help="the full numeric grid (slow)")
+    verify.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="prove theorems in N processes (default: the CPUs available; 1: in this process)",
+    )
     derive = sub.add_parser("derive", help="print one derivation step by step")
     derive.add_argument("name", help="theorem name (see `symkde verify`)")
     style = derive.add_mutually_exclusive_group()
