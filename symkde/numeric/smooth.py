@@ -368,7 +368,7 @@ def loss_and_grad_smooth_row(
 
 
 #: The wrapped Gaussian goes to the line scheme up to this many images each side (``h`` up to
-#: about 1.6); wider kernels are nearly flat on the circle and go to the quadrature.
+#: about 2.4); wider kernels are nearly flat on the circle and go to the quadrature.
 MAX_IMAGES = 4
 
 
