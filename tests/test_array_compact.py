@@ -346,7 +346,9 @@ def test_symkde_torch_routes_what_the_array_engine_computes(kernel, circular, me
     import symkde.array as engine
     import symkde.torch as skt
 
-    assert skt._array_engine_handles(engine, kernel, circular, method)
+    from symkde._frameworks import Options
+
+    assert skt._array_engine_handles(engine, Options(kernel, circular, method, bins))
     _name, case = next(iter(_circle_cases(kernel) if circular else _line_cases(kernel)))
     z, x, a, b, bw = (torch.tensor(np.asarray(v, dtype=np.float64)) for v in case)
     options = {"kernel": kernel, "circular": circular, "method": method, "bins": bins}

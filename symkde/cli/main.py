@@ -117,7 +117,7 @@ def _verify_theorems(out: TextIO, only: Sequence[str] | None, jobs: int = 1) -> 
             f"{row.seconds:>8.2f}  {'yes' if row.ok else 'NO'}",
             file=out,
         )
-        for failed in row.failed:
+        for failed in row.failed if not row.ok else ():
             print(f"        step failed: {failed}", file=out)
     _print_lemmas(out, rows)
     return all(row.ok for row in rows)
