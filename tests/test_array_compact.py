@@ -345,7 +345,6 @@ def test_symkde_torch_routes_what_the_array_engine_computes(kernel, circular, me
     # engine="auto" sends CUDA tensors to the array engine exactly when this says so
     import symkde.array as engine
     import symkde.torch as skt
-
     from symkde._frameworks import Options
 
     assert skt._array_engine_handles(engine, Options(kernel, circular, method, bins))
