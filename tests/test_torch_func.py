@@ -39,6 +39,12 @@ def _loss(z, x, a, b, h, reduction="sum"):
     return skt.kde_cross_entropy(z, x, a, b, bandwidth=h, reduction=reduction)
 
 
+def _close(got, want):
+    """Equal to 1e-13 relative (the contract allows 1e-12): the engine's loss row and its
+    derivative row compute the same values by different passes."""
+    torch.testing.assert_close(got, want, rtol=1e-13, atol=1e-15)
+
+
 def _eager_grads(args, reduction="sum"):
     leaves = [t.clone().requires_grad_() for t in args]
     _loss(*leaves, reduction=reduction).backward()
@@ -62,12 +68,15 @@ def test_func_vjp_and_jacrev():
     (vjp_z,) = pullback(weights)
     leaves = [t.clone().requires_grad_() for t in args]
     _loss(*leaves, reduction="none").backward(weights)
-    assert torch.equal(vjp_z, leaves[0].grad)
+    # Only z needs a gradient here, all five do in the eager call: the engine then takes the
+    # loss and dL/dz from the loss row or from the derivative row (issue 14), which agree to
+    # the contract's 1e-12, not bit for bit.
+    _close(vjp_z, leaves[0].grad)
     jac = torch.func.jacrev(lambda z: _loss(z, *args[1:], reduction="none"))(args[0])
     assert jac.shape == (2, 2, 4)
     rows = _eager_grads(args)[0]
     for r in range(2):  # row r's loss depends on row r's logits only
-        assert torch.equal(jac[r, r], rows[r])
+        _close(jac[r, r], rows[r])
         assert torch.equal(jac[r, 1 - r], torch.zeros(4, dtype=F64))
 
 
@@ -88,9 +97,9 @@ def test_func_jvp_of_every_argument_equals_the_directional_derivative():
     value, tangent = torch.func.jvp(
         lambda *t: _loss(*t, reduction="none"), tuple(args), tuple(tangents)
     )
-    assert torch.equal(value, _loss(*args, reduction="none"))
+    _close(value, _loss(*args, reduction="none"))
     per_row = _eager_grads(args)  # reduction="sum": each row's gradient is its own
-    torch.testing.assert_close(tangent, _directional(per_row, tangents), rtol=0, atol=0)
+    _close(tangent, _directional(per_row, tangents))
     # ... and the check can fail: one tangent changed gives another directional derivative.
     changed = [tangents[0] * 2, *tangents[1:]]
     assert not torch.equal(tangent, _directional(per_row, changed))

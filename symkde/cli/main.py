@@ -60,10 +60,15 @@ def default_jobs() -> int:
 
 
 def _start_method() -> str:
-    """``fork`` where the platform has it (workers inherit the loaded registry), else ``spawn``."""
+    """How worker processes start: ``forkserver`` where the platform has it, else ``spawn``.
+
+    Never ``fork``: a process that has loaded a multithreaded library (JAX, torch, numba's
+    thread pool) may deadlock in a forked child, and the workers need nothing from this
+    process (each imports the registry and proves its theorems from scratch).
+    """
     import multiprocessing
 
-    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 def _summaries(names: Sequence[str], jobs: int, out: TextIO) -> list[_Summary]:
