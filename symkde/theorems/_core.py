@@ -110,6 +110,9 @@ from symkde.theorems._inference import (
 from symkde.theorems._inference import (
     unchecked as unchecked,
 )
+from symkde.theorems._inference import (
+    under_integral as under_integral,
+)
 from symkde.theorems._refute import (
     counterexample as counterexample,
 )
@@ -173,5 +176,6 @@ __all__ = [
     "statement_proved",
     "unchecked",
     "unchecked_hypotheses",
+    "under_integral",
     "verdict_text",
 ]

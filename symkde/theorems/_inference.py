@@ -353,6 +353,56 @@ def integral_nonnegative(
     return _step(description, relation, sp.true, ok, detail)
 
 
+def under_integral(
+    description: str, integral: sp.Integral, premise: Step, statement: Any = None
+) -> Step:
+    """Step ``integral = Integral(f', limits)``: the identity ``premise`` (``lhs = rhs``,
+    proved for every value of the integration variable) used inside the integrand.
+
+    Holds iff ``premise`` holds and is an equality mentioning the integration variable ``s``,
+    which it proves for every value ``s``'s assumptions allow: a hypothesis it uses or cites
+    may name ``s`` only when ``statement`` (the theorem's) does not, the registry's reading of
+    such a hypothesis being "for every s" (see :func:`own_symbols`); the limits lie in that
+    domain (SymPy decides them ``>= 0`` for a positive or
+    nonnegative ``s``; any real limits for a real ``s``); and replacing ``lhs`` by ``rhs`` in
+    the integrand changes it.
+
+    >>> s, r = sp.Symbol("s", positive=True), sp.Symbol("r", positive=True)
+    >>> one = equal("cos^2 + sin^2 = 1", sp.cos(s) ** 2 + sp.sin(s) ** 2, 1)
+    >>> under_integral("int 1", sp.Integral(sp.cos(s) ** 2 + sp.sin(s) ** 2, (s, 0, r)), one).rhs
+    Integral(1, (s, 0, r))
+    >>> under_integral("limits below 0", sp.Integral(sp.cos(s) ** 2 + sp.sin(s) ** 2, (s, -1, r)),
+    ...                one).holds
+    False
+    """
+    ((var, lower, upper),) = integral.limits
+    rel = premise.claim
+    replaced = (
+        integral.function.xreplace({rel.lhs: rel.rhs}) if isinstance(rel, sp.Equality) else None
+    )
+    if var.is_positive or var.is_nonnegative:
+        inside = sign_holds(sp.sympify(lower), ">=") and sign_holds(sp.sympify(upper), ">=")
+    else:
+        inside = bool(var.is_extended_real)
+    named = [h for h in (*premise.uses, *premise.cited) if var in getattr(h, "free_symbols", ())]
+    if named and statement is not None and var not in _atoms(statement):
+        named = []  # the hypotheses are "for every s" properties: the statement lacks s
+    if not premise.holds:
+        ok, detail = False, f"the premise does not hold: {premise.description}"
+    elif replaced is None or var not in _atoms(rel):
+        ok, detail = False, "the premise is not an equality in the integration variable"
+    elif named:
+        ok, detail = False, f"the premise assumes something of {var}: not for every value"
+    elif not inside:
+        ok, detail = False, f"the limits are not decided inside {var}'s domain"
+    elif replaced == integral.function:
+        ok, detail = False, "the premise's left side does not occur in the integrand"
+    else:
+        ok, detail = True, f"{sp.sstr(rel)[:80]} holds for every {var} in the limits"
+    return _step(description, integral, sp.Integral(replaced, *integral.limits) if ok else
+                 integral, ok, detail, uses=premise.uses, lemmas=premise.lemmas)  # fmt: skip
+
+
 def for_every_positive(
     description: str, step: Step, claim: Any, atom: Any, fresh: sp.Symbol, positive: Step
 ) -> Step:
