@@ -28,6 +28,7 @@ from symkde.theorems._core import (
     integral_nonnegative,
     nonnegative,
     refutation,
+    under_integral,
 )
 
 x = sp.Symbol("x", real=True)
@@ -441,6 +442,44 @@ def _cases():
                     "int_q^q e^x > 0", sp.Integral(sp.exp(x), (x, q, q)), strict=True
                 )
             ],
+        ),
+    )
+
+    # under_integral: an identity used inside an integrand must hold for every value of the
+    # integration variable over the limits
+    sv = sp.Symbol("s", positive=True)
+    fn = sp.Function("f")
+    at_one = follows("f(s) = 0 when s = 1", sp.Eq(fn(sv), 0), [sp.Eq(sv, 1), sp.Eq(fn(1), 0)])
+    wrong_zero = sp.Eq(sp.Integral(fn(sv), (sv, 0, q)), 0)
+    under = under_integral("f = 0 under the integral", wrong_zero.lhs, at_one, wrong_zero)
+    yield (
+        "an identity shown at one s (s = 1) used under the integral over s",
+        _thm(
+            wrong_zero,
+            [under, evaluates("int 0 = 0", under.rhs, 0)],
+            [sp.Eq(sv, 1), sp.Eq(fn(1), 0)],
+        ),
+    )
+    one = equal("cos^2 + sin^2 = 1", sp.cos(sv) ** 2 + sp.sin(sv) ** 2, 1)
+    across = sp.Integral(sp.cos(sv) ** 2 + sp.sin(sv) ** 2, (sv, -1, q))
+    outside = under_integral("limits outside s > 0", across, one)
+    yield (
+        "an identity for s > 0 used over limits reaching s < 0 (int_-1^q 1 = q)",
+        _thm(sp.Eq(across, q), [outside, evaluates("int_-1^q 1", outside.rhs, q)]),
+    )
+    # only_exponential_kernels' closing step with the factor e^(lambda r0) dropped
+    lam, r0_ = sp.Symbol("lambda", positive=True), sp.Symbol("r0", positive=True)
+    grown = fn(sv) * sp.exp(lam * sv)
+    ftc = evaluates(
+        "FTC", sp.Integral(sp.Derivative(grown, sv), (sv, r0_, q)),
+        grown.subs(sv, q) - grown.subs(sv, r0_), lambda e: e.doit(deep=False),
+    )  # fmt: skip
+    no_factor = sp.Eq(fn(q), fn(r0_) * sp.exp(-lam * q))
+    yield (
+        "f(r) = f(r0) e^(-lambda r) (the factor e^(lambda r0) dropped) from the FTC identity",
+        _thm(
+            no_factor,
+            [follows("no factor", no_factor, [ftc], multipliers=[-sp.exp(-lam * q)])],
         ),
     )
 
