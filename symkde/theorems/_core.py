@@ -96,6 +96,9 @@ from symkde.theorems._inference import (
     integral_nonnegative as integral_nonnegative,
 )
 from symkde.theorems._inference import (
+    integral_of_nonnegative as integral_of_nonnegative,
+)
+from symkde.theorems._inference import (
     nonnegative as nonnegative,
 )
 from symkde.theorems._inference import (
@@ -166,6 +169,7 @@ __all__ = [
     "holds_true",
     "hypotheses_accounted_for",
     "integral_nonnegative",
+    "integral_of_nonnegative",
     "nonnegative",
     "numeric_witness",
     "refutation",
