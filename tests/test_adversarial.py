@@ -13,6 +13,7 @@ import pytest
 import sympy as sp
 
 from symkde import theorems
+from symkde.theorems import special_functions
 from symkde.theorems._core import (
     Lemma,
     Parametrisation,
@@ -26,6 +27,7 @@ from symkde.theorems._core import (
     for_every_positive,
     holds_true,
     integral_nonnegative,
+    integral_of_nonnegative,
     nonnegative,
     refutation,
     under_integral,
@@ -483,6 +485,38 @@ def _cases():
         ),
     )
 
+    # integral_of_nonnegative: monotonicity needs the integrand's sign for every value of the
+    # integration variable, that integrand, and upper >= lower
+    square = nonnegative("(s - 1)^2 >= 0", sv**2 - 2 * sv + 1, (sv - 1) ** 2)
+    other = sp.Integral(sv**2 - 2 * sv, (sv, 0, q))
+    yield (
+        "int_0^q (s^2 - 2s) >= 0 from the sign of another integrand (s - 1)^2",
+        _thm(sp.Ge(other, 0), [integral_of_nonnegative("int >= 0", other, square)]),
+    )
+    backwards = sp.Integral(sv**2 - 2 * sv + 1, (sv, q + 1, 1))
+    yield (
+        "int_(q+1)^1 (s - 1)^2 >= 0 (limits reversed: the integral is negative)",
+        _thm(sp.Ge(backwards, 0), [integral_of_nonnegative("int >= 0", backwards, square)]),
+    )
+    shifted = sp.Integral(sv**2 - 2 * sv + 1, (sv, 0, q - 1))
+    wrong_bound = holds_true("q - 1 >= 0", sp.Ge(q - 1, 0))
+    yield (
+        "int_0^(q-1) (s - 1)^2 >= 0 with upper >= lower from a bound step that does not hold",
+        _thm(
+            sp.Ge(shifted, 0),
+            [integral_of_nonnegative("int >= 0", shifted, square, bounds=[wrong_bound])],
+        ),
+    )
+    # dilog_series_remainder's floor with a wrong constant: G(U) >= U from the same steps
+    floor_steps = list(special_functions._floor_steps())
+    premises = [st for st in floor_steps if st.description.startswith(("fund", "the integrand at",
+                "substituting", "so the integral"))]  # fmt: skip
+    too_high = sp.Ge(special_functions.tail_in_u(), special_functions.log_one_plus)
+    yield (
+        "G(U) >= U (the floor U/2 doubled) from the FTC and the integral's sign",
+        _thm(too_high, [follows("G >= U", too_high, premises, multipliers=[-1, 1, 1, 1])]),
+    )
+
 
 CASES = list(_cases())
 
@@ -501,6 +535,10 @@ def test_the_honest_versions_pass() -> None:
     """The machinery is not rejecting everything: right versions of some cases are accepted."""
     assert _thm(sp.Le(S - 1, g), [follows("S - 1 <= g", sp.Le(S - 1, g), [sp.Le(S - 1, g)])],
                 [sp.Le(S - 1, g)]).prove().holds  # fmt: skip
+    floor = list(special_functions._floor_steps())[-1]  # G(U) >= U/2, from the same steps
+    assert floor.holds and floor.claim == sp.Ge(
+        special_functions.tail_in_u(), special_functions.log_one_plus / 2
+    )
 
     def right(values):
         v = values[x]

@@ -138,10 +138,6 @@ def _prove_tail_integral() -> Iterator[Step]:
     yield evaluates("it tends to 0 as v -> oo", sp.Limit(tail, _v, sp.oo), 0)
 
 
-#: the step proving G(U) >= U/2 (set by :func:`_floor_steps`, read by the closing step)
-_FLOOR: list[Step] = []
-
-
 def _fundamental_theorem(integral: sp.Integral) -> sp.Expr:
     """``int_lo^hi F'(s) ds`` as ``F(hi) - F(lo)``: SymPy's rule for a generic ``C^1`` function
     ``G``, instantiated at ``F`` (the integral is returned unchanged unless its integrand is the
@@ -155,9 +151,10 @@ def _fundamental_theorem(integral: sp.Integral) -> sp.Expr:
     return done.replace(generic, sp.Lambda(var, function.expr))
 
 
-def _floor_steps(slope: Step) -> Iterator[Step]:
+def _floor_steps() -> Iterator[Step]:
     """``G(U) >= U/2``: ``G - U/2`` is the integral of ``dG/ds - 1/2``, which is
-    ``f(y)/(2y(1+y)) >= 0`` at ``s = log(1 + y)``, ``f(y) = int_0^y log(1 + t) dt``."""
+    ``f(y)/(2y(1+y)) >= 0`` at ``s = log(1 + y)``, ``f(y) = int_0^y log(1 + t) dt`` (the last
+    step proves ``G(U) >= U/2``)."""
     u, s, t = log_one_plus, sp.Symbol("s", positive=True), sp.Symbol("t", positive=True)
     f = (1 + _y) * sp.log(1 + _y) - _y
     f_integral = sp.Integral(sp.log(1 + t), (t, 0, _y))
@@ -209,7 +206,7 @@ def _floor_steps(slope: Step) -> Iterator[Step]:
     positive_integral = integral_of_nonnegative(
         "so the integral is >= 0 (e^U - 1 >= 0)", in_y, integrand_sign, bounds=[upper]
     )
-    yield from (slope, ftc, derivative, inside, moved, integrand_sign)
+    yield from (ftc, derivative, inside, moved, integrand_sign)
     yield from (exp_value, exp_sign, upper, positive_integral)
     floor = follows(
         "G(U) - U/2 is that integral: G(U) >= U/2",
@@ -217,7 +214,6 @@ def _floor_steps(slope: Step) -> Iterator[Step]:
         [ftc, inside, moved, positive_integral],
         multipliers=[-1, 1, 1, 1],
     )
-    _FLOOR[:] = [floor]
     yield floor
 
 
@@ -261,8 +257,9 @@ def _prove_remainder() -> Iterator[Step]:
         f"of dG/dU is at most zeta(2) r^{SERIES_HALF_ORDER + 1} / (1 - r)",
     )
     yield euler_step
-    yield from _floor_steps(slope)
-    floor = _FLOOR[0]
+    floor_steps = list(_floor_steps())
+    yield from floor_steps
+    floor = floor_steps[-1]
     top = 2 * sp.zeta(2) * r ** (SERIES_HALF_ORDER + 1) / ((2 * SERIES_HALF_ORDER + 3) * (1 - r))
     gap = TRUNCATION_BOUND - top.subs(u, sp.log(2))
     numeric = nonnegative(
