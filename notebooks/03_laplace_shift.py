@@ -48,7 +48,9 @@ figures.fig_laplace_shift(shift, counterexample=proofs["center_claim_interval"].
 # %% [markdown]
 # ## Why only exponential kernels
 # If contraction invariance held for every configuration, the ratio $K(r - d)/K(r)$ could not
-# depend on $r$; SymPy turns that into an ODE and `dsolve` leaves only $A e^{-\lambda r}$.
+# depend on $r$; SymPy turns that into the ODE $f' = -\lambda f$, and the fundamental
+# theorem of calculus applied to $(f e^{\lambda s})' = 0$ leaves only
+# $f(r_0) e^{-\lambda (r - r_0)}$.
 
 # %%
 proofs["only_exponential_kernels"] = show("only_exponential_kernels")

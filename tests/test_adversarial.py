@@ -13,6 +13,7 @@ import pytest
 import sympy as sp
 
 from symkde import theorems
+from symkde.theorems import special_functions
 from symkde.theorems._core import (
     Lemma,
     Parametrisation,
@@ -26,8 +27,10 @@ from symkde.theorems._core import (
     for_every_positive,
     holds_true,
     integral_nonnegative,
+    integral_of_nonnegative,
     nonnegative,
     refutation,
+    under_integral,
 )
 
 x = sp.Symbol("x", real=True)
@@ -444,6 +447,76 @@ def _cases():
         ),
     )
 
+    # under_integral: an identity used inside an integrand must hold for every value of the
+    # integration variable over the limits
+    sv = sp.Symbol("s", positive=True)
+    fn = sp.Function("f")
+    at_one = follows("f(s) = 0 when s = 1", sp.Eq(fn(sv), 0), [sp.Eq(sv, 1), sp.Eq(fn(1), 0)])
+    wrong_zero = sp.Eq(sp.Integral(fn(sv), (sv, 0, q)), 0)
+    under = under_integral("f = 0 under the integral", wrong_zero.lhs, at_one, wrong_zero)
+    yield (
+        "an identity shown at one s (s = 1) used under the integral over s",
+        _thm(
+            wrong_zero,
+            [under, evaluates("int 0 = 0", under.rhs, 0)],
+            [sp.Eq(sv, 1), sp.Eq(fn(1), 0)],
+        ),
+    )
+    one = equal("cos^2 + sin^2 = 1", sp.cos(sv) ** 2 + sp.sin(sv) ** 2, 1)
+    across = sp.Integral(sp.cos(sv) ** 2 + sp.sin(sv) ** 2, (sv, -1, q))
+    outside = under_integral("limits outside s > 0", across, one)
+    yield (
+        "an identity for s > 0 used over limits reaching s < 0 (int_-1^q 1 = q)",
+        _thm(sp.Eq(across, q), [outside, evaluates("int_-1^q 1", outside.rhs, q)]),
+    )
+    # only_exponential_kernels' closing step with the factor e^(lambda r0) dropped
+    lam, r0_ = sp.Symbol("lambda", positive=True), sp.Symbol("r0", positive=True)
+    grown = fn(sv) * sp.exp(lam * sv)
+    ftc = evaluates(
+        "FTC", sp.Integral(sp.Derivative(grown, sv), (sv, r0_, q)),
+        grown.subs(sv, q) - grown.subs(sv, r0_), lambda e: e.doit(deep=False),
+    )  # fmt: skip
+    no_factor = sp.Eq(fn(q), fn(r0_) * sp.exp(-lam * q))
+    yield (
+        "f(r) = f(r0) e^(-lambda r) (the factor e^(lambda r0) dropped) from the FTC identity",
+        _thm(
+            no_factor,
+            [follows("no factor", no_factor, [ftc], multipliers=[-sp.exp(-lam * q)])],
+        ),
+    )
+
+    # integral_of_nonnegative: monotonicity needs the integrand's sign for every value of the
+    # integration variable, that integrand, and upper >= lower
+    square = nonnegative("(s - 1)^2 >= 0", sv**2 - 2 * sv + 1, (sv - 1) ** 2)
+    other = sp.Integral(sv**2 - 2 * sv, (sv, 0, q))
+    yield (
+        "int_0^q (s^2 - 2s) >= 0 from the sign of another integrand (s - 1)^2",
+        _thm(sp.Ge(other, 0), [integral_of_nonnegative("int >= 0", other, square)]),
+    )
+    backwards = sp.Integral(sv**2 - 2 * sv + 1, (sv, q + 1, 1))
+    yield (
+        "int_(q+1)^1 (s - 1)^2 >= 0 (limits reversed: the integral is negative)",
+        _thm(sp.Ge(backwards, 0), [integral_of_nonnegative("int >= 0", backwards, square)]),
+    )
+    shifted = sp.Integral(sv**2 - 2 * sv + 1, (sv, 0, q - 1))
+    wrong_bound = holds_true("q - 1 >= 0", sp.Ge(q - 1, 0))
+    yield (
+        "int_0^(q-1) (s - 1)^2 >= 0 with upper >= lower from a bound step that does not hold",
+        _thm(
+            sp.Ge(shifted, 0),
+            [integral_of_nonnegative("int >= 0", shifted, square, bounds=[wrong_bound])],
+        ),
+    )
+    # dilog_series_remainder's floor with a wrong constant: G(U) >= U from the same steps
+    floor_steps = list(special_functions._floor_steps())
+    premises = [st for st in floor_steps if st.description.startswith(("fund", "the integrand at",
+                "substituting", "so the integral"))]  # fmt: skip
+    too_high = sp.Ge(special_functions.tail_in_u(), special_functions.log_one_plus)
+    yield (
+        "G(U) >= U (the floor U/2 doubled) from the FTC and the integral's sign",
+        _thm(too_high, [follows("G >= U", too_high, premises, multipliers=[-1, 1, 1, 1])]),
+    )
+
 
 CASES = list(_cases())
 
@@ -462,6 +535,10 @@ def test_the_honest_versions_pass() -> None:
     """The machinery is not rejecting everything: right versions of some cases are accepted."""
     assert _thm(sp.Le(S - 1, g), [follows("S - 1 <= g", sp.Le(S - 1, g), [sp.Le(S - 1, g)])],
                 [sp.Le(S - 1, g)]).prove().holds  # fmt: skip
+    floor = list(special_functions._floor_steps())[-1]  # G(U) >= U/2, from the same steps
+    assert floor.holds and floor.claim == sp.Ge(
+        special_functions.tail_in_u(), special_functions.log_one_plus / 2
+    )
 
     def right(values):
         v = values[x]

@@ -35,6 +35,7 @@ NAMES = (
     "circle_wrapped_laplace_closed_form",
     "circle_one_hot",
     "circle_partial_labels",
+    "only_exponential_kernels",
 )
 _PROOFS: dict[str, theorems.Proof] = {}
 
@@ -107,6 +108,18 @@ def test_contraction_by_more_than_the_distance_changes_the_gradient() -> None:
     assert abs(before - after) > sp.Rational(1, 10)
     # and within the hypothesis (d = 1/2) it does not change
     assert abs(sp.N(move_toward(g, t, sp.Rational(1, 2)).subs(values), 30) - before) < 1e-25
+
+
+def test_only_exponential_without_the_flat_derivative_is_false() -> None:
+    """only_exponential_kernels without f'(s) f(r0) = f(s) f'(r0): the Gaussian profile
+    f = e^(-r^2) (lambda = -f'(r0)/f(r0) = 2 r0 = 2 at r0 = 1) is not f(r0) e^(-lambda (r - r0))
+    at r = 2 (exact: e^-4 against e^-3)."""
+    rr = sp.Symbol("r", positive=True)
+    gauss = sp.exp(-(rr**2))
+    lam = -(gauss.diff(rr) / gauss).subs(rr, 1)
+    assert lam == 2
+    assert gauss.subs(rr, 2) != gauss.subs(rr, 1) * sp.exp(-lam * (2 - 1))
+    assert abs(sp.N(gauss.subs(rr, 2) - gauss.subs(rr, 1) * sp.exp(-lam), 30)) > sp.Rational(1, 50)
 
 
 def test_interval_contraction_beyond_the_nearest_distance_changes_the_gradient() -> None:

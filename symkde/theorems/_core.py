@@ -96,6 +96,9 @@ from symkde.theorems._inference import (
     integral_nonnegative as integral_nonnegative,
 )
 from symkde.theorems._inference import (
+    integral_of_nonnegative as integral_of_nonnegative,
+)
+from symkde.theorems._inference import (
     nonnegative as nonnegative,
 )
 from symkde.theorems._inference import (
@@ -109,6 +112,9 @@ from symkde.theorems._inference import (
 )
 from symkde.theorems._inference import (
     unchecked as unchecked,
+)
+from symkde.theorems._inference import (
+    under_integral as under_integral,
 )
 from symkde.theorems._refute import (
     counterexample as counterexample,
@@ -163,6 +169,7 @@ __all__ = [
     "holds_true",
     "hypotheses_accounted_for",
     "integral_nonnegative",
+    "integral_of_nonnegative",
     "nonnegative",
     "numeric_witness",
     "refutation",
@@ -173,5 +180,6 @@ __all__ = [
     "statement_proved",
     "unchecked",
     "unchecked_hypotheses",
+    "under_integral",
     "verdict_text",
 ]

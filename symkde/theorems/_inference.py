@@ -353,6 +353,113 @@ def integral_nonnegative(
     return _step(description, relation, sp.true, ok, detail)
 
 
+def under_integral(
+    description: str, integral: sp.Integral, premise: Step, statement: Any = None
+) -> Step:
+    """Step ``integral = Integral(f', limits)``: the identity ``premise`` (``lhs = rhs``,
+    proved for every value of the integration variable) used inside the integrand.
+
+    Holds iff ``premise`` holds and is an equality mentioning the integration variable ``s``,
+    which it proves for every value ``s``'s assumptions allow: a hypothesis it uses or cites
+    may name ``s`` only when ``statement`` (the theorem's) does not, the registry's reading of
+    such a hypothesis being "for every s" (see :func:`own_symbols`); the limits lie in that
+    domain (SymPy decides them ``>= 0`` for a positive or
+    nonnegative ``s``; any real limits for a real ``s``); and replacing ``lhs`` by ``rhs`` in
+    the integrand changes it.
+
+    >>> s, r = sp.Symbol("s", positive=True), sp.Symbol("r", positive=True)
+    >>> one = equal("cos^2 + sin^2 = 1", sp.cos(s) ** 2 + sp.sin(s) ** 2, 1)
+    >>> under_integral("int 1", sp.Integral(sp.cos(s) ** 2 + sp.sin(s) ** 2, (s, 0, r)), one).rhs
+    Integral(1, (s, 0, r))
+    >>> under_integral("limits below 0", sp.Integral(sp.cos(s) ** 2 + sp.sin(s) ** 2, (s, -1, r)),
+    ...                one).holds
+    False
+    """
+    var = integral.limits[0][0]
+    rel = premise.claim
+    replaced = (
+        integral.function.xreplace({rel.lhs: rel.rhs}) if isinstance(rel, sp.Equality) else None
+    )
+    ok, detail = _for_every_value(integral, premise, statement)
+    if ok and (replaced is None or var not in _atoms(rel)):
+        ok, detail = False, "the premise is not an equality in the integration variable"
+    elif ok and replaced == integral.function:
+        ok, detail = False, "the premise's left side does not occur in the integrand"
+    return _step(description, integral, sp.Integral(replaced, *integral.limits) if ok else
+                 integral, ok, detail, uses=premise.uses, lemmas=premise.lemmas)  # fmt: skip
+
+
+def _at_least_zero(expr: Any, bounds: Iterable[Step]) -> bool:
+    """``expr >= 0`` decided by SymPy, or the claim of one of ``bounds`` (steps that hold)."""
+    expr = sp.sympify(expr)
+    if sign_holds(expr, ">="):
+        return True
+    for bound in bounds:
+        read = normalised(bound.claim) if bound.holds and bound.claim is not None else None
+        if read is not None and read[1] in (">=", ">") and zero(read[0] - expr)[0]:
+            return True
+    return False
+
+
+def _for_every_value(
+    integral: sp.Integral, premise: Step, statement: Any, bounds: Iterable[Step] = ()
+) -> tuple[bool, str]:
+    """Whether ``premise`` holds for every value of ``integral``'s variable over its limits
+    (the checks :func:`under_integral` and :func:`integral_of_nonnegative` share); a limit's
+    sign SymPy does not decide may be the claim of one of ``bounds``."""
+    ((var, lower, upper),) = integral.limits
+    bounds = list(bounds)
+    if var.is_positive or var.is_nonnegative:
+        inside = _at_least_zero(lower, bounds) and _at_least_zero(upper, bounds)
+    else:
+        inside = bool(var.is_extended_real)
+    named = [h for h in (*premise.uses, *premise.cited) if var in getattr(h, "free_symbols", ())]
+    if named and statement is not None and var not in _atoms(statement):
+        named = []  # the hypotheses are "for every s" properties: the statement lacks s
+    if not premise.holds:
+        return False, f"the premise does not hold: {premise.description}"
+    if named:
+        return False, f"the premise assumes something of {var}: not for every value"
+    if not inside:
+        return False, f"the limits are not decided inside {var}'s domain"
+    return True, f"{sp.sstr(premise.claim)[:80]} holds for every {var} in the limits"
+
+
+def integral_of_nonnegative(
+    description: str,
+    integral: sp.Integral,
+    premise: Step,
+    statement: Any = None,
+    bounds: Iterable[Step] = (),
+) -> Step:
+    """Step ``integral >= 0`` from ``premise`` proving ``integrand >= 0`` (a step that holds,
+    for every value of the integration variable, as in :func:`under_integral`) and SymPy
+    deciding ``upper >= lower`` (or a step of ``bounds`` proving it, or the limits' signs):
+    monotonicity of the integral.
+
+    >>> s, r = sp.Symbol("s", positive=True), sp.Symbol("r", positive=True)
+    >>> square = nonnegative("(s - 1)^2 >= 0", s**2 - 2 * s + 1, (s - 1) ** 2)
+    >>> integral_of_nonnegative("int >= 0", sp.Integral(s**2 - 2 * s + 1, (s, 0, r)), square).holds
+    True
+    >>> integral_of_nonnegative("reversed", sp.Integral(s**2 - 2 * s + 1, (s, r, 0)), square).holds
+    False
+    """
+    ((var, lower, upper),) = integral.limits
+    bounds = list(bounds)
+    ok, detail = _for_every_value(integral, premise, statement, bounds)
+    read = normalised(premise.claim) if premise.claim is not None else None
+    if ok and (read is None or read[1] == "==" or var not in _atoms(premise.claim)):
+        ok, detail = False, "the premise is not integrand >= 0 in the integration variable"
+    elif ok and read is not None and not zero(read[0] - integral.function)[0]:
+        ok, detail = False, "the premise is about another integrand"
+    elif ok and not _at_least_zero(upper - lower, bounds):
+        ok, detail = False, "upper >= lower is not decided"
+    uses = (*premise.uses, *(h for b in bounds for h in b.uses))
+    lemmas = (*premise.lemmas, *(m for b in bounds for m in b.lemmas))
+    return _step(description, sp.Ge(integral, 0), sp.true, ok, detail, uses=uses,
+                 lemmas=lemmas)  # fmt: skip
+
+
 def for_every_positive(
     description: str, step: Step, claim: Any, atom: Any, fresh: sp.Symbol, positive: Step
 ) -> Step:

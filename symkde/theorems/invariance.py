@@ -38,9 +38,10 @@ from symkde.theorems._core import (
     citing,
     equal,
     evaluates,
+    follows,
     holds_true,
     numeric_witness,
-    unchecked,
+    under_integral,
 )
 from symkde.theorems.gradient import (
     ORDERED,
@@ -218,7 +219,15 @@ amplitude, rate = sp.symbols("A lambda", positive=True)
 r, r1, r2, r0, d = sp.symbols("r r1 r2 r0 d", positive=True)
 profile = sp.Function("f", positive=True)
 
-_ONLY_EXP_STATEMENT = sp.Eq(profile(r), amplitude * sp.exp(-rate * r))
+s = sp.Symbol("s", positive=True)
+#: f is determined by its value at r0: f(r) = A exp(-lambda r) with A = f(r0) exp(lambda r0)
+_ONLY_EXP_STATEMENT = sp.Eq(profile(r), profile(r0) * sp.exp(-rate * (r - r0)))
+#: invariance differentiated in d at d = 0 (r1 = s, r2 = r0): f'(s) f(r0) = f(s) f'(r0)
+_FLAT_AT_ZERO = sp.Eq(
+    sp.Derivative(profile(s), s) * profile(r0) - profile(s) * sp.Derivative(profile(r0), r0), 0
+)
+#: the rate's definition (its sign follows from normalisability: exponential_kernels_normalisable)
+_RATE = sp.Eq(rate, -sp.Derivative(profile(r0), r0) / profile(r0))
 
 
 def contraction_gap(kernel_profile: sp.Expr) -> sp.Expr:
@@ -257,32 +266,53 @@ def _prove_only_exponential() -> Iterator[Step]:
             "d/dd at d = 0: f'(r1)/f(r1) = f'(r2)/f(r2), one solution", sp.Eq(len(solved), 1)
         )
     )
-    ode_rhs = solved[0].subs(r2, r0).subs(sp.Derivative(profile(r0), r0), -rate * profile(r0))
-    ode = sp.Eq(sp.Derivative(profile(r), r), ode_rhs.subs(r1, r))
-    derivation.append(
-        equal(
-            "fix r2 = r0 and call -f'(r0)/f(r0) = lambda: the ODE f' = -lambda f",
-            ode.rhs,
-            -rate * profile(r),
-        )
-    )
     yield from derivation
-    solution = sp.dsolve(ode, profile(r))
-    c1 = sp.Symbol("C1")
-    solved_form = equal(
-        "dsolve: f(r) = C1 exp(-lambda r), i.e. A exp(-lambda r) with A = C1 > 0",
-        solution.rhs.subs(c1, amplitude),
-        amplitude * sp.exp(-rate * r),
+    # the ODE on the theorem's symbols: d/dd at d = 0 with r1 = s, r2 = r0 (hypothesis
+    # _FLAT_AT_ZERO), and lambda = -f'(r0)/f(r0) (hypothesis _RATE): SymPy derives f' = -lambda f
+    yield equal(
+        "the hypothesis f'(s) f(r0) - f(s) f'(r0) = 0 is the d-derivative at d = 0 (r1 = s, "
+        "r2 = r0)",
+        at_zero.subs({r1: s, r2: r0}),
+        _FLAT_AT_ZERO.lhs,
     )
-    yield solved_form
-    yield unchecked(
-        "f solves f' = -lambda f (the steps above), so it is dsolve's general solution",
-        sp.Eq(profile(r), solution.rhs.subs(c1, amplitude)),
-        [*derivation, solved_form],
-        "uniqueness for the linear ODE df/dr = -lambda f "
-        "(Picard-Lindelof); SymPy's dsolve gives the family, not uniqueness",
+    ode = follows(
+        "with lambda = -f'(r0)/f(r0): the ODE f'(s) = -lambda f(s)",
+        sp.Eq(sp.Derivative(profile(s), s), -rate * profile(s)),
+        [_FLAT_AT_ZERO, _RATE],
+        multipliers=[1 / profile(r0), profile(s)],
     )
-    converse = contraction_gap(_ONLY_EXP_STATEMENT.rhs)
+    yield ode
+    # uniqueness, by the fundamental theorem of calculus (f is C^1): g = f e^(lambda s)
+    grown = profile(s) * sp.exp(rate * s)
+    product = evaluates(
+        "product rule: (f e^(lambda s))' = (f' + lambda f) e^(lambda s)",
+        sp.Derivative(grown, s),
+        (sp.Derivative(profile(s), s) + rate * profile(s)) * sp.exp(rate * s),
+    )
+    flat = follows(
+        "so (f e^(lambda s))' = 0 for every s > 0", sp.Eq(sp.Derivative(grown, s), 0),
+        [product, ode],
+    )  # fmt: skip
+    integral = sp.Integral(sp.Derivative(grown, s), (s, r0, r))
+    ftc = evaluates(
+        "fundamental theorem of calculus (f' continuous): int_r0^r (f e^(lambda s))' ds "
+        "= f(r) e^(lambda r) - f(r0) e^(lambda r0)",
+        integral,
+        grown.subs(s, r) - grown.subs(s, r0),
+        lambda e: e.doit(deep=False),
+    )
+    inside = under_integral(
+        "the integrand is 0 for every s between r0 and r", integral, flat, _ONLY_EXP_STATEMENT
+    )
+    nothing = evaluates("int_r0^r 0 ds = 0", inside.rhs, 0)
+    yield from (product, flat, ftc, inside, nothing)
+    yield follows(
+        "f(r) e^(lambda r) = f(r0) e^(lambda r0): times e^(-lambda r), the statement",
+        _ONLY_EXP_STATEMENT,
+        [ftc, inside, nothing],
+        multipliers=[-sp.exp(-rate * r), sp.exp(-rate * r), sp.exp(-rate * r)],
+    )
+    converse = contraction_gap(amplitude * sp.exp(-rate * r))
     yield equal("conversely A exp(-lambda r) makes the gap vanish", converse, 0)
     gaussian_profile = KERNELS["gaussian"].density.subs(u, r)
     rng = random.Random(24)
@@ -343,11 +373,15 @@ THEOREMS: list[Theorem] = [
         name="only_exponential_kernels",
         title="contraction invariance for every configuration forces K(r) = A exp(-lambda r)",
         statement=_ONLY_EXP_STATEMENT,
-        hypotheses=(sp.Q.positive(profile(r)), sp.Q.positive(r)),
+        hypotheses=(sp.Q.positive(profile(r)), sp.Q.positive(r), _FLAT_AT_ZERO, _RATE),
         prover=_prove_only_exponential,
         explanation=(
             "If moving all points toward the bin by d never changes the gradient, the kernel's "
-            "radial profile solves f' = -lambda f: the Laplace kernel is the only one."
+            "radial profile f (positive, C^1 on r > 0) satisfies f(r1) f(r2 - d) = f(r1 - d) "
+            "f(r2); its d-derivative at d = 0 (the hypothesis f'(s) f(r0) = f(s) f'(r0)) is "
+            "the ODE f' = -lambda f with lambda = -f'(r0)/f(r0), and the fundamental theorem "
+            "of calculus applied to (f e^(lambda s))' = 0 gives f(r) = f(r0) e^(-lambda (r - r0)): "
+            "the Laplace kernel is the only one."
         ),
         reference=REFERENCE,
     ),

@@ -29,8 +29,12 @@ from symkde.theorems._core import (
     citing,
     equal,
     evaluates,
+    follows,
+    integral_nonnegative,
+    integral_of_nonnegative,
     nonnegative,
     unchecked,
+    under_integral,
 )
 
 __all__ = [
@@ -134,6 +138,85 @@ def _prove_tail_integral() -> Iterator[Step]:
     yield evaluates("it tends to 0 as v -> oo", sp.Limit(tail, _v, sp.oo), 0)
 
 
+def _fundamental_theorem(integral: sp.Integral) -> sp.Expr:
+    """``int_lo^hi F'(s) ds`` as ``F(hi) - F(lo)``: SymPy's rule for a generic ``C^1`` function
+    ``G``, instantiated at ``F`` (the integral is returned unchanged unless its integrand is the
+    derivative in its own variable)."""
+    ((var, _, _),) = integral.limits
+    function = integral.function
+    if not (isinstance(function, sp.Derivative) and function.variables == (var,)):
+        return integral
+    generic = sp.Function("G")
+    done = sp.Integral(sp.Derivative(generic(var), var), *integral.limits).doit()
+    return done.replace(generic, sp.Lambda(var, function.expr))
+
+
+def _floor_steps() -> Iterator[Step]:
+    """``G(U) >= U/2``: ``G - U/2`` is the integral of ``dG/ds - 1/2``, which is
+    ``f(y)/(2y(1+y)) >= 0`` at ``s = log(1 + y)``, ``f(y) = int_0^y log(1 + t) dt`` (the last
+    step proves ``G(U) >= U/2``)."""
+    u, s, t = log_one_plus, sp.Symbol("s", positive=True), sp.Symbol("t", positive=True)
+    f = (1 + _y) * sp.log(1 + _y) - _y
+    f_integral = sp.Integral(sp.log(1 + t), (t, 0, _y))
+    f_value = evaluates("f(y) = (1+y) log(1+y) - y = int_0^y log(1 + t) dt", f_integral, f)
+    f_sign = integral_nonnegative("log(1 + t) > 0 on [0, y]: the integral is >= 0", f_integral)
+    f_floor = follows("so f(y) >= 0", sp.Ge(f, 0), [f_value, f_sign], multipliers=[-1, 1])
+    at_u = sp.Rational(1, 2) * u / (1 - sp.exp(-u))
+    at_y = equal(
+        "with U = log(1 + y): dG/dU = (1+y) log(1+y) / (2y) = 1/2 + f(y)/(2y)",
+        at_u.subs(u, sp.log(1 + _y)),
+        sp.Rational(1, 2) + f / (2 * _y),
+    )
+    yield from (f_value, f_sign, f_floor, at_y)
+    shifted = tail_in_u().subs(u, s) - s / 2
+    whole = sp.Integral(sp.Derivative(shifted, s), (s, 0, u))
+    ftc = evaluates(
+        "fundamental theorem of calculus (G is C^1 on [0, log 2]): "
+        "int_0^U (G(s) - s/2)' ds = G(U) - U/2 (G(0) = 0)",
+        whole,
+        tail_in_u() - u / 2,
+        _fundamental_theorem,
+    )
+    derivative = evaluates(
+        "d/ds (G(s) - s/2) = s / (2 (1 - e^-s)) - 1/2 (the slope above at s)",
+        sp.Derivative(shifted, s),
+        _generating_function().subs(u, s) - sp.Rational(1, 2),
+        lambda e: sp.expand_func(e.doit()),
+    )
+    inside = under_integral("the integrand at every s in [0, U]", whole, derivative)
+    in_y = inside.rhs.transform(s, sp.log(1 + _y))
+    moved = evaluates(
+        "substituting s = log(1 + y) (increasing, y from 0 to e^U - 1)",
+        inside.rhs,
+        in_y,
+        lambda e: e.transform(s, sp.log(1 + _y)),
+    )
+    integrand_sign = follows(
+        "the integrand in y is f(y) / (2 y (1 + y)) >= 0",
+        sp.Ge(in_y.function, 0),
+        [at_y, f_floor],
+        multipliers=[1 / (1 + _y), 1 / (2 * _y * (1 + _y))],
+    )
+    exp_integral = sp.Integral(sp.exp(t), (t, 0, u))
+    exp_value = evaluates("e^U - 1 = int_0^U e^t dt", exp_integral, sp.exp(u) - 1)
+    exp_sign = integral_nonnegative("e^t > 0 on [0, U]: the integral is >= 0", exp_integral)
+    upper = follows(
+        "so e^U - 1 >= 0", sp.Ge(sp.exp(u) - 1, 0), [exp_value, exp_sign], multipliers=[-1, 1]
+    )
+    positive_integral = integral_of_nonnegative(
+        "so the integral is >= 0 (e^U - 1 >= 0)", in_y, integrand_sign, bounds=[upper]
+    )
+    yield from (ftc, derivative, inside, moved, integrand_sign)
+    yield from (exp_value, exp_sign, upper, positive_integral)
+    floor = follows(
+        "G(U) - U/2 is that integral: G(U) >= U/2",
+        sp.Ge(tail_in_u(), u / 2),
+        [ftc, inside, moved, positive_integral],
+        multipliers=[-1, 1, 1, 1],
+    )
+    yield floor
+
+
 def _prove_remainder() -> Iterator[Step]:
     u, m_top = log_one_plus, 2 * SERIES_HALF_ORDER
     tail = tail_in_u()
@@ -174,27 +257,9 @@ def _prove_remainder() -> Iterator[Step]:
         f"of dG/dU is at most zeta(2) r^{SERIES_HALF_ORDER + 1} / (1 - r)",
     )
     yield euler_step
-    f = (1 + _y) * sp.log(1 + _y) - _y
-    lower = [
-        equal("f(y) = (1+y) log(1+y) - y vanishes at 0", f.subs(_y, 0), 0),
-        equal("f'(y) = log(1 + y)", sp.diff(f, _y), sp.log(1 + _y)),
-        nonnegative("log(1 + y) > 0 for y > 0", sp.log(1 + _y), sp.log(1 + _y), strict=True),
-    ]
-    yield from lower
-    at_u = sp.Rational(1, 2) * u / (1 - sp.exp(-u))
-    yield equal(
-        "with U = log(1 + y): dG/dU = (1+y) log(1+y) / (2y) = 1/2 + f(y)/(2y)",
-        at_u.subs(u, sp.log(1 + _y)),
-        sp.Rational(1, 2) + f / (2 * _y),
-    )
-    floor = unchecked(
-        "f >= 0, so dG/dU >= 1/2 and G(U) >= U/2",
-        sp.Ge(tail, u / 2),
-        [*lower, slope],
-        "f(0) = 0 with f' > 0 gives f >= 0, and G(0) = 0 with dG/dU >= 1/2 gives G >= U/2: "
-        "monotonicity of an antiderivative, which follows() does not derive",
-    )
-    yield floor
+    floor_steps = list(_floor_steps())
+    yield from floor_steps
+    floor = floor_steps[-1]
     top = 2 * sp.zeta(2) * r ** (SERIES_HALF_ORDER + 1) / ((2 * SERIES_HALF_ORDER + 3) * (1 - r))
     gap = TRUNCATION_BOUND - top.subs(u, sp.log(2))
     numeric = nonnegative(
