@@ -81,20 +81,26 @@ def triangle_position_bandwidth(
     k = x.size
     shifts = np.repeat(np.array([-1.0, 0.0, 1.0]), k)
     owners = np.tile(np.arange(k), 3)
-    kinks = np.tile(x, 3) + shifts * h
+    base, offset = np.tile(x, 3), shifts * h
+    kinks = base + offset
+    bv = kinks - base  # TwoSum: kinks + kinks_lo == x_k + s h exactly
+    kinks_lo = (base - (kinks - bv)) + (offset - bv)
     inside = (kinks > a) & (kinks < b)
     t = np.concatenate(([a], kinks[inside], [b]))
+    t_lo = np.concatenate(([0.0], kinks_lo[inside], [0.0]))
     owner = np.concatenate(([-1], owners[inside], [-1]))
     shift = np.concatenate(([0.0], shifts[inside], [0.0]))
-    order = np.argsort(t, kind="stable")
-    t, owner, shift = t[order], owner[order], shift[order]
-    first = np.concatenate(([True], t[1:] > t[:-1]))  # one evaluation per distinct edge
-    t, owner, shift = t[first], owner[first], shift[first]
+    order = np.lexsort((t_lo, t))
+    t, t_lo, owner, shift = t[order], t_lo[order], owner[order], shift[order]
+    # one evaluation per distinct edge (exact position); a kink within an ulp of another
+    # bounds a segment whose length is known only from the exact positions
+    first = np.concatenate(([True], (t[1:] > t[:-1]) | (t_lo[1:] > t_lo[:-1])))
+    t, t_lo, owner, shift = t[first], t_lo[first], owner[first], shift[first]
     lp = _edge_log_density(log_w, x, h, t, owner, shift)
     if not np.isfinite(lp).all():
         zero = float(t[np.flatnonzero(~np.isfinite(lp))[0]])
         raise UncoveredTargetError((zero, zero))
-    length = np.diff(t)
+    length = np.diff(t) + np.diff(t_lo)  # Sterbenz-exact where edges are close
     top = np.maximum(lp[:-1], lp[1:])
     gap = np.abs(lp[1:] - lp[:-1])
     with np.errstate(divide="ignore", invalid="ignore"):
