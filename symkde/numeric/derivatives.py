@@ -25,10 +25,12 @@ loss's own code (:func:`symkde.numeric.api._compute`, every method).  The two in
 * boxcar (every method but bins): none needed (``d/du log K = 0``, ``d/dh log K = -1/h`` inside
   the support), only the jump terms (theorem ``boxcar_edge_jump``), summed directly over the
   supports at each edge (``O(n * edges)``, in blocks);
-* everything else (quadrature; exact triangle on the line and the circle): the loss's
-  adaptive Gauss-Legendre quadrature on the same kink-split, graded panels, nodes evaluated
-  in log space with the far-field ratio path, so points ``10^4`` bandwidths away are exact
-  (``O(n * panels)``).
+* exact triangle (line, and circle through its images on the line): ``p`` is linear between
+  kinks, so each segment's ``int 1/p`` is closed (:mod:`symkde.numeric.derivative_triangle`,
+  log space, ``O(n * segments)``; logits ``+-700`` cost nothing extra);
+* everything else (quadrature): the loss's adaptive Gauss-Legendre quadrature on the same
+  kink-split, graded panels, nodes evaluated in log space with the far-field ratio path, so
+  points ``10^4`` bandwidths away are exact (``O(n * panels)``).
 
 ``method="bins"`` differentiates the binned loss exactly (its nodes move with ``a`` and ``b``).
 
