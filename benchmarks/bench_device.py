@@ -280,7 +280,10 @@ def write(text: str, kind: str) -> None:
     old = RESULTS.read_text() if RESULTS.exists() else ""
     start, end = (MARKERS.format(kind=kind, edge=edge) for edge in ("start", "end"))
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
-    if pattern.search(old):
+    found = pattern.search(old)
+    if found and found.group(0).count("\n## ") > 1:  # a lost end marker: never swallow sections
+        raise SystemExit(f"{RESULTS}: the {kind} block spans other sections; fix its markers")
+    if found:
         new = pattern.sub(lambda _m: text, old)
     else:
         new = old.rstrip("\n") + "\n\n" + text
