@@ -188,3 +188,39 @@ def test_engine_errors_use_the_frameworks_argument_names():
     with pytest.raises(Exception, match=r"logits\[1\]: expected no NaN") as info:
         skj.kde_cross_entropy(logits, [0.0, 1.0], 0.0, 1.0).block_until_ready()
     assert "z[1]" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "circular", "method"),
+    [("laplace", False, "auto"), ("laplace", True, "auto"), ("gaussian", False, "bins")],
+)
+def test_accelerator_route_runs_the_array_engine_in_jax(monkeypatch, kernel, circular, method):
+    """On a GPU/TPU backend the array engine computes in JAX operations (no host callback).
+    Forced here on the CPU backend; every argument's gradient must equal the CPU engine's to
+    the contract's 1e-12 (both float64), and the host callback must not be called."""
+    z, x, a, b = _problem(batch=(2,), n=4, circular=circular)
+    h = np.array([0.5, 0.7])
+    bins = 64 if method == "bins" else None
+    options = {"kernel": kernel, "circular": circular, "method": method, "bins": bins}
+
+    def run():
+        fn = jax.value_and_grad(
+            lambda *args: skj.kde_cross_entropy(
+                *args[:4], bandwidth=args[4], reduction="sum", **options
+            ),
+            argnums=(0, 1, 2, 3, 4),
+        )
+        with jax.enable_x64(True):
+            value, grads = jax.jit(fn)(*(jnp.asarray(v) for v in (z, x, a, b, h)))
+            return float(value), [np.asarray(g) for g in grads]
+
+    host_value, host_grads = run()
+    monkeypatch.setattr(skj, "_on_accelerator", lambda: True)
+    monkeypatch.setattr(skj, "_callback", lambda *a, **k: pytest.fail("host callback called"))
+    value, grads = run()
+    assert value == pytest.approx(host_value, rel=1e-12)
+    for got, want in zip(grads, host_grads, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+    # ... and the comparison can fail: another bandwidth gives another loss.
+    h = h * 1.1
+    assert run()[0] != pytest.approx(host_value, rel=1e-6)
