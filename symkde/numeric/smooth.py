@@ -86,6 +86,7 @@ from symkde.numeric.validate import Problem
 __all__ = [
     "FAST_LIMITS",
     "MAX_IMAGES",
+    "boxes_near",
     "fast_path_applies",
     "loss_and_grad_smooth_row",
     "normalized",
@@ -154,10 +155,17 @@ class _Points:
 
     def near_data(self, lo: FloatArray, hi: FloatArray) -> NDArray[np.bool_]:
         """Whether a box of points lies within ``REACH + 1`` bandwidths of ``[lo, hi]``."""
-        reach = (REACH + 1) * self.h
-        left = np.searchsorted(self.centre, lo - reach, "left")
-        right = np.searchsorted(self.centre, hi + reach, "right")
-        return np.asarray(right > left)
+        return boxes_near(self.centre, (REACH + 1) * self.h, lo, hi)
+
+
+def boxes_near(
+    centre: FloatArray, reach: float, lo: FloatArray, hi: FloatArray
+) -> NDArray[np.bool_]:
+    """Whether some box centre (sorted ``centre``) lies within ``reach`` of ``[lo, hi]``, per
+    interval: the one test the Gaussian, von Mises and Cauchy node sums share."""
+    left = np.searchsorted(centre, lo - reach, "left")
+    right = np.searchsorted(centre, hi + reach, "right")
+    return np.asarray(right > left)
 
 
 class _Nodes:

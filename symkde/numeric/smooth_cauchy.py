@@ -202,10 +202,7 @@ class PoleSums:
         self.switch_width = np.empty(0)
 
     def near_data(self, lo: FloatArray, hi: FloatArray) -> NDArray[np.bool_]:
-        reach = (REACH + 1) * self.h
-        left = np.searchsorted(self.centre, lo - reach, "left")
-        right = np.searchsorted(self.centre, hi + reach, "right")
-        return np.asarray(right > left)
+        return smooth.boxes_near(self.centre, (REACH + 1) * self.h, lo, hi)
 
     def forward(self, t: FloatArray, out: FloatArray) -> None:
         raise NotImplementedError

@@ -341,10 +341,7 @@ class _Points:
         self.max_width = 0.5 * h
 
     def near_data(self, lo: FloatArray, hi: FloatArray) -> NDArray[np.bool_]:
-        reach = (REACH + 1) * self.h
-        left = np.searchsorted(self.centre, lo - reach, "left")
-        right = np.searchsorted(self.centre, hi + reach, "right")
-        return np.asarray(right > left)
+        return smooth.boxes_near(self.centre, (REACH + 1) * self.h, lo, hi)
 
 
 class _Nodes:
