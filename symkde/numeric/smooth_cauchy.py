@@ -46,6 +46,7 @@ computed).  Rows beyond ``DIRECT_SPAN`` bandwidths go to the adaptive quadrature
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numba
@@ -170,7 +171,7 @@ def cauchy_fast_path_applies(mix: _Mixture, a: float, b: float) -> bool:
     return mix.kernel == "cauchy" and not mix.circular and _span(mix, a, b) <= DIRECT_SPAN
 
 
-class PoleSums:
+class PoleSums(ABC):
     """What the line and the circle share: sorted points, weights scaled by the largest, the
     boxes, and the panel driver's hooks (``near_data``, no sharp switches).
 
@@ -204,11 +205,13 @@ class PoleSums:
     def near_data(self, lo: FloatArray, hi: FloatArray) -> NDArray[np.bool_]:
         return smooth.boxes_near(self.centre, (REACH + 1) * self.h, lo, hi)
 
+    @abstractmethod
     def forward(self, t: FloatArray, out: FloatArray) -> None:
-        raise NotImplementedError
+        """Write into ``out`` the pole sums at ``t`` (the subclass: points or their boxes)."""
 
+    @abstractmethod
     def transposed(self, t: FloatArray, c: FloatArray, out: FloatArray) -> None:
-        raise NotImplementedError
+        """Write into ``out`` the transposed sums with coefficients ``c`` at the points."""
 
 
 class _Nodes:
