@@ -102,6 +102,7 @@ THEOREM_TESTS = (
     "tests/test_theorems_derivatives.py",
     "tests/test_theorems_far_bounds.py",
     "tests/test_theorems_landscape.py",
+    "tests/test_theorems_rewrites.py",
 )
 #: hypothesis imports libcst to print a patch for a failing example; libcst warns on import,
 #: and with warnings as errors the whole session aborts (INTERNALERROR) at the first failure.

@@ -157,6 +157,11 @@ def entails(
     if multipliers is None and sign_holds(substituted, kind):
         return True, "decided after substituting the premise equalities"
     if multipliers is not None:
+        if len(multipliers) != len(usable):
+            raise ValueError(
+                f"multipliers: expected one per premise read as a relation ({len(usable)}), "
+                f"got {len(multipliers)}"
+            )
         for m, (_, k) in zip(multipliers, usable, strict=True):
             if k != "==" and not sign_holds(sp.sympify(m), ">="):
                 return False, f"multiplier {m} of an inequality is not decided >= 0"
