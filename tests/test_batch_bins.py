@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 import symkde
-from symkde.numeric.bins_compiled import _DROP, _exp_block, gaussian_binned_rows
+from symkde.numeric.bins_compiled import _DROP, gaussian_binned_rows
 from symkde.numeric.bins_rows import binned_rows
+from symkde.numeric.fast_exp import exp_block
 
 #: Two float64 evaluations of the same binned sum (one exp per term each, summed in other
 #: orders, the compiled one dropping terms below e^-64 of a node's sum): the loss agrees to
@@ -103,13 +104,14 @@ def test_points_1e4_bandwidths_away_stay_finite():
         assert np.max(np.abs(grad - ref[2])) <= TOL
 
 
-def test_the_exponential_is_within_an_ulp_and_drops_only_below_the_cut():
+@pytest.mark.parametrize("drop", [_DROP, 700.0])
+def test_the_exponential_is_within_an_ulp_and_drops_only_below_the_cut(drop):
     rng = np.random.default_rng(2)
-    x = np.concatenate([rng.uniform(-_DROP, 0.0, 20000), rng.uniform(-1e-3, 0.0, 1000)])
-    x = np.concatenate([x, [0.0, -_DROP, -_DROP - 1e-9, -1e300, -np.inf, -math.log(2) / 2]])
+    x = np.concatenate([rng.uniform(-drop, 0.0, 20000), rng.uniform(-1e-3, 0.0, 1000)])
+    x = np.concatenate([x, [0.0, -drop, -drop - 1e-9, -1e300, -np.inf, -math.log(2) / 2]])
     got = x.copy()
-    _exp_block(got, np.empty(x.size, dtype=np.int64), x.size)
-    kept = x >= -_DROP
+    exp_block(got, np.empty(x.size, dtype=np.int64), x.size, drop)
+    kept = x >= -drop
     want = np.exp(x[kept])
     assert np.all(np.abs(got[kept] - want) <= np.spacing(want))
     assert np.all(got[~kept] == 0.0)

@@ -5,7 +5,8 @@ batch, line and circle, one row per loop iteration; the single binned Gaussian c
 ``B = 1`` case (:mod:`symkde.numeric.row_dispatch`), so row ``r`` of a batch is bit for bit the
 single call on row ``r``.  The other kernels keep :func:`symkde.numeric.bins_rows.binned_rows`
 (NumPy blocks).  Imports numba, NumPy, :mod:`symkde.numeric.rows` (the circle's positions,
-compiled) and the image counts of :mod:`symkde.numeric.images`; nothing above the numeric layer.
+compiled), :mod:`symkde.numeric.fast_exp` and the image counts of
+:mod:`symkde.numeric.images`; nothing above the numeric layer.
 
 Per row, the formulas of ``bins_rows`` (theorem ``gradient``) evaluated point by point in
 one pass over the nodes, nothing larger than ``n`` stored: the log-softmax of ``z`` (masked
@@ -44,6 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symkde.numeric.angles import TWO_PI
+from symkde.numeric.fast_exp import exp_block
 from symkde.numeric.images import image_count
 from symkde.numeric.rows import _positions
 
@@ -61,13 +63,6 @@ _CAREFUL_LOG_KERNEL = 32.0
 _DROP = 64.0
 #: ``-log(pi)/2 - log(2)/2``, the Gaussian log-kernel's constant (``h`` apart).
 _LOG_NORM = -0.5 * math.log(math.pi) - 0.5 * math.log(2.0)
-#: ``1 / log 2`` and ``log 2 = _LN2_HI + _LN2_LO`` (fdlibm's split: ``_LN2_HI`` has 32
-#: significant bits, so ``k * _LN2_HI`` is exact for ``|k| < 2**21``).
-_INV_LN2 = 1.0 / math.log(2.0)
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-#: Taylor coefficients ``1 / i!`` of ``exp`` (index ``i``).
-_T = tuple(1.0 / math.factorial(i) for i in range(14))
 
 _compiled = numba.njit(cache=True, nogil=True, error_model="numpy")
 _compiled_parallel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
@@ -131,40 +126,6 @@ def _careful_node(t, pos, log_w, ref, h, images, out):  # type: ignore[no-untype
             for sign in (1.0, -1.0):
                 num = _logaddexp(num, _ratio(t, xn + sign * (k * TWO_PI), y, h))
         out[j] = num - den + (log_w[j] - log_w[ref])
-
-
-@_compiled
-def _exp_block(buf, bits, count):  # type: ignore[no-untyped-def]
-    """``buf[j] = exp(buf[j])`` for ``buf[j] >= -_DROP``, else 0, for ``j < count``.
-
-    Without a libm call, so that the loop vectorises: ``k = rint(x / log 2)``, ``r = x - k
-    log 2`` (Cody-Waite: ``k * _LN2_HI`` is exact), ``exp(r)`` by its Taylor polynomial of
-    degree 13 on ``|r| <= log(2) / 2`` (truncation below ``4.1e-18``; Horner's rounding: an ulp
-    or two) and ``2**k`` built from its bits in ``bits`` (an ``int64`` view of the same memory
-    as the float64 scale)."""
-    scale = bits.view(np.float64)
-    for j in range(count):
-        x = max(buf[j], -_DROP - 1.0)  # -inf (a masked point) and far points: dropped below
-        k = np.rint(x * _INV_LN2)
-        r = (x - k * _LN2_HI) - k * _LN2_LO
-        p = _T[13]
-        p = p * r + _T[12]
-        p = p * r + _T[11]
-        p = p * r + _T[10]
-        p = p * r + _T[9]
-        p = p * r + _T[8]
-        p = p * r + _T[7]
-        p = p * r + _T[6]
-        p = p * r + _T[5]
-        p = p * r + _T[4]
-        p = p * r + _T[3]
-        p = p * r + _T[2]
-        p = p * r + _T[1]
-        p = p * r + 1.0
-        bits[j] = (np.int64(k) + 1023) << 52
-        buf[j] = p if buf[j] >= -_DROP else 0.0
-    for j in range(count):
-        buf[j] *= scale[j]
 
 
 @_compiled
@@ -269,7 +230,7 @@ def _row(z, x, a, b, h, images, bins, with_grad, gradient, log_w, pos, buf, mean
         else:
             for j in range(n):
                 buf[j] -= top
-        _exp_block(buf, bits, n)
+        exp_block(buf, bits, n, _DROP)
         esum = _sum(buf, n)
         lse = top + math.log(esum)
         if not abs(lse) < math.inf:
