@@ -41,10 +41,7 @@ def _case(rng, rows, n, circular):
 
 def _run(engine, z, x, a, b, h, circular, bins):
     loss, grad = np.empty(z.shape[0]), np.empty(z.shape)
-    if engine is binned_rows:
-        left = binned_rows(z, x, a, b, h, "gaussian", circular, bins, True, loss, grad)
-    else:
-        left = gaussian_binned_rows(z, x, a, b, h, circular, bins, True, loss, grad)
+    left = engine(z, x, a, b, h, "gaussian", circular, bins, True, loss, grad)
     return left, loss, grad
 
 
@@ -131,3 +128,10 @@ def test_a_row_beyond_2_30_turns_is_handed_back_and_answered():
     assert left.tolist() == [False, True]
     values = symkde.loss(z, x, 0.0, 1.0, kernel="gaussian", method="bins", bins=16, circular=True)
     assert np.isfinite(values).all()
+
+
+def test_the_compiled_bins_refuse_another_kernel():
+    one = np.zeros((1, 2))
+    with pytest.raises(ValueError, match="kernel"):
+        gaussian_binned_rows(one, one, *(np.ones(1),) * 3, "laplace", False, 4, True,
+                             np.empty(1), one.copy())  # fmt: skip

@@ -274,6 +274,7 @@ def gaussian_binned_rows(
     a: FloatArray,
     b: FloatArray,
     h: FloatArray,
+    kernel: str,
     circular: bool,
     bins: int,
     with_grad: bool,
@@ -283,16 +284,19 @@ def gaussian_binned_rows(
     """Fill ``loss`` (``(B,)``) and, with ``with_grad``, ``gradient`` (``(B, n)``) with the
     Gaussian binned loss of the validated rows ``z``, ``x`` (``(B, n)``) on ``[a, b]``,
     bandwidths ``h``, ``bins`` midpoints; return the mask of rows handed back (their entries
-    are unspecified).
+    are unspecified).  The arguments of :func:`symkde.numeric.bins_rows.binned_rows`;
+    ``kernel`` must be ``"gaussian"``.
 
     >>> loss, grad = np.empty(2), np.empty((2, 2))
     >>> z, x = np.zeros((2, 2)), np.array([[0.0, 1.0], [0.0, 1.0]])
-    >>> gaussian_binned_rows(z, x, np.zeros(2), np.ones(2), np.ones(2), False, 8, True,
-    ...                      loss, grad)
+    >>> gaussian_binned_rows(z, x, np.zeros(2), np.ones(2), np.ones(2), "gaussian", False, 8,
+    ...                      True, loss, grad)
     array([False, False])
     >>> bool(loss[0] == loss[1]), grad[0].round(12).tolist()
     (True, [0.0, 0.0])
     """
+    if kernel != "gaussian":
+        raise ValueError(f"kernel: expected 'gaussian' for the compiled bins, got {kernel!r}")
     size = z.shape[0]
     left = np.zeros(size, dtype=np.bool_)
     if size == 0:

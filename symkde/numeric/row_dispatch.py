@@ -46,7 +46,7 @@ def row_engine(kernel: str, method: str, bins: int | None, n: int) -> Engine | N
         if kernel == "gaussian":
             from symkde.numeric.bins_compiled import gaussian_binned_rows
 
-            return _adapt_gaussian(gaussian_binned_rows, bins)
+            return _adapt(gaussian_binned_rows, kernel, bins)
         from symkde.numeric.bins_rows import binned_rows
 
         return _adapt(binned_rows, kernel, bins)
@@ -76,23 +76,6 @@ def _adapt(binned_rows: Any, kernel: str, bins: int) -> Engine:
         gradient: FloatArray,
     ) -> NDArray[np.bool_]:
         return binned_rows(z, x, a, b, h, kernel, circular, bins, with_grad, loss, gradient)  # type: ignore[no-any-return]
-
-    return engine
-
-
-def _adapt_gaussian(gaussian_binned_rows: Any, bins: int) -> Engine:
-    def engine(
-        z: FloatArray,
-        x: FloatArray,
-        a: FloatArray,
-        b: FloatArray,
-        h: FloatArray,
-        circular: bool,
-        with_grad: bool,
-        loss: FloatArray,
-        gradient: FloatArray,
-    ) -> NDArray[np.bool_]:
-        return gaussian_binned_rows(z, x, a, b, h, circular, bins, with_grad, loss, gradient)  # type: ignore[no-any-return]
 
     return engine
 
