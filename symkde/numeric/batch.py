@@ -37,12 +37,14 @@ How it is used (and how other engines plug in):
 
 The numeric API plugs in :func:`symkde.numeric.row_dispatch.batch_rows`: exact Laplace
 (:mod:`symkde.numeric.rows`) and exact boxcar and triangle (:mod:`symkde.numeric.rows_compact`),
-line and circle, compiled and parallel over rows; ``method="bins"`` vectorised over rows in
-cache-sized blocks (:mod:`symkde.numeric.bins_rows`); quadrature and the smooth kernels'
-fast integrals run row by row.  Threads: the compiled engines spread rows over numba's
-thread pool, ``NUMBA_NUM_THREADS`` threads (default: the cores available; set it before the
-first call); each row is computed by one thread from its own inputs only, so the results are
-bit for bit the same for any thread count.  The binned rows are NumPy, one thread.
+line and circle, compiled and parallel over rows; ``method="bins"``: the Gaussian compiled
+and parallel over rows (:mod:`symkde.numeric.bins_compiled`), the other kernels vectorised
+over rows in cache-sized blocks (:mod:`symkde.numeric.bins_rows`); quadrature and the smooth
+kernels' fast integrals run row by row.  Threads: the compiled engines spread rows over
+numba's thread pool, ``NUMBA_NUM_THREADS`` threads (default: the cores available; set it
+before the first call); each row is computed by one thread from its own inputs only, so the
+results are bit for bit the same for any thread count.  The blocked binned rows are NumPy,
+one thread.
 
 ``B = 0`` (``z`` of shape ``(0, n)``, ``n >= 1``) is valid: the options are still checked,
 and the results are empty arrays of the batch shape and of ``z``'s shape; ``n = 0`` is an

@@ -1,8 +1,10 @@
 """Binned rows in blocks: ``method="bins"`` for a whole ``(B, n)`` batch, vectorised over rows.
 
-Owns :func:`binned_rows`, the binned loss and gradient of many rows at once: the single
-binned call is its ``B = 1`` case (``symkde.numeric.api._compute``) and the batch front runs
-it on every row, so row ``r`` of a batch is bit for bit the single call on row ``r``.
+Owns :func:`binned_rows`, the binned loss and gradient of many rows at once for every
+kernel but the Gaussian (compiled: :mod:`symkde.numeric.bins_compiled`; this function still
+takes it, and the tests hold the two against each other): the single binned call is its
+``B = 1`` case (``symkde.numeric.api._compute``) and the batch front runs it on every row,
+so row ``r`` of a batch is bit for bit the single call on row ``r``.
 Imports NumPy, the generated log-kernels, :mod:`symkde.numeric.rows` (the circle's positions,
 compiled), the careful logits of :mod:`symkde.numeric.mixture` and the image counts of
 :mod:`symkde.numeric.images`; nothing above the numeric layer.

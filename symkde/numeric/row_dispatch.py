@@ -6,11 +6,12 @@ row) and :func:`batch_rows` (the batch front's ``compiled=`` hook,
 (:func:`symkde.numeric.rows.laplace_exact_rows`), exact boxcar and triangle
 (:func:`symkde.numeric.rows_compact.compact_exact_rows`), both numba ``prange`` over rows,
 for rows of at most ``ROW_ENGINE_MAX_N`` points; ``method="bins"``
-(:func:`symkde.numeric.bins_rows.binned_rows`, NumPy blocks) for any ``n``.  Because a single
-call is the ``B = 1`` case of the same engine, row ``r`` of a batch is bit for bit the single
-call on row ``r``; a row an engine hands back goes to the single call's other paths
-(``symkde.numeric.api._compute``) in both cases.  Imports NumPy and those engine modules
-(lazily: numba compiles on first use); nothing above the numeric layer.
+(Gaussian: :func:`symkde.numeric.bins_compiled.gaussian_binned_rows`, numba ``prange``;
+the other kernels: :func:`symkde.numeric.bins_rows.binned_rows`, NumPy blocks) for any
+``n``.  Because a single call is the ``B = 1`` case of the same engine, row ``r`` of a batch
+is bit for bit the single call on row ``r``; a row an engine hands back goes to the single
+call's other paths (``symkde.numeric.api._compute``) in both cases.  Imports NumPy and those
+engine modules (lazily: numba compiles on first use); nothing above the numeric layer.
 
 >>> row_engine("triangle", "auto", None, 64) is None, row_engine("cauchy", "auto", None, 64)
 (False, None)
@@ -41,9 +42,13 @@ def row_engine(kernel: str, method: str, bins: int | None, n: int) -> Engine | N
     from symkde.numeric.rows import ROW_ENGINE_MAX_N
 
     if method == "bins":
+        assert bins is not None
+        if kernel == "gaussian":
+            from symkde.numeric.bins_compiled import gaussian_binned_rows
+
+            return _adapt(gaussian_binned_rows, kernel, bins)
         from symkde.numeric.bins_rows import binned_rows
 
-        assert bins is not None
         return _adapt(binned_rows, kernel, bins)
     if method not in _EXACT_METHODS or n > ROW_ENGINE_MAX_N:
         return None

@@ -5,8 +5,8 @@ Owns :func:`laplace_exact_rows`, which :func:`symkde.numeric.api._compute` calls
 (:mod:`symkde.numeric.batch`) for all rows at once: a single call is the ``B = 1`` case of the
 same code, so row ``r`` of a batch is bit for bit the single call on row ``r``.  Imports NumPy,
 numba, :mod:`symkde.numeric.angles` (the circle's positions),
-:mod:`symkde.numeric.compiled` (the fast path's loops) and the generated forms; nothing
-above the numeric layer.
+:mod:`symkde.numeric.compiled` (the fast path's loops), :mod:`symkde.numeric.fast_exp` and
+the generated forms; nothing above the numeric layer.
 
 Per row, in one ``numba.prange`` iteration (rows never share state, so the thread count
 cannot change a bit): the log-softmax of ``z`` (masked ``-inf`` logits dropped, a compensated
@@ -22,6 +22,16 @@ Cephes' algorithm that SciPy runs).  The fast path's guards are kept: a row whos
 spread beyond ``e^500``, whose target is longer than ``1e15`` bandwidths, or with a side that
 matters far beyond an end is *handed back* (``status = 1``) and its caller takes the
 log-space scans, exactly as a single call does.
+
+Where the row differs from ``_laplace_fast`` (fewer libm calls, each within an ulp or below
+half an ulp of a sum, measured in ``benchmarks/RESULTS.md``): the softmax's and the side
+masses' exponentials are evaluated in vectorised blocks (:mod:`symkde.numeric.fast_exp`,
+within an ulp of libm's); the gradient's weights are the
+softmax pass's ``e^{z - max z}`` times ``1 / sum`` (no second ``exp``); ``e^{-o}`` of a
+block offset ``o`` in ``[0, 2]`` is ``1 / e^{o}``; the logarithms of a long segment's end
+sums are taken once for the loss and the gradient; and a side's terms below ``e^-64`` of its
+largest are not exponentiated (:func:`_side_mass_pruned`: on the circle most image items lie
+tens of bandwidths beyond an end).
 
 Threads: ``numba.prange`` uses numba's thread pool, ``NUMBA_NUM_THREADS`` threads (default:
 the cores available); set it before the first call.  Results do not depend on it.
@@ -40,6 +50,7 @@ from numpy.typing import NDArray
 from symkde.numeric import compiled as _loops
 from symkde.numeric._generated import laplace_forms as _forms
 from symkde.numeric.angles import TWO_PI, TWO_PI_LO
+from symkde.numeric.fast_exp import exp_block
 
 __all__ = ["ROW_ENGINE_MAX_N", "laplace_exact_rows", "spence"]
 
@@ -214,7 +225,7 @@ def _stable_order(values, order):  # type: ignore[no-untyped-def]
 
 
 #: Rows of the float workspace (see :func:`_workspace`).
-_FLOAT_ROWS = 23
+_FLOAT_ROWS = 27
 
 
 @_compiled
@@ -222,7 +233,7 @@ def _workspace(n, circular):  # type: ignore[no-untyped-def]
     """Scratch for rows of ``n`` points: every entry is written before it is read, so rows
     that share it (one chunk of :func:`_rows`) cannot see each other."""
     cap = (3 * n if circular else n) + 2
-    return np.empty((_FLOAT_ROWS, cap)), np.empty((2, cap), dtype=np.int64), np.empty((cap, 2))
+    return np.empty((_FLOAT_ROWS, cap)), np.empty((3, cap), dtype=np.int64), np.empty((cap, 2))
 
 
 @_compiled
@@ -247,8 +258,9 @@ def _fast_items(x, lw, span, h, with_grad, resp, fw, iw, pair_ws):  # type: igno
         inside[k] = pairs[k, 0]
     order = _stable_order(inside, iw[1])
     reach_left, reach_right = (a - near_left) / h, (near_right - b) / h
-    mass_left, peak_left = _side_mass(pairs, m, m + n_left, reach_left)
-    mass_right, peak_right = _side_mass(pairs, m + n_left, n, reach_right)
+    side, bits = fw[26], iw[2]
+    mass_left, peak_left = _side_mass_pruned(pairs, m, m + n_left, reach_left, side, bits)
+    mass_right, peak_right = _side_mass_pruned(pairs, m + n_left, n, reach_right, side, bits)
     size = m + 2
     u, v, grow, shrink = fw[1, :size], fw[2, :size], fw[3, :size], fw[4, :size]
     gap, dist, left_sum, right_sum = fw[5, :size], fw[6, :size], fw[7, :size], fw[8, :size]
@@ -276,8 +288,9 @@ def _fast_items(x, lw, span, h, with_grad, resp, fw, iw, pair_ws):  # type: igno
     u[0], u[m + 1] = math.exp(mass_left - top), 0.0
     v[0], v[m + 1] = 0.0, math.exp(mass_right - top)
     for k in range(size):
-        shrink[k] = math.exp(-grow[k])
+        # offsets lie in [0, BLOCK]: e^{-o} = 1 / e^{o} within an ulp, one exp fewer
         grow[k] = math.exp(grow[k])
+        shrink[k] = 1.0 / grow[k]
     _loops.decayed_sums(grow, shrink, gap, u, v, left_sum, right_sum)
     segments = m + 1
     left, right, d = fw[10, :segments], fw[11, :segments], fw[12, :segments]
@@ -289,9 +302,11 @@ def _fast_items(x, lw, span, h, with_grad, resp, fw, iw, pair_ws):  # type: igno
         log_total[k] = math.log(left[k] + right[k])
     _loops.short_log_integrals(d, left, right, log_total, seg_log)
     total, compensation = 0.0, 0.0
+    log_left, log_right = fw[24, :segments], fw[25, :segments]  # long segments' logs, reused
     for k in range(segments):
         if d[k] > _SHORT:
             lB, lA = math.log(left[k]), math.log(right[k])
+            log_left[k], log_right[k] = lB, lA
             seg_log[k] = _segment_log_integral(lB, lA, d[k], 0.5 * (lB - lA + d[k]))
         term = seg_log[k]  # Neumaier's compensated sum
         t = total + term
@@ -314,7 +329,7 @@ def _fast_items(x, lw, span, h, with_grad, resp, fw, iw, pair_ws):  # type: igno
         resp_plus[k + 1] = out[k]
     for k in range(segments):
         if d[k] > _SHORT:
-            lB, lA = math.log(left[k]), math.log(right[k])
+            lB, lA = log_left[k], log_right[k]
             log_minus, log_plus = _segment_log_resp(lB, lA, d[k], 0.5 * (lB - lA + d[k]))
             resp_minus[k], resp_plus[k + 1] = math.exp(log_minus), math.exp(log_plus)
     _loops.decayed_sums(grow, shrink, gap, resp_plus, resp_minus, left_sum, right_sum)
@@ -348,6 +363,36 @@ def _side_mass(pairs, start, stop, reach):  # type: ignore[no-untyped-def]
     return peak + math.log(total) - reach, peak - reach
 
 
+#: :func:`_side_mass_pruned` leaves out terms below ``e^-_SIDE_DROP`` of a side's largest.
+_SIDE_DROP = 64.0
+#: The softmax's ``e^{z - max z}`` by :func:`~symkde.numeric.fast_exp.exp_block` down to
+#: ``e^-700`` (its range of normal numbers), by libm's ``exp`` below.
+_SOFTMAX_FLOOR = 700.0
+
+
+@_compiled
+def _side_mass_pruned(pairs, start, stop, reach, buf, bits):  # type: ignore[no-untyped-def]
+    """:func:`_side_mass` without the ``exp`` of terms below ``e^-64`` of the side's largest
+    (which is in the sum): 0 stands for them, so the side's mass moves by less than
+    ``n e^-64 < n 1.7e-28`` relatively (below half an ulp) and their responsibilities by
+    less than ``1.7e-28`` absolutely.  The others in one vectorised block
+    (:func:`symkde.numeric.fast_exp.exp_block`, within an ulp of libm's); ``buf`` and ``bits``
+    are scratch of ``stop - start`` entries."""
+    if stop <= start:
+        return -math.inf, -math.inf
+    peak = -math.inf
+    for k in range(start, stop):
+        peak = max(peak, pairs[k, 0])
+    for k in range(start, stop):
+        buf[k - start] = pairs[k, 0] - peak
+    exp_block(buf, bits, stop - start, _SIDE_DROP)
+    total = 0.0
+    for k in range(start, stop):
+        pairs[k, 0] = buf[k - start]
+        total += pairs[k, 0]
+    return peak + math.log(total) - reach, peak - reach
+
+
 @_compiled
 def _row(z, x_row, a, b, h, circular, with_grad, gradient, fw, iw, pair_ws):  # type: ignore[no-untyped-def]
     """One row: positions, log-softmax, items, :func:`_fast_items`, the gradient
@@ -361,12 +406,20 @@ def _row(z, x_row, a, b, h, circular, with_grad, gradient, fw, iw, pair_ws):  # 
     for j in range(n):
         top = max(top, z[j])
     total, compensation = 0.0, 0.0
+    scaled = fw[23, :n]  # e^{z - max z}: the weights' numerators, kept for the gradient
     for j in range(n):
-        term = math.exp(z[j] - top)
+        scaled[j] = z[j] - top
+    exp_block(scaled, iw[2, :n], n, _SOFTMAX_FLOOR)
+    for j in range(n):
+        if z[j] - top < -_SOFTMAX_FLOOR:  # where 2**k would be subnormal: libm's exp
+            scaled[j] = math.exp(z[j] - top)
+    for j in range(n):
+        term = scaled[j]
         t = total + term
         compensation += (total - t) + term if total >= term else (term - t) + total
         total = t
     log_sum = math.log(total + compensation)
+    norm = 1.0 / (total + compensation)
     log_w = fw[18, :n]
     live = 0
     for j in range(n):
@@ -395,7 +448,8 @@ def _row(z, x_row, a, b, h, circular, with_grad, gradient, fw, iw, pair_ws):  # 
             share = 0.0
             for i in range(images):
                 share += resp[images * k + i]
-            gradient[j] = math.exp(log_w[j]) - share
+            # W_j = e^{z_j - max z} / sum (no exp: the softmax pass's terms)
+            gradient[j] = scaled[j] * norm - share
             k += 1
         else:
             gradient[j] = 0.0
