@@ -241,37 +241,6 @@ def _integrals(line: _Line, a: float, b: float) -> tuple[FloatArray, float]:
     )
 
 
-def _boxcar_jumps(line: _Line, a: float, b: float) -> tuple[FloatArray, float]:
-    """Jump terms of the boxcar: ``(d/dx_j, d/dh)`` of ``int log p`` from the moving edges.
-
-    At the right edge ``e = x_j + h`` (inside ``(a, b)``) the density drops by ``S_j/(2h)``:
-    ``l_R = log(q + S_j/(2h)) - log q`` with ``q`` the other supports at ``e`` (closed); at the
-    left edge ``x_j - h`` it rises by as much (``l_L``).  Moving ``x_j`` moves both edges
-    (``+l_R - l_L``), widening ``h`` moves them apart (``+l_R + l_L``).
-    """
-    mix = line.mix
-    log_half = -math.log(2.0 * mix.h)
-    d_x = np.zeros(mix.x.size)
-    d_h = 0.0
-    for sign in (1.0, -1.0):
-        edge = mix.x + sign * mix.h
-        inside = np.flatnonzero((edge > a) & (edge < b))
-        if inside.size == 0:
-            continue
-        jumps = np.empty(inside.size)
-        for start in range(0, inside.size, 256):
-            rows = inside[start : start + 256]
-            logits = mix.log_w + LOG_KERNELS["boxcar"](np.subtract.outer(edge[rows], mix.x), mix.h)
-            logits[np.arange(rows.size), rows] = -np.inf
-            top = logits.max(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                log_q = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
-            jumps[start : start + rows.size] = np.log1p(np.exp(mix.log_w[rows] + log_half - log_q))
-        d_x[inside] += sign * jumps
-        d_h += float(np.sum(jumps))
-    return d_x, d_h
-
-
 def _log_density_inside(line: _Line, t: float, side: float) -> float:
     """``log p(t)`` with compact supports that only touch ``t`` from the outer side left out
     (``side = +1``: the limit from the right, used at ``a``; ``-1``: from the left, at ``b``)."""
@@ -328,7 +297,7 @@ def _integral_method(
     elif method == "exact" and mix.kernel == "triangle":
         # closed form per segment (p is linear between kinks): no adaptive quadrature, which
         # crawled towards the log singularities of 1/p where a dominant support ends
-        from symkde.numeric.derivative_triangle import triangle_position_bandwidth
+        from symkde.numeric.derivative_compact import triangle_position_bandwidth
 
         closed = triangle_position_bandwidth(mix.log_w, mix.x, a, b, mix.h)
     elif mix.kernel == "boxcar":
@@ -339,7 +308,9 @@ def _integral_method(
     d_line, d_h_integral = closed if closed is not None else _integrals(line, a, b)
     d_h = -d_h_integral
     if mix.kernel == "boxcar":
-        jump_x, jump_h = _boxcar_jumps(line, a, b)
+        from symkde.numeric.derivative_compact import boxcar_jumps
+
+        jump_x, jump_h = boxcar_jumps(mix.log_w, mix.x, a, b, mix.h)
         d_line = d_line - jump_x / (b - a)
         d_h -= jump_h / (b - a)
     d_a = (_log_density_inside(line, a, 1.0) + loss) / (b - a)

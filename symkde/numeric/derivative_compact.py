@@ -1,0 +1,210 @@
+"""Exact triangle and boxcar derivatives in ``O(n log n)``: log-space window sums, no subtraction.
+
+Owns :func:`triangle_position_bandwidth` (``dL/dx_j`` and ``dL/dh`` of the triangle kernel,
+method exact/auto and the quadrature's route, line and circle through the images on the
+line) and :func:`boxcar_jumps` (the boxcar's jump terms at the support edges inside the
+target).  The direct forms of :mod:`symkde.numeric.derivative_triangle` (``O(n * segments)``)
+compute the same numbers and are the tests' independent check.
+
+Triangle.  Inside ``x_j``'s support ``(d/du log K)(u) = -sign(u)/(h - |u|)``, so with
+``p`` linear between the sorted kinks ``x_k``, ``x_k +- h`` (and ``a``, ``b``)::
+
+    dL/dx_j = S_j/(h^2 (b-a)) [sum_{segments in (x_j-h, x_j)} V - sum_{segments in (x_j, x_j+h)} V]
+    (1/(b-a)) int sum_j R_j d/dh log K = (1/(b-a)) sum_j S_j/h^2 (both sums) - 2/h
+
+with ``V = int_segment 1/p = L (log p1 - log p0)/(p1 - p0)``.  With logits ``+-700`` the
+``V`` span ``e^1400`` (beyond float64) and prefix sums would cancel, so each half-support's
+sum is a window reduction of ``log V`` (:func:`symkde.numeric.scans._window_reduce`, van Herk
+/ Gil-Werman blocks: ``logaddexp`` of positive terms only), and ``log S_j`` is added after.
+``p`` at each kink is a window reduction too: at ``t = q + s h`` (``q`` a point or an end,
+``s`` in ``{-1, 0, 1}``) the points rising into ``t`` (``x_j`` in ``(t - h, t]``) give
+``sum S_j (x_j - x_first) + (x_first - (t - h)) sum S_j`` and the falling ones likewise
+(:func:`symkde.numeric.scans._moment_left`, ``_moment_right``), all terms positive; which
+points are in a window is decided on the exact positions ``q + c h`` (two-sum), and the one
+gap per window, ``x_first - (t - h)``, is formed Sterbenz-exactly, so where a dominant
+support ends the remainder of the others keeps its relative accuracy.
+
+Boxcar.  The jump at an edge ``e = x_j +- h`` inside ``(a, b)`` is
+``log(q + S_j/(2h)) - log q``, ``q`` the other supports closed at ``e``: the points with
+``x_i`` in ``[x_j, x_j + 2h]`` (right edge; ``[x_j - 2h, x_j]`` left), decided exactly, less
+``x_j`` itself: the window of sorted points on the far side of ``j`` and the points tied
+with ``x_j`` on the near side (scans restarted per tie group).
+
+Cost: a sort and a few ``O(n log n)`` scans.  Imports NumPy, :mod:`symkde.errors` and
+:mod:`symkde.numeric.scans` / :mod:`symkde.numeric.segment_forms` only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from symkde.errors import UncoveredTargetError
+from symkde.numeric.scans import (
+    _lse_combine,
+    _moment_left,
+    _moment_right,
+    _prefix_scan,
+    _suffix_scan,
+    _window_reduce,
+)
+from symkde.numeric.segment_forms import _logaddexp
+
+__all__ = ["boxcar_jumps", "triangle_position_bandwidth"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+
+def _two_sum(p: FloatArray, q: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``(s, e)`` with ``s = fl(p + q)`` and ``s + e == p + q`` exactly (Knuth)."""
+    s = p + q
+    bv = s - p
+    return s, (p - (s - bv)) + (q - bv)
+
+
+def _search(xs: FloatArray, q: FloatArray, c: FloatArray, strict: bool) -> IntArray:
+    """First index of the sorted ``xs`` with ``xs > q + c`` (``strict``) or ``>= q + c``,
+    decided on the exact sum: ``q + c = v + e``; ``xs == v`` is above it iff ``e < 0``."""
+    v, e = _two_sum(q, c)
+    right = np.searchsorted(xs, v, side="right")
+    left = np.searchsorted(xs, v, side="left")
+    at_v_above = (e < 0.0) | ((e == 0.0) & (not strict))  # does xs == v count?
+    return np.where(at_v_above, left, right)
+
+
+def _gap(x: FloatArray, q: FloatArray, c: FloatArray) -> FloatArray:
+    """``x - q + c`` to a few ulps of itself (``>= 0`` where exactly so): the difference is
+    carried by two-sum, ``c + d`` is Sterbenz-exact where it cancels (``c``: 0, h or 2h)."""
+    d, err = _two_sum(x, -q)
+    return np.maximum((c + d) + err, 0.0)
+
+
+def _log_density_at(
+    lws: FloatArray, xs: FloatArray, h: float, q: FloatArray, s: FloatArray
+) -> FloatArray:
+    """``log p`` at the exact positions ``q + s h`` (``xs`` sorted, ``lws`` their log-weights)."""
+    lower = _search(xs, q, (s - 1.0) * h, strict=True)  # x_j > t - h
+    mid = _search(xs, q, s * h, strict=True)  # x_j > t: falling side starts
+    upper = _search(xs, q, (s + 1.0) * h, strict=False)  # x_j >= t + h: outside
+    none = np.full_like(lws, -np.inf)
+    # empty halves combine -inf positions (nan, never selected): hence "invalid" ignored
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (rise_s, rise_m, first), rise_empty = _window_reduce(
+            (lws, none, xs), xs, lower, mid, q + (s - 0.5) * h, h, _moment_left
+        )
+        (fall_s, fall_m, last), fall_empty = _window_reduce(
+            (lws, none, xs), xs, mid, upper, q + (s + 0.5) * h, h, _moment_right
+        )
+        # rising: S_j (x_j - (t - h)) = S_j ((x_j - first) + (first - q + (1 - s) h))
+        first = np.where(rise_empty, q, first)
+        up = _logaddexp(rise_m, rise_s + np.log(_gap(first, q, (1.0 - s) * h)))
+        # falling: S_j ((t + h) - x_j) = S_j ((last - x_j) + (q - last + (1 + s) h))
+        last = np.where(fall_empty, q, last)
+        down = _logaddexp(fall_m, fall_s + np.log(_gap(q, last, (1.0 + s) * h)))
+    up = np.where(rise_empty, -np.inf, up)
+    down = np.where(fall_empty, -np.inf, down)
+    return _logaddexp(up, down) - 2.0 * math.log(h)
+
+
+def triangle_position_bandwidth(
+    log_w: FloatArray, x: FloatArray, a: float, b: float, h: float
+) -> tuple[FloatArray, float]:
+    """``((1/(b-a)) int R_j (log K)'  per point, (1/(b-a)) int sum_j R_j d/dh log K)``.
+
+    Same arguments, results and errors as
+    :func:`symkde.numeric.derivative_triangle.triangle_position_bandwidth`, in ``O(n log n)``.
+    """
+    k = x.size
+    order = np.argsort(x, kind="stable")
+    xs, lws = x[order], log_w[order]
+    shifts = np.repeat(np.array([-1.0, 0.0, 1.0]), k)
+    base, offset = np.tile(xs, 3), shifts * h
+    kinks, kinks_lo = _two_sum(base, offset)  # kinks + kinks_lo == x_k + s h exactly
+    inside = (kinks > a) & (kinks < b)
+    t = np.concatenate(([a], kinks[inside], [b]))
+    t_lo = np.concatenate(([0.0], kinks_lo[inside], [0.0]))
+    q = np.concatenate(([a], base[inside], [b]))
+    shift = np.concatenate(([0.0], shifts[inside], [0.0]))
+    order_t = np.lexsort((t_lo, t))
+    t, t_lo, q, shift = t[order_t], t_lo[order_t], q[order_t], shift[order_t]
+    # one edge per distinct exact position (a kink within an ulp of another bounds a segment
+    # whose length is known only from the exact positions)
+    first = np.concatenate(([True], (t[1:] > t[:-1]) | (t_lo[1:] > t_lo[:-1])))
+    edge_sorted = np.cumsum(first) - 1
+    t, t_lo, q, shift = t[first], t_lo[first], q[first], shift[first]
+    n_edges = t.size
+    edge_of = np.empty(edge_sorted.size, dtype=np.intp)
+    edge_of[order_t] = edge_sorted
+    kink_edge = np.where(kinks <= a, 0, n_edges - 1)
+    kink_edge[inside] = edge_of[1:-1]
+    lp = _log_density_at(lws, xs, h, q, shift)
+    if not np.isfinite(lp).all():
+        zero = float(t[np.flatnonzero(~np.isfinite(lp))[0]])
+        raise UncoveredTargetError((zero, zero))
+    length = np.diff(t) + np.diff(t_lo)  # Sterbenz-exact where edges are close
+    top = np.maximum(lp[:-1], lp[1:])
+    gap = np.abs(lp[1:] - lp[:-1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(gap > 0.0, gap / -np.expm1(-gap), 1.0)
+    log_v = np.log(length) - top + np.log(factor)  # log int_segment 1/p
+    # segments of x_j's rising half [edge(x_j - h), edge(x_j)) and falling half
+    e_minus, e_zero, e_plus = kink_edge[:k], kink_edge[k : 2 * k], kink_edge[2 * k :]
+    starts = t[:-1]
+    (rising,), _ = _window_reduce((log_v,), starts, e_minus, e_zero, xs - 0.5 * h, h, _lse_combine)
+    (falling,), _ = _window_reduce((log_v,), starts, e_zero, e_plus, xs + 0.5 * h, h, _lse_combine)
+    log_scale = lws - 2.0 * math.log(h)
+    up = np.exp(rising + log_scale)  # int S_j/(h^2 p) <= int 1/(h - |u|): never overflows
+    down = np.exp(falling + log_scale)
+    d_x = np.empty(k)
+    d_x[order] = (up - down) / (b - a)
+    return d_x, float(np.sum(up) + np.sum(down)) / (b - a) - 2.0 / h
+
+
+def boxcar_jumps(
+    log_w: FloatArray, x: FloatArray, a: float, b: float, h: float
+) -> tuple[FloatArray, float]:
+    """Jump terms of the boxcar: ``(d/dx_j, d/dh)`` of ``int log p`` from the moving edges.
+
+    At the right edge ``e = x_j + h`` (inside ``(a, b)``) the density drops by ``S_j/(2h)``:
+    ``l_R = log(q + S_j/(2h)) - log q`` with ``q`` the other supports at ``e`` (closed); at the
+    left edge ``x_j - h`` it rises by as much (``l_L``).  Moving ``x_j`` moves both edges
+    (``+l_R - l_L``), widening ``h`` moves them apart (``+l_R + l_L``).
+    """
+    k = x.size
+    order = np.argsort(x, kind="stable")
+    xs, lws = x[order], log_w[order]
+    here = np.arange(k)
+    # points tied with x_j on either side of j in the sorted order (restarted per tie group)
+    group = np.concatenate(([0], np.cumsum(xs[1:] != xs[:-1])))
+    (tie_prefix,) = _prefix_scan((lws,), _lse_combine, group)
+    (tie_suffix,) = _suffix_scan((lws,), _lse_combine, group)
+    same_before = np.concatenate(([False], group[1:] == group[:-1]))
+    same_after = np.concatenate((group[:-1] == group[1:], [False]))
+    ties_before = np.where(same_before, np.roll(tie_prefix, 1), -np.inf)
+    ties_after = np.where(same_after, np.roll(tie_suffix, -1), -np.inf)
+    d_x = np.zeros(k)
+    d_h = 0.0
+    for sign in (1.0, -1.0):
+        edge, _ = _two_sum(xs, np.full(k, sign * h))
+        inside = (edge > a) & (edge < b)
+        # the other supports closed at x_j + sign h: x_i in [x_j, x_j + 2h] (sign +1) or
+        # [x_j - 2h, x_j] (sign -1), ends decided exactly.  The window on the far side of j
+        # touches j and so the block cut (a window of _window_reduce must contain its cut);
+        # the points tied with x_j on the near side come from the tie scans.
+        if sign > 0:
+            far = _search(xs, xs, np.full(k, 2.0 * h), strict=True)
+            window, _ = _window_reduce((lws,), xs, here + 1, far, xs + h, 2.0 * h, _lse_combine)
+            near = ties_before
+        else:
+            far = _search(xs, xs, np.full(k, -2.0 * h), strict=False)
+            window, _ = _window_reduce((lws,), xs, far, here, xs - h, 2.0 * h, _lse_combine)
+            near = ties_after
+        with np.errstate(invalid="ignore", over="ignore"):  # no other support: -inf, inf
+            log_q = _logaddexp(window[0], near)  # log sum S_i over the others (2h cancels)
+            jumps = np.where(inside, np.log1p(np.exp(lws - log_q)), 0.0)
+        d_x[order] += sign * jumps
+        d_h += float(np.sum(jumps))
+    return d_x, d_h
