@@ -37,6 +37,7 @@ Cost: a sort and a few ``O(n log n)`` scans.  Imports NumPy, :mod:`symkde.errors
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,9 +51,9 @@ from symkde.numeric.scans import (
     _suffix_scan,
     _window_reduce,
 )
-from symkde.numeric.segment_forms import _logaddexp
+from symkde.numeric.segment_forms import _logaddexp, _softplus
 
-__all__ = ["boxcar_jumps", "triangle_position_bandwidth"]
+__all__ = ["boxcar_jumps", "triangle_log_density_step", "triangle_position_bandwidth"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -109,17 +110,20 @@ def _log_density_at(
     return _logaddexp(up, down) - 2.0 * math.log(h)
 
 
-def triangle_position_bandwidth(
-    log_w: FloatArray, x: FloatArray, a: float, b: float, h: float
-) -> tuple[FloatArray, float]:
-    """``((1/(b-a)) int R_j (log K)'  per point, (1/(b-a)) int sum_j R_j d/dh log K)``.
+class _Edges(NamedTuple):
+    """The sorted distinct edges ``t + t_lo`` (exact) of the segments, ``log p`` at each, and
+    the edge of every kink ``x_k + s h`` (index ``(s + 1) k + j`` in the sorted points)."""
 
-    Same arguments, results and errors as
-    :func:`symkde.numeric.derivative_triangle.triangle_position_bandwidth`, in ``O(n log n)``.
-    """
-    k = x.size
-    order = np.argsort(x, kind="stable")
-    xs, lws = x[order], log_w[order]
+    t: FloatArray
+    t_lo: FloatArray
+    log_p: FloatArray
+    kink_edge: IntArray
+
+
+def _triangle_edges(lws: FloatArray, xs: FloatArray, a: float, b: float, h: float) -> _Edges:
+    """The edges of the sorted points ``xs``; raises :class:`symkde.UncoveredTargetError`
+    where ``p`` vanishes at one."""
+    k = xs.size
     shifts = np.repeat(np.array([-1.0, 0.0, 1.0]), k)
     base, offset = np.tile(xs, 3), shifts * h
     kinks, kinks_lo = _two_sum(base, offset)  # kinks + kinks_lo == x_k + s h exactly
@@ -135,15 +139,40 @@ def triangle_position_bandwidth(
     first = np.concatenate(([True], (t[1:] > t[:-1]) | (t_lo[1:] > t_lo[:-1])))
     edge_sorted = np.cumsum(first) - 1
     t, t_lo, q, shift = t[first], t_lo[first], q[first], shift[first]
-    n_edges = t.size
     edge_of = np.empty(edge_sorted.size, dtype=np.intp)
     edge_of[order_t] = edge_sorted
-    kink_edge = np.where(kinks <= a, 0, n_edges - 1)
+    kink_edge = np.where(kinks <= a, 0, t.size - 1)
     kink_edge[inside] = edge_of[1:-1]
     lp = _log_density_at(lws, xs, h, q, shift)
     if not np.isfinite(lp).all():
         zero = float(t[np.flatnonzero(~np.isfinite(lp))[0]])
         raise UncoveredTargetError((zero, zero))
+    return _Edges(t, t_lo, lp, kink_edge)
+
+
+def triangle_log_density_step(
+    log_w: FloatArray, x: FloatArray, a: float, b: float, h: float
+) -> float:
+    """The largest ``|log p(t1) - log p(t0)|`` over the segments between kinks: ``1/p``'s
+    peak over its ends on a segment where ``p`` is linear (adaptive panels need about
+    ``log2`` of its exponential in bisections, and stall far sooner)."""
+    order = np.argsort(x, kind="stable")
+    lp = _triangle_edges(log_w[order], x[order], a, b, h).log_p
+    return float(np.abs(np.diff(lp)).max()) if lp.size > 1 else 0.0
+
+
+def triangle_position_bandwidth(
+    log_w: FloatArray, x: FloatArray, a: float, b: float, h: float
+) -> tuple[FloatArray, float]:
+    """``((1/(b-a)) int R_j (log K)'  per point, (1/(b-a)) int sum_j R_j d/dh log K)``.
+
+    Same arguments, results and errors as
+    :func:`symkde.numeric.derivative_triangle.triangle_position_bandwidth`, in ``O(n log n)``.
+    """
+    k = x.size
+    order = np.argsort(x, kind="stable")
+    xs, lws = x[order], log_w[order]
+    t, t_lo, lp, kink_edge = _triangle_edges(lws, xs, a, b, h)
     length = np.diff(t) + np.diff(t_lo)  # Sterbenz-exact where edges are close
     top = np.maximum(lp[:-1], lp[1:])
     gap = np.abs(lp[1:] - lp[:-1])
@@ -202,9 +231,9 @@ def boxcar_jumps(
             far = _search(xs, xs, np.full(k, -2.0 * h), strict=False)
             window, _ = _window_reduce((lws,), xs, far, here, xs - h, 2.0 * h, _lse_combine)
             near = ties_after
-        with np.errstate(invalid="ignore", over="ignore"):  # no other support: -inf, inf
+        with np.errstate(invalid="ignore"):  # no other support: log q = -inf, jump inf
             log_q = _logaddexp(window[0], near)  # log sum S_i over the others (2h cancels)
-            jumps = np.where(inside, np.log1p(np.exp(lws - log_q)), 0.0)
+            jumps = np.where(inside, _softplus(lws - log_q), 0.0)  # ~1400 at logits +-700
         d_x[order] += sign * jumps
         d_h += float(np.sum(jumps))
     return d_x, d_h

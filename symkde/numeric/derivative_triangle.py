@@ -148,7 +148,8 @@ def boxcar_jumps_direct(
             top = logits.max(axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_q = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
-            jumps[start : start + rows.size] = np.log1p(np.exp(log_w[rows] + log_half - log_q))
+            # log(1 + e^v), v up to ~1400 at logits +-700 (log1p(exp(v)) overflowed to inf)
+            jumps[start : start + rows.size] = np.logaddexp(0.0, log_w[rows] + log_half - log_q)
         d_x[inside] += sign * jumps
         d_h += float(np.sum(jumps))
     return d_x, d_h
