@@ -48,11 +48,12 @@ def _row(rng: np.random.Generator, circular: bool) -> tuple[np.ndarray, np.ndarr
     x = rng.uniform(-0.5 * b, 1.5 * b, n)
     x = np.concatenate((x, np.arange(0.0, b + h, 0.9 * h)))  # supports that cover [a, b]
     z = rng.normal(0.0, 1.0, x.size) * float(rng.choice([1.0, 30.0, 700.0]))
-    k = x.size
+    k = x.size  # only the first n points move: the covering ones stay (one may be masked)
     if rng.random() < 0.4:
-        x[int(rng.integers(k))] = (1e4 if rng.random() < 0.5 else -1e4) * h
+        x[int(rng.integers(n))] = (1e4 if rng.random() < 0.5 else -1e4) * h
     if rng.random() < 0.4:
-        i, j = rng.choice(k, 2, replace=False)
+        j = int(rng.integers(n))
+        i = int(rng.choice(np.delete(np.arange(k), j)))
         x[j] = x[i] if rng.random() < 0.5 else x[i] + 2.0**-40
     if rng.random() < 0.4:
         z[int(rng.integers(k))] = -np.inf  # masked
