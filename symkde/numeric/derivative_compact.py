@@ -76,6 +76,21 @@ def _search(xs: FloatArray, q: FloatArray, c: FloatArray, strict: bool) -> IntAr
     return np.where(at_v_above, left, right)
 
 
+def _lse2_combine(left: tuple[FloatArray, ...], right: tuple[FloatArray, ...]):  # type: ignore[no-untyped-def]
+    """``log(e^A + e^B)`` on compensated logs ``(hi, lo)``, ``A = hi + lo``: the rounding of
+    ``top + log1p(e^-d)`` is carried in ``lo`` (two-sum), so a chain of combines of values
+    near ``+-700`` keeps ~ulp(1) instead of losing ulp(700) = 1e-13 at every level."""
+    (ha, la), (hb, lb) = left, right
+    first = ha >= hb
+    th, tl = np.where(first, ha, hb), np.where(first, la, lb)
+    oh, ol = np.where(first, hb, ha), np.where(first, lb, la)
+    with np.errstate(invalid="ignore"):
+        d = (oh - th) + (ol - tl)  # <= 0; oh - th Sterbenz-exact where it matters
+        hi, err = _two_sum(th, np.log1p(np.exp(d)))
+    empty = th == -np.inf
+    return np.where(empty, -np.inf, hi), np.where(empty, 0.0, err + tl)
+
+
 def _gap(x: FloatArray, q: FloatArray, c: FloatArray) -> FloatArray:
     """``x - q + c`` to a few ulps of itself (``>= 0`` where exactly so): the difference is
     carried by two-sum, ``c + d`` is Sterbenz-exact where it cancels (``c``: 0, h or 2h)."""
@@ -172,21 +187,31 @@ def triangle_position_bandwidth(
     k = x.size
     order = np.argsort(x, kind="stable")
     xs, lws = x[order], log_w[order]
+    # S_j / p is unchanged by a common factor of the weights: measure the log-weights from the
+    # largest that reaches the target (a point far heavier but out of reach, logits +-700,
+    # would leave every log value near -700, where each rounding costs ulp(700) = 1e-13)
+    reach = (xs + h > a) & (xs - h < b)
+    if reach.any():
+        lws = lws - lws[reach].max()
     t, t_lo, lp, kink_edge = _triangle_edges(lws, xs, a, b, h)
     length = np.diff(t) + np.diff(t_lo)  # Sterbenz-exact where edges are close
     top = np.maximum(lp[:-1], lp[1:])
     gap = np.abs(lp[1:] - lp[:-1])
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(gap > 0.0, gap / -np.expm1(-gap), 1.0)
-    log_v = np.log(length) - top + np.log(factor)  # log int_segment 1/p
+    # log int_segment 1/p, compensated: log_v + log_v_lo (-top exact, the rest near 0)
+    log_v, log_v_lo = _two_sum(-top, np.log(length) + np.log(factor))
     # segments of x_j's rising half [edge(x_j - h), edge(x_j)) and falling half
     e_minus, e_zero, e_plus = kink_edge[:k], kink_edge[k : 2 * k], kink_edge[2 * k :]
     starts = t[:-1]
-    (rising,), _ = _window_reduce((log_v,), starts, e_minus, e_zero, xs - 0.5 * h, h, _lse_combine)
-    (falling,), _ = _window_reduce((log_v,), starts, e_zero, e_plus, xs + 0.5 * h, h, _lse_combine)
-    log_scale = lws - 2.0 * math.log(h)
-    up = np.exp(rising + log_scale)  # int S_j/(h^2 p) <= int 1/(h - |u|): never overflows
-    down = np.exp(falling + log_scale)
+    state = (log_v, log_v_lo)
+    rising, _ = _window_reduce(state, starts, e_minus, e_zero, xs - 0.5 * h, h, _lse2_combine)
+    falling, _ = _window_reduce(state, starts, e_zero, e_plus, xs + 0.5 * h, h, _lse2_combine)
+    log_h2 = 2.0 * math.log(h)
+    # int S_j/(h^2 p) <= int 1/(h - |u|): never overflows; lws + hi cancels Sterbenz-exactly
+    with np.errstate(invalid="ignore"):  # empty half: -inf + -inf
+        up = np.exp((lws + rising[0]) + (rising[1] - log_h2))
+        down = np.exp((lws + falling[0]) + (falling[1] - log_h2))
     d_x = np.empty(k)
     d_x[order] = (up - down) / (b - a)
     return d_x, float(np.sum(up) + np.sum(down)) / (b - a) - 2.0 / h
