@@ -22,7 +22,10 @@ sum is a window reduction of ``log V`` (:func:`symkde.numeric.scans._window_redu
 (:func:`symkde.numeric.scans._moment_left`, ``_moment_right``), all terms positive; which
 points are in a window is decided on the exact positions ``q + c h`` (two-sum), and the one
 gap per window, ``x_first - (t - h)``, is formed Sterbenz-exactly, so where a dominant
-support ends the remainder of the others keeps its relative accuracy.
+support ends the remainder of the others keeps its relative accuracy.  Every log in these
+chains is compensated (``hi + lo``, the rounding of each ``logaddexp`` carried by two-sum):
+logs near ``+-700`` would otherwise lose ulp(700) = 1e-13 at every level of the scans, and
+``S_j`` times a half-support's sum, ``e^{log S_j + log sum V}``, cancels two such logs.
 
 Boxcar.  The jump at an edge ``e = x_j +- h`` inside ``(a, b)`` is
 ``log(q + S_j/(2h)) - log q``, ``q`` the other supports closed at ``e``: the points with
@@ -45,8 +48,6 @@ from numpy.typing import NDArray
 from symkde.errors import UncoveredTargetError
 from symkde.numeric.scans import (
     _lse_combine,
-    _moment_left,
-    _moment_right,
     _prefix_scan,
     _suffix_scan,
     _window_reduce,
@@ -98,31 +99,63 @@ def _gap(x: FloatArray, q: FloatArray, c: FloatArray) -> FloatArray:
     return np.maximum((c + d) + err, 0.0)
 
 
+def _finite_lo(hi: FloatArray, lo: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """A compensated log with ``lo = -inf`` (a zero factor) written as ``(-inf, 0)``."""
+    zero = lo == -np.inf
+    return np.where(zero, -np.inf, hi), np.where(zero, 0.0, lo)
+
+
+def _moment2(right_end: bool):  # type: ignore[no-untyped-def]
+    """:func:`symkde.numeric.scans._moment_left` (``right_end`` False) or ``_moment_right``
+    on compensated logs: state ``(S_hi, S_lo, M_hi, M_lo, q)``."""
+
+    def combine(left: tuple[FloatArray, ...], right: tuple[FloatArray, ...]):  # type: ignore[no-untyped-def]
+        (sl, sll, ml, mll, ql), (sr, srl, mr, mrl, qr) = left, right
+        s_hi, s_lo = _lse2_combine((sl, sll), (sr, srl))
+        m_hi, m_lo = _lse2_combine((ml, mll), (mr, mrl))
+        moved = (sl, sll) if right_end else (sr, srl)  # re-referenced to the kept end
+        with np.errstate(divide="ignore"):
+            shift = _finite_lo(moved[0], moved[1] + np.log(qr - ql))
+        m_hi, m_lo = _lse2_combine((m_hi, m_lo), shift)
+        return s_hi, s_lo, m_hi, m_lo, (qr if right_end else ql)
+
+    return combine
+
+
+_MOMENT2_LEFT = _moment2(False)
+_MOMENT2_RIGHT = _moment2(True)
+
+
 def _log_density_at(
     lws: FloatArray, xs: FloatArray, h: float, q: FloatArray, s: FloatArray
-) -> FloatArray:
-    """``log p`` at the exact positions ``q + s h`` (``xs`` sorted, ``lws`` their log-weights)."""
+) -> tuple[FloatArray, FloatArray]:
+    """``log p`` at the exact positions ``q + s h`` (``xs`` sorted, ``lws`` their log-weights),
+    compensated: ``hi + lo`` (log values near ``-700`` keep ~ulp(1), not ulp(700))."""
     lower = _search(xs, q, (s - 1.0) * h, strict=True)  # x_j > t - h
     mid = _search(xs, q, s * h, strict=True)  # x_j > t: falling side starts
     upper = _search(xs, q, (s + 1.0) * h, strict=False)  # x_j >= t + h: outside
-    none = np.full_like(lws, -np.inf)
+    none, zero = np.full_like(lws, -np.inf), np.zeros_like(lws)
+    state = (lws, zero, none, zero, xs)
     # empty halves combine -inf positions (nan, never selected): hence "invalid" ignored
     with np.errstate(divide="ignore", invalid="ignore"):
-        (rise_s, rise_m, first), rise_empty = _window_reduce(
-            (lws, none, xs), xs, lower, mid, q + (s - 0.5) * h, h, _moment_left
+        (rs, rsl, rm, rml, first), rise_empty = _window_reduce(
+            state, xs, lower, mid, q + (s - 0.5) * h, h, _MOMENT2_LEFT
         )
-        (fall_s, fall_m, last), fall_empty = _window_reduce(
-            (lws, none, xs), xs, mid, upper, q + (s + 0.5) * h, h, _moment_right
+        (fs, fsl, fm, fml, last), fall_empty = _window_reduce(
+            state, xs, mid, upper, q + (s + 0.5) * h, h, _MOMENT2_RIGHT
         )
         # rising: S_j (x_j - (t - h)) = S_j ((x_j - first) + (first - q + (1 - s) h))
         first = np.where(rise_empty, q, first)
-        up = _logaddexp(rise_m, rise_s + np.log(_gap(first, q, (1.0 - s) * h)))
+        lift = _finite_lo(rs, rsl + np.log(_gap(first, q, (1.0 - s) * h)))
+        up = _lse2_combine((rm, rml), lift)
         # falling: S_j ((t + h) - x_j) = S_j ((last - x_j) + (q - last + (1 + s) h))
         last = np.where(fall_empty, q, last)
-        down = _logaddexp(fall_m, fall_s + np.log(_gap(q, last, (1.0 + s) * h)))
-    up = np.where(rise_empty, -np.inf, up)
-    down = np.where(fall_empty, -np.inf, down)
-    return _logaddexp(up, down) - 2.0 * math.log(h)
+        drop = _finite_lo(fs, fsl + np.log(_gap(q, last, (1.0 + s) * h)))
+        down = _lse2_combine((fm, fml), drop)
+        up = (np.where(rise_empty, -np.inf, up[0]), np.where(rise_empty, 0.0, up[1]))
+        down = (np.where(fall_empty, -np.inf, down[0]), np.where(fall_empty, 0.0, down[1]))
+        hi, lo = _lse2_combine(up, down)
+    return hi, lo - 2.0 * math.log(h)
 
 
 class _Edges(NamedTuple):
@@ -132,6 +165,7 @@ class _Edges(NamedTuple):
     t: FloatArray
     t_lo: FloatArray
     log_p: FloatArray
+    log_p_lo: FloatArray  # log p = log_p + log_p_lo (compensated)
     kink_edge: IntArray
 
 
@@ -158,11 +192,11 @@ def _triangle_edges(lws: FloatArray, xs: FloatArray, a: float, b: float, h: floa
     edge_of[order_t] = edge_sorted
     kink_edge = np.where(kinks <= a, 0, t.size - 1)
     kink_edge[inside] = edge_of[1:-1]
-    lp = _log_density_at(lws, xs, h, q, shift)
+    lp, lp_lo = _log_density_at(lws, xs, h, q, shift)
     if not np.isfinite(lp).all():
         zero = float(t[np.flatnonzero(~np.isfinite(lp))[0]])
         raise UncoveredTargetError((zero, zero))
-    return _Edges(t, t_lo, lp, kink_edge)
+    return _Edges(t, t_lo, lp, lp_lo, kink_edge)
 
 
 def triangle_log_density_step(
@@ -172,7 +206,8 @@ def triangle_log_density_step(
     peak over its ends on a segment where ``p`` is linear (adaptive panels need about
     ``log2`` of its exponential in bisections, and stall far sooner)."""
     order = np.argsort(x, kind="stable")
-    lp = _triangle_edges(log_w[order], x[order], a, b, h).log_p
+    edges = _triangle_edges(log_w[order], x[order], a, b, h)
+    lp = edges.log_p + edges.log_p_lo
     return float(np.abs(np.diff(lp)).max()) if lp.size > 1 else 0.0
 
 
@@ -193,14 +228,17 @@ def triangle_position_bandwidth(
     reach = (xs + h > a) & (xs - h < b)
     if reach.any():
         lws = lws - lws[reach].max()
-    t, t_lo, lp, kink_edge = _triangle_edges(lws, xs, a, b, h)
+    t, t_lo, lp, lp_lo, kink_edge = _triangle_edges(lws, xs, a, b, h)
     length = np.diff(t) + np.diff(t_lo)  # Sterbenz-exact where edges are close
-    top = np.maximum(lp[:-1], lp[1:])
-    gap = np.abs(lp[1:] - lp[:-1])
+    step = (lp[1:] - lp[:-1]) + (lp_lo[1:] - lp_lo[:-1])  # Sterbenz where it matters
+    right = step >= 0.0  # the larger end, on the compensated values (lo is not small)
+    top = np.where(right, lp[1:], lp[:-1])
+    top_lo = np.where(right, lp_lo[1:], lp_lo[:-1])
+    gap = np.abs(step)
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(gap > 0.0, gap / -np.expm1(-gap), 1.0)
     # log int_segment 1/p, compensated: log_v + log_v_lo (-top exact, the rest near 0)
-    log_v, log_v_lo = _two_sum(-top, np.log(length) + np.log(factor))
+    log_v, log_v_lo = _two_sum(-top, (np.log(length) + np.log(factor)) - top_lo)
     # segments of x_j's rising half [edge(x_j - h), edge(x_j)) and falling half
     e_minus, e_zero, e_plus = kink_edge[:k], kink_edge[k : 2 * k], kink_edge[2 * k :]
     starts = t[:-1]
