@@ -19,13 +19,16 @@ sum is a window reduction of ``log V`` (:func:`symkde.numeric.scans._window_redu
 ``p`` at each kink is a window reduction too: at ``t = q + s h`` (``q`` a point or an end,
 ``s`` in ``{-1, 0, 1}``) the points rising into ``t`` (``x_j`` in ``(t - h, t]``) give
 ``sum S_j (x_j - x_first) + (x_first - (t - h)) sum S_j`` and the falling ones likewise
-(:func:`symkde.numeric.scans._moment_left`, ``_moment_right``), all terms positive; which
-points are in a window is decided on the exact positions ``q + c h`` (two-sum), and the one
-gap per window, ``x_first - (t - h)``, is formed Sterbenz-exactly, so where a dominant
-support ends the remainder of the others keeps its relative accuracy.  Every log in these
-chains is compensated (``hi + lo``, the rounding of each ``logaddexp`` carried by two-sum):
-logs near ``+-700`` would otherwise lose ulp(700) = 1e-13 at every level of the scans, and
-``S_j`` times a half-support's sum, ``e^{log S_j + log sum V}``, cancels two such logs.
+(the moments of :func:`symkde.numeric.scans._moment_left` and ``_moment_right``, here on
+compensated logs), all terms positive; which points are in a window is decided on the
+exact positions ``q + c h`` (two-sum), and the one gap per window, ``x_first - (t - h)``,
+is formed Sterbenz-exactly, so where a dominant support ends the remainder of the others
+keeps its relative accuracy.  Every log in these chains is compensated (``hi + lo``, the
+rounding of each ``logaddexp`` carried by two-sum): logs near ``+-700`` would otherwise
+lose ulp(700) = 1e-13 at every level of the scans, and ``S_j`` times a half-support's sum,
+``e^{log S_j + log sum V}``, cancels two such logs.
+The log-weights are first measured from the heaviest point that reaches the target
+(``S_j / p`` does not change), so a far heavier point out of reach costs nothing.
 
 Boxcar.  The jump at an edge ``e = x_j +- h`` inside ``(a, b)`` is
 ``log(q + S_j/(2h)) - log q``, ``q`` the other supports closed at ``e``: the points with
