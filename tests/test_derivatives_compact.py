@@ -280,3 +280,21 @@ def test_triangle_random_rows_against_mp():
         worst = max(worst, *(abs(g - w) / (TOL * max(abs(w), 1 / h)) for g, w in entries))
     print(f"triangle, many points at logits ~700 vs mpmath: {worst:.3g} x tolerance")
     assert worst <= 1.0
+
+
+def test_triangle_quadrature_over_its_panel_budget_takes_the_closed_form(monkeypatch):
+    from symkde.numeric import derivatives as module
+
+    z, x, h = [3.0, -3.0, 0.0], [0.3, 0.5, 0.7], 0.4  # log p steps by 2.3: panels refine
+    options = {"kernel": "triangle", "bandwidth": h, "method": "quadrature"}
+    monkeypatch.setattr(module, "_TRIANGLE_PANEL_BUDGET", 0)  # any refinement is too many
+    closed = []
+    original = derivative_compact.triangle_position_bandwidth
+    monkeypatch.setattr(
+        derivative_compact,
+        "triangle_position_bandwidth",
+        lambda *a: closed.append(1) or original(*a),
+    )
+    got = symkde.derivatives(z, x, 0.0, 1.0, **options)
+    assert closed, "the closed form was not used past the budget"
+    _assert_mp(got, _mp_triangle(z, x, h, 0.0, 1.0), h, 0.0, 1.0)
