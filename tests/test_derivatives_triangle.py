@@ -4,7 +4,8 @@ Issue: ``symkde.derivatives`` (triangle, method exact/auto) integrated ``R_j (lo
 adaptive quadrature, which crawled towards the log singularities of ``1/p`` where a dominant
 support ends (logits +-700 did not finish in minutes) and multiplied ``0 * inf`` outside the
 supports (a RuntimeWarning, an error under ``-W error``).  Now each segment between kinks is
-integrated in closed form (:mod:`symkde.numeric.derivative_triangle`).  Checked against the
+integrated in closed form (:mod:`symkde.numeric.derivative_compact`; the direct form in
+:mod:`symkde.numeric.derivative_triangle`).  Checked against the
 mpmath reference at REF_DPS = 30 digits (error ~1e-25, far below the contract's 1e-12), and,
 at logits +-700 where the reference's quadrature is too slow for a test, against the
 translation and scaling identities (each side within the contract's tolerance of its terms).

@@ -1,9 +1,10 @@
-"""Exact triangle position and bandwidth derivatives: per-segment integrals of ``1/p``.
+"""Direct forms of the compact kernels' derivatives: per-segment integrals of ``1/p``, summed.
 
-Owns :func:`triangle_position_bandwidth`, used by :mod:`symkde.numeric.derivatives` for the
-triangle kernel with ``method`` exact or auto (on the line, and on the circle through the
-images on the line).  With ``K_h(u) = (h - |u|)_+ / h^2`` the integrands of the contract's
-formulas lose their ``1/(h - |u|)`` singularities::
+Owns :func:`triangle_position_bandwidth` and :func:`boxcar_jumps_direct`, the ``O(n * segments)``
+forms that :mod:`symkde.numeric.derivative_compact` computes in ``O(n log n)`` by window sums;
+the tests keep these as the independent check of the fast path (every point summed at every
+edge, no windows, no sorting of the points).  With ``K_h(u) = (h - |u|)_+ / h^2`` the
+integrands of the contract's formulas lose their ``1/(h - |u|)`` singularities::
 
     R_j (d/du log K)(t - x_j) = -sign(t - x_j) S_j / (h^2 p(t))      inside x_j's support
     sum_j R_j (d/dh log K)(t - x_j) = C(t) / (h^2 p(t)) - 2/h,      C = sum of active S_j
@@ -16,8 +17,8 @@ adaptive: logits ``+-700`` (a point dominating by ``e^1400``) cost the same as e
 as ``(1 -+ s) h -+ (x_k - x_j)`` with the difference's rounding error carried, Sterbenz-exact
 near cancellation), not at its rounded float: where a dominant support ends the density is
 the tiny remainder of the others, and ``int 1/p`` depends on its logarithm.  Cost
-``O(n * segments)`` (``O(n^2)``) in blocks of bounded memory.  Imports NumPy and
-:mod:`symkde.errors` only.
+``O(n * segments)`` (``O(n^2)``) in blocks of bounded memory.  Imports NumPy,
+:mod:`symkde.errors` and the generated log kernels only.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symkde.errors import UncoveredTargetError
+from symkde.numeric._generated.log_kernels import LOG_KERNELS
 
-__all__ = ["triangle_position_bandwidth"]
+__all__ = ["boxcar_jumps_direct", "triangle_position_bandwidth"]
 
 FloatArray = NDArray[np.float64]
 
@@ -119,3 +121,35 @@ def triangle_position_bandwidth(
         d_x += (np.where(u < 0.0, 1.0, -1.0) * part).sum(axis=0)
         total += float(part.sum())
     return d_x / (b - a), total / (b - a) - 2.0 / h
+
+
+def boxcar_jumps_direct(
+    log_w: FloatArray, x: FloatArray, a: float, b: float, h: float
+) -> tuple[FloatArray, float]:
+    """Jump terms of the boxcar, ``(d/dx_j, d/dh)`` of ``int log p`` from the moving edges,
+    each edge's other supports summed directly (``O(n * edges)``, in blocks); see
+    :func:`symkde.numeric.derivative_compact.boxcar_jumps`.  Which supports are closed at an
+    edge is decided on the rounded ``fl(x_j +- h) - x_i``, so a point tied with ``x_j`` may
+    fall either side (both one-sided values are admissible there; the fast form decides on
+    the exact positions and keeps it)."""
+    log_half = -math.log(2.0 * h)
+    d_x = np.zeros(x.size)
+    d_h = 0.0
+    for sign in (1.0, -1.0):
+        edge = x + sign * h
+        inside = np.flatnonzero((edge > a) & (edge < b))
+        if inside.size == 0:
+            continue
+        jumps = np.empty(inside.size)
+        for start in range(0, inside.size, _BLOCK):
+            rows = inside[start : start + _BLOCK]
+            logits = log_w + LOG_KERNELS["boxcar"](np.subtract.outer(edge[rows], x), h)
+            logits[np.arange(rows.size), rows] = -np.inf
+            top = logits.max(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_q = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+            # log(1 + e^v), v up to ~1400 at logits +-700 (log1p(exp(v)) overflowed to inf)
+            jumps[start : start + rows.size] = np.logaddexp(0.0, log_w[rows] + log_half - log_q)
+        d_x[inside] += sign * jumps
+        d_h += float(np.sum(jumps))
+    return d_x, d_h

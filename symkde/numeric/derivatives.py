@@ -23,11 +23,16 @@ loss's own code (:func:`symkde.numeric.api._compute`, every method).  The two in
   theorems ``laplace_position_slope``, ``laplace_decayed_mass_rate``,
   ``laplace_segment_bandwidth``), on the circle the quadrature below;
 * boxcar (every method but bins): none needed (``d/du log K = 0``, ``d/dh log K = -1/h`` inside
-  the support), only the jump terms (theorem ``boxcar_edge_jump``), summed directly over the
-  supports at each edge (``O(n * edges)``, in blocks);
+  the support), only the jump terms (theorem ``boxcar_edge_jump``), each edge's other
+  supports a log-space window sum of the sorted points
+  (:mod:`symkde.numeric.derivative_compact`, ``O(n log n)``);
 * exact triangle (line, and circle through its images on the line): ``p`` is linear between
-  kinks, so each segment's ``int 1/p`` is closed (:mod:`symkde.numeric.derivative_triangle`,
-  log space, ``O(n * segments)``; logits ``+-700`` cost nothing extra);
+  kinks, so each segment's ``int 1/p`` is closed, and each half-support's sum is a log-space
+  window sum (:mod:`symkde.numeric.derivative_compact`, ``O(n log n)``; logits ``+-700`` cost
+  nothing extra).  The quadrature method takes the same closed form where ``log p`` steps by
+  more than :data:`_TRIANGLE_PANEL_STEP` over a segment (``1/p`` peaks where a dominant
+  support ends; the adaptive panels multiply without converging), or when its panels outgrow
+  :data:`_TRIANGLE_PANEL_BUDGET`: the contract defines the same integrals for every method;
 * everything else (quadrature): the loss's adaptive Gauss-Legendre quadrature on the same
   kink-split, graded panels, nodes evaluated in log space with the far-field ratio path, so
   points ``10^4`` bandwidths away are exact (``O(n * panels)``).
@@ -179,12 +184,31 @@ def _log_kernel_derivatives(line: _Line, t: FloatArray) -> tuple[FloatArray, Flo
     return du, dh
 
 
-def _integrals(line: _Line, a: float, b: float) -> tuple[FloatArray, float]:
+#: The triangle's quadrature hands its position and bandwidth integrals to the closed form
+#: where ``log p`` steps by more than this over one segment between kinks (``1/p`` peaks by
+#: ``e^step`` where a dominant support ends).  Measured on ``z = (k, -k, 0)``,
+#: ``x = (.3, .5, .7)``, ``h = .4``: the panels converged at step 6.3 (k = 7, 7 ms) and
+#: multiplied past 10^5 without converging at step 7.3 (k = 8); 4 leaves a margin.
+_TRIANGLE_PANEL_STEP = 4.0
+
+#: Panels beyond which the triangle's quadrature gives up for the closed form (the guard for
+#: rows under :data:`_TRIANGLE_PANEL_STEP` whose panels still multiply).
+_TRIANGLE_PANEL_BUDGET = 4096
+
+
+class _PanelBudget(Exception):
+    """The adaptive panels outgrew their budget (internal: the caller takes the closed form)."""
+
+
+def _integrals(
+    line: _Line, a: float, b: float, max_panels: int | None = None
+) -> tuple[FloatArray, float]:
     """``(1/(b-a)) int R_j (log K)'`` per entry and ``(1/(b-a)) int sum_j R_j d/dh log K``.
 
     The loss's adaptive quadrature (quadrature._quadrature) with the same panels, acceptance rules
     and tolerances, applied to these integrands; each is judged in units of the contract's scale
-    ``1/h`` (or of its own size when larger).
+    ``1/h`` (or of its own size when larger).  With ``max_panels``, raises :class:`_PanelBudget`
+    when a level holds more panels.
     """
     mix = line.mix
     edges = _breakpoints(mix, a, b)
@@ -235,41 +259,12 @@ def _integrals(line: _Line, a: float, b: float) -> tuple[FloatArray, float]:
             break
         lo, hi = np.concatenate([lo, mid]), np.concatenate([mid, hi])
         previous = np.concatenate([error, error])
+        if max_panels is not None and lo.size > max_panels:
+            raise _PanelBudget
     raise QuadratureError(
         f"derivative quadrature did not converge on {lo.size} panels of [{a}, {b}] "
         f"(kernel={mix.kernel!r}, bandwidth={mix.h!r})"
     )
-
-
-def _boxcar_jumps(line: _Line, a: float, b: float) -> tuple[FloatArray, float]:
-    """Jump terms of the boxcar: ``(d/dx_j, d/dh)`` of ``int log p`` from the moving edges.
-
-    At the right edge ``e = x_j + h`` (inside ``(a, b)``) the density drops by ``S_j/(2h)``:
-    ``l_R = log(q + S_j/(2h)) - log q`` with ``q`` the other supports at ``e`` (closed); at the
-    left edge ``x_j - h`` it rises by as much (``l_L``).  Moving ``x_j`` moves both edges
-    (``+l_R - l_L``), widening ``h`` moves them apart (``+l_R + l_L``).
-    """
-    mix = line.mix
-    log_half = -math.log(2.0 * mix.h)
-    d_x = np.zeros(mix.x.size)
-    d_h = 0.0
-    for sign in (1.0, -1.0):
-        edge = mix.x + sign * mix.h
-        inside = np.flatnonzero((edge > a) & (edge < b))
-        if inside.size == 0:
-            continue
-        jumps = np.empty(inside.size)
-        for start in range(0, inside.size, 256):
-            rows = inside[start : start + 256]
-            logits = mix.log_w + LOG_KERNELS["boxcar"](np.subtract.outer(edge[rows], mix.x), mix.h)
-            logits[np.arange(rows.size), rows] = -np.inf
-            top = logits.max(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                log_q = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
-            jumps[start : start + rows.size] = np.log1p(np.exp(mix.log_w[rows] + log_half - log_q))
-        d_x[inside] += sign * jumps
-        d_h += float(np.sum(jumps))
-    return d_x, d_h
 
 
 def _log_density_inside(line: _Line, t: float, side: float) -> float:
@@ -328,9 +323,22 @@ def _integral_method(
     elif method == "exact" and mix.kernel == "triangle":
         # closed form per segment (p is linear between kinks): no adaptive quadrature, which
         # crawled towards the log singularities of 1/p where a dominant support ends
-        from symkde.numeric.derivative_triangle import triangle_position_bandwidth
+        from symkde.numeric.derivative_compact import triangle_position_bandwidth
 
         closed = triangle_position_bandwidth(mix.log_w, mix.x, a, b, mix.h)
+    elif mix.kernel == "triangle":  # quadrature: panels where they resolve 1/p, else closed
+        from symkde.numeric.derivative_compact import (
+            triangle_log_density_step,
+            triangle_position_bandwidth,
+        )
+
+        if triangle_log_density_step(mix.log_w, mix.x, a, b, mix.h) > _TRIANGLE_PANEL_STEP:
+            closed = triangle_position_bandwidth(mix.log_w, mix.x, a, b, mix.h)
+        else:
+            try:
+                closed = _integrals(line, a, b, max_panels=_TRIANGLE_PANEL_BUDGET)
+            except _PanelBudget:
+                closed = triangle_position_bandwidth(mix.log_w, mix.x, a, b, mix.h)
     elif mix.kernel == "boxcar":
         # d/du log K = 0 and d/dh log K = -1/h inside the support (generated), and the
         # responsibilities sum to 1 on the covered target: the integrals need no quadrature
@@ -339,7 +347,9 @@ def _integral_method(
     d_line, d_h_integral = closed if closed is not None else _integrals(line, a, b)
     d_h = -d_h_integral
     if mix.kernel == "boxcar":
-        jump_x, jump_h = _boxcar_jumps(line, a, b)
+        from symkde.numeric.derivative_compact import boxcar_jumps
+
+        jump_x, jump_h = boxcar_jumps(mix.log_w, mix.x, a, b, mix.h)
         d_line = d_line - jump_x / (b - a)
         d_h -= jump_h / (b - a)
     d_a = (_log_density_inside(line, a, 1.0) + loss) / (b - a)
