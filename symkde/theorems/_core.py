@@ -23,6 +23,10 @@ The steps (each returns a :class:`Step`):
   symbol (``r_j = d + e_j``, ``e_j >= 0`` for ``d <= r_j``); SymPy checks that the fresh
   symbol covers exactly the hypothesis, and :meth:`Parametrisation.lift` carries a step proved
   for the parametrised expression back to the claim (the hypothesis is then used).
+* :func:`instantiate` -- universal instantiation: a step proved for fresh symbols (or
+  indexed families) assumed only positive / only nonnegative holds at values that steps prove
+  positive / nonnegative (checked substitution, sides compared by SymPy).
+* :func:`absolute_bound` -- ``|X| <= B`` from steps proving ``X <= B`` and ``-B <= X``.
 * :func:`by_lemma` -- an instance of a :class:`Lemma` (statement, citation, a 50-digit numeric
   witness, and why SymPy cannot prove it).  The instance is computed by substitution, never
   typed.  A proof that uses lemmas is "proved from lemmas L1..Lk".
@@ -116,6 +120,12 @@ from symkde.theorems._inference import (
 from symkde.theorems._inference import (
     under_integral as under_integral,
 )
+from symkde.theorems._instances import (
+    absolute_bound as absolute_bound,
+)
+from symkde.theorems._instances import (
+    instantiate as instantiate,
+)
 from symkde.theorems._refute import (
     counterexample as counterexample,
 )
@@ -158,6 +168,7 @@ __all__ = [
     "ProofFailed",
     "Step",
     "Theorem",
+    "absolute_bound",
     "by_lemma",
     "citing",
     "conjuncts",
@@ -168,6 +179,7 @@ __all__ = [
     "for_every_positive",
     "holds_true",
     "hypotheses_accounted_for",
+    "instantiate",
     "integral_nonnegative",
     "integral_of_nonnegative",
     "nonnegative",

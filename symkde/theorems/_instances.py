@@ -1,0 +1,205 @@
+"""Two checked rules: universal instantiation of fresh symbols, and ``|X| <= B`` from two sides.
+
+Part of the proof machinery that :mod:`symkde.theorems._core` re-exports.  Imports SymPy,
+:mod:`symkde.theorems._checks`, :mod:`symkde.theorems._steps` and the helpers of
+:mod:`symkde.theorems._inference` and :mod:`symkde.theorems._closing`.
+
+* :func:`instantiate` -- a step proved for *fresh* symbols (or indexed families), each assumed
+  only positive or only nonnegative, holds at any values that steps prove positive
+  (nonnegative): the step was proved for every value its symbols' assumptions allow.
+* :func:`absolute_bound` -- ``|X| <= B`` from steps proving ``X <= B`` and ``-B <= X``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sympy as sp
+
+from symkde.theorems._checks import normalised, zero
+from symkde.theorems._closing import _atoms
+from symkde.theorems._inference import _same_relation
+from symkde.theorems._steps import Step, _step
+
+#: A value for a fresh symbol: ``(value, bound)``; for an indexed family
+#: ``(value, index, bound)`` with ``value`` an expression in ``index``.
+Instance = tuple[Any, Step] | tuple[Any, Any, Step]
+
+
+def _kind_of(fresh: Any) -> str | None:
+    """``">"`` for a symbol (family) assumed positive and nothing else, ``">="`` for one
+    assumed nonnegative and nothing else, otherwise None."""
+    make = sp.IndexedBase if isinstance(fresh, sp.IndexedBase) else sp.Symbol
+    name = str(fresh.label) if isinstance(fresh, sp.IndexedBase) else fresh.name
+    if fresh == make(name, positive=True):
+        return ">"
+    if fresh == make(name, nonnegative=True):
+        return ">="
+    return None
+
+
+def _bound_proves(bound: Step, value: Any, kind: str) -> bool:
+    """Whether ``bound`` holds and proves ``value > 0`` (``kind`` ``">"``) or ``>= 0``."""
+    if not bound.holds or bound.claim is None:
+        return False
+    read = normalised(bound.claim)
+    if read is None or read[1] == "==" or (kind == ">" and read[1] != ">"):
+        return False
+    return zero(read[0] - value)[0]
+
+
+def _index_covered(claim: Any, family: sp.IndexedBase, index: Any) -> bool:
+    """Every index of ``family`` in ``claim`` is ``index`` or a symbol whose assumptions
+    include all of ``index``'s (so a bound proved for every ``index`` covers it)."""
+    wanted = {k for k, v in index.assumptions0.items() if v}
+    for element in claim.atoms(sp.Indexed):
+        if element.base != family:
+            continue
+        (used,) = element.indices
+        if used == index:
+            continue
+        if not isinstance(used, sp.Symbol):
+            return False
+        have = {k for k, v in used.assumptions0.items() if v}
+        if not wanted <= have:
+            return False
+    return True
+
+
+def instantiate(description: str, step: Step, claim: Any, values: Mapping[Any, Instance]) -> Step:
+    """Step ``claim``: ``step`` with each fresh symbol replaced by its value (universal
+    instantiation).
+
+    Each key of ``values`` is a symbol (or ``IndexedBase``) assumed positive and nothing else,
+    or nonnegative and nothing else; ``step`` proved its claim for every value those
+    assumptions allow.  Its value comes with a ``bound``: a step that holds and proves the
+    value ``> 0`` (``>= 0`` for a nonnegative symbol; a strict bound also serves).  For a
+    family, the value is an expression in ``index`` and the bound is proved for that generic
+    ``index`` (read "for every index", as the registry reads hypotheses on ``x_j``); every
+    index of the family in ``step``'s claim must be ``index`` or carry at least its
+    assumptions.  Holds iff all bounds check, no fresh symbol occurs in ``claim``, in a value
+    or in a hypothesis ``step`` uses, ``step`` holds, and ``step``'s claim with the values
+    substituted is SymPy-equal (side by side) to ``claim``.
+
+    >>> y, z = sp.Symbol("y", nonnegative=True), sp.Symbol("z", positive=True)
+    >>> c = sp.Symbol("c", real=True)
+    >>> from symkde.theorems._inference import holds_true
+    >>> ratio = holds_true("y/z >= 0", sp.Ge(y / z, 0, evaluate=False))
+    >>> top = holds_true("c^2 >= 0", sp.Ge(c**2, 0, evaluate=False))
+    >>> below = holds_true("c^2 + 1 > 0", sp.Gt(c**2 + 1, 0, evaluate=False))
+    >>> claim = sp.Ge(c**2 / (c**2 + 1), 0, evaluate=False)
+    >>> instantiate("at c", ratio, claim, {y: (c**2, top), z: (c**2 + 1, below)}).holds
+    True
+    >>> wrong = sp.Ge(c / (c**2 + 1), 0, evaluate=False)         # c may be negative
+    >>> instantiate("at c", ratio, wrong, {y: (c, top), z: (c**2 + 1, below)}).holds
+    False
+    """
+    ok, detail = True, "every fresh symbol is given a value its bound proves in range"
+    fresh_atoms = {f for f in values}
+    plain: dict[Any, Any] = {}
+    families: list[tuple[sp.IndexedBase, Any, Any]] = []
+    lemmas = list(step.lemmas)
+    uses = list(step.uses)
+    for fresh, spec in values.items():
+        kind = _kind_of(fresh)
+        value, bound = spec[0], spec[-1]
+        lemmas.extend(bound.lemmas)
+        uses.extend(bound.uses)
+        if kind is None:
+            ok, detail = False, f"{fresh} is not assumed only positive or only nonnegative"
+        elif _atoms(sp.sympify(value)) & fresh_atoms:
+            ok, detail = False, f"the value of {fresh} mentions a fresh symbol"
+        elif not _bound_proves(bound, value, kind):
+            ok, detail = False, f"no step that holds proves {sp.sstr(value)[:60]} {kind} 0"
+        elif isinstance(fresh, sp.IndexedBase):
+            if len(spec) != 3:
+                ok, detail = False, f"the family {fresh} needs (value, index, bound)"
+            elif step.claim is None or not _index_covered(step.claim, fresh, spec[1]):
+                ok, detail = False, f"an index of {fresh} is not covered by the bound's index"
+            else:
+                families.append((fresh, value, spec[1]))
+        else:
+            plain[fresh] = value
+        if not ok:
+            break
+    if ok and _atoms(claim) & fresh_atoms:
+        ok, detail = False, "the claim mentions a fresh symbol"
+    elif ok and any(_atoms(h) & fresh_atoms for h in step.uses):
+        ok, detail = False, "the step uses a hypothesis on a fresh symbol"
+    elif ok and not step.holds:
+        ok, detail = False, f"the step for the fresh symbols fails: {step.description}"
+    elif ok:
+        shown = step.claim
+
+        def substituted(expr: Any) -> Any:
+            for family, value, index in families:
+                expr = sp.sympify(expr).replace(
+                    lambda e, f=family: isinstance(e, sp.Indexed) and e.base == f,
+                    lambda e, v=value, k=index: sp.sympify(v).subs(k, e.indices[0]),
+                )
+            return sp.sympify(expr).subs(plain, simultaneous=True)
+
+        wanted = claim
+        if isinstance(shown, sp.core.relational.Relational):
+            shown = type(shown)(substituted(shown.lhs), substituted(shown.rhs), evaluate=False)
+        else:
+            shown = substituted(shown)
+        ok, detail = _same_relation(shown, wanted, detail)
+    lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
+    return _step(description, lhs, rhs, ok, detail, uses=tuple(uses), lemmas=tuple(lemmas))
+
+
+def _literal(claim: Any, bound: Any, upper: Any, lower: Any) -> bool:
+    """``upper`` is literally ``X <= B`` and ``lower`` ``-B <= X``, with ``Abs(X)`` the claim's
+    (SymPy rewrites the inside of ``Abs`` as it builds it, so that is compared built)."""
+    absolute = claim.lhs if isinstance(claim, sp.LessThan) else claim.rhs
+    return (
+        isinstance(upper, sp.LessThan)
+        and isinstance(lower, sp.LessThan)
+        and upper.rhs == bound
+        and lower.lhs == -bound
+        and lower.rhs == upper.lhs
+        and sp.Abs(upper.lhs) == absolute
+    )
+
+
+def absolute_bound(description: str, claim: Any, upper: Step, lower: Step) -> Step:
+    """Step ``claim = |X| <= B`` from ``upper`` proving ``X <= B`` and ``lower`` proving
+    ``-B <= X`` (each a step that holds; sides compared by SymPy).
+
+    >>> x, b = sp.Symbol("x", real=True), sp.Symbol("b", real=True)
+    >>> from symkde.theorems._inference import follows
+    >>> up = follows("x <= b", sp.Le(x, b), [sp.Le(x, b)])
+    >>> down = follows("-b <= x", sp.Le(-b, x), [sp.Le(-b, x)])
+    >>> absolute_bound("|x| <= b", sp.Le(sp.Abs(x), b), up, down).holds
+    True
+    >>> absolute_bound("|x| <= b from one side", sp.Le(sp.Abs(x), b), up, up).holds
+    False
+    """
+    inner = bound = None
+    if isinstance(claim, sp.LessThan) and isinstance(claim.lhs, sp.Abs):
+        inner, bound = claim.lhs.args[0], claim.rhs
+    elif isinstance(claim, sp.GreaterThan) and isinstance(claim.rhs, sp.Abs):
+        inner, bound = claim.rhs.args[0], claim.lhs
+    ok, detail = True, "X <= B and -B <= X give |X| <= B"
+    if inner is None:
+        ok, detail = False, "the claim is not |X| <= B"
+    else:
+        # |X| = |-X|: SymPy may store Abs(X) as Abs(-X), so the two sides may come either way
+        reads = [normalised(s.claim) if s.holds and s.claim is not None else None
+                 for s in (upper, lower)]  # fmt: skip
+        if any(r is None or r[1] == "==" for r in reads):
+            ok, detail = False, "a side is not a step that holds proving an inequality"
+        else:
+            (first, _), (second, _) = reads  # type: ignore[misc]
+            wanted = (bound - inner, bound + inner)
+            orders = (wanted, wanted[::-1])
+            # literal agreement first (cheap), SymPy's reduction only if it is not literal
+            if not _literal(claim, bound, upper.claim, lower.claim) and not any(
+                zero(first - one)[0] and zero(second - other)[0] for one, other in orders
+            ):
+                ok, detail = False, f"the sides do not prove {sp.sstr(bound)[:60]} -+ X >= 0"
+    uses = (*upper.uses, *lower.uses)
+    lemmas = (*upper.lemmas, *lower.lemmas)
+    return _step(description, claim, sp.true, ok, detail, uses=uses, lemmas=lemmas)
