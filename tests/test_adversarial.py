@@ -19,6 +19,7 @@ from symkde.theorems._core import (
     Parametrisation,
     Step,
     Theorem,
+    absolute_bound,
     by_lemma,
     citing,
     equal,
@@ -26,6 +27,7 @@ from symkde.theorems._core import (
     follows,
     for_every_positive,
     holds_true,
+    instantiate,
     integral_nonnegative,
     integral_of_nonnegative,
     nonnegative,
@@ -447,6 +449,23 @@ def _cases():
         ),
     )
 
+    # instantiate: fresh symbols assumed only positive/nonnegative, values their bounds prove
+    yield from _instantiate_cases()
+    # absolute_bound: |X| <= B needs both X <= B and -B <= X
+    upper = follows("x <= y", sp.Le(x, y), [sp.Le(x, y)])
+    yield (
+        "|x| <= y from x <= y alone (x = -2, y = 1 is a counterexample)",
+        _thm(sp.Le(sp.Abs(x), y), [absolute_bound("|x| <= y", sp.Le(sp.Abs(x), y), upper, upper)],
+             [sp.Le(x, y)]),
+    )  # fmt: skip
+    lower_2 = follows("-2y <= x", sp.Le(-2 * y, x), [sp.Le(-2 * y, x)])
+    yield (
+        "|x| <= y from x <= y and -2y <= x (the lower side is for another bound)",
+        _thm(sp.Le(sp.Abs(x), y),
+             [absolute_bound("|x| <= y", sp.Le(sp.Abs(x), y), upper, lower_2)],
+             [sp.Le(x, y), sp.Le(-2 * y, x)]),
+    )  # fmt: skip
+
     # under_integral: an identity used inside an integrand must hold for every value of the
     # integration variable over the limits
     sv = sp.Symbol("s", positive=True)
@@ -516,6 +535,64 @@ def _cases():
         "G(U) >= U (the floor U/2 doubled) from the FTC and the integral's sign",
         _thm(too_high, [follows("G >= U", too_high, premises, multipliers=[-1, 1, 1, 1])]),
     )
+
+
+def _instantiate_cases():
+    ny, pz = sp.Symbol("y", nonnegative=True), sp.Symbol("z", positive=True)
+    ratio = holds_true("y/z >= 0", sp.Ge(ny / pz, 0, evaluate=False))
+    square = holds_true("x^2 >= 0", sp.Ge(x**2, 0, evaluate=False))
+    above = holds_true("x^2 + 1 > 0", sp.Gt(x**2 + 1, 0, evaluate=False))
+    odd = sp.Ge(x / (x**2 + 1), 0, evaluate=False)
+    yield (
+        "x/(x^2 + 1) >= 0 by instantiating y/z >= 0 at y = x with a bound proving x^2 >= 0",
+        _thm(odd, [instantiate("at x", ratio, odd, {ny: (x, square), pz: (x**2 + 1, above)})]),
+    )
+    yield (
+        "x/(x^2 + 1) >= 0 typed in place of the instance x^2/(x^2 + 1) >= 0",
+        _thm(odd, [instantiate("at x", ratio, odd, {ny: (x**2, square), pz: (x**2 + 1, above)})]),
+    )
+    w_int = sp.Symbol("w", positive=True, integer=True)
+    at_least_one = holds_true("w >= 1 for a positive integer", sp.Ge(w_int, 1, evaluate=False))
+    half = sp.Ge(sp.Rational(1, 2), 1, evaluate=False)
+    yield (
+        "1/2 >= 1 by instantiating w >= 1 proved for a positive *integer* w",
+        _thm(half, [instantiate("at 1/2", at_least_one, half,
+                                {w_int: (sp.Rational(1, 2), holds_true("1/2 > 0", sp.Gt(
+                                    sp.Rational(1, 2), 0, evaluate=False)))})]),
+    )  # fmt: skip
+    # a family bound proved for every positive index does not cover an index that may be <= 0
+    fam = sp.IndexedBase("p", positive=True)
+    k_any, k_pos = sp.Symbol("k", integer=True), sp.Symbol("k", integer=True, positive=True)
+    some = holds_true("p_k > 0", sp.Gt(fam[k_any], 0, evaluate=False))
+    index_positive = holds_true("k > 0 (k a positive integer)", sp.Gt(k_pos, 0, evaluate=False))
+    yield (
+        "k > 0 for every integer k, by instantiating p_k > 0 at p_m = m (bound for m >= 1 only)",
+        _thm(sp.Gt(k_any, 0, evaluate=False),
+             [instantiate("at p_m = m", some, sp.Gt(k_any, 0, evaluate=False),
+                          {fam: (k_pos, k_pos, index_positive)})]),
+    )  # fmt: skip
+
+
+def test_instantiate_and_absolute_bound_accept_the_honest_claims() -> None:
+    """The honest versions of the instantiate / absolute_bound cases are accepted."""
+    ny, pz = sp.Symbol("y", nonnegative=True), sp.Symbol("z", positive=True)
+    ratio = holds_true("y/z >= 0", sp.Ge(ny / pz, 0, evaluate=False))
+    square = holds_true("x^2 >= 0", sp.Ge(x**2, 0, evaluate=False))
+    above = holds_true("x^2 + 1 > 0", sp.Gt(x**2 + 1, 0, evaluate=False))
+    even = sp.Ge(x**2 / (x**2 + 1), 0, evaluate=False)
+    step = instantiate("at x", ratio, even, {ny: (x**2, square), pz: (x**2 + 1, above)})
+    assert _thm(even, [step]).prove().holds
+    fam = sp.IndexedBase("p", positive=True)
+    k_pos = sp.Symbol("k", integer=True, positive=True)
+    some = holds_true("p_k > 0", sp.Gt(fam[k_pos], 0, evaluate=False))
+    bound = holds_true("k > 0", sp.Gt(k_pos, 0, evaluate=False))
+    claim = sp.Gt(k_pos, 0, evaluate=False)
+    assert instantiate("at p_m = m", some, claim, {fam: (k_pos, k_pos, bound)}).holds
+    upper = follows("x <= y", sp.Le(x, y), [sp.Le(x, y)])
+    lower = follows("-y <= x", sp.Le(-y, x), [sp.Le(-y, x)])
+    both = _thm(sp.Le(sp.Abs(x), y), [absolute_bound("|x| <= y", sp.Le(sp.Abs(x), y), upper,
+                lower)], [sp.Le(x, y), sp.Le(-y, x)])  # fmt: skip
+    assert both.prove().holds
 
 
 CASES = list(_cases())
