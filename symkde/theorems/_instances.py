@@ -203,3 +203,155 @@ def absolute_bound(description: str, claim: Any, upper: Step, lower: Step) -> St
     uses = (*upper.uses, *lower.uses)
     lemmas = (*upper.lemmas, *lower.lemmas)
     return _step(description, claim, sp.true, ok, detail, uses=uses, lemmas=lemmas)
+
+
+def _only_integer_power(claim: Any, sign: Any) -> bool:
+    """Whether ``sign`` (an integer symbol or indexed symbol) occurs in ``claim`` only as the
+    power ``(-1)**sign``."""
+    marker = sp.Dummy("parity")
+    return not claim.xreplace({sp.Integer(-1) ** sign: marker}).has(sign)
+
+
+def _sides(relation: Any, change: Any) -> Any:
+    """``relation`` with ``change`` applied to both sides (left unevaluated)."""
+    if isinstance(relation, sp.core.relational.Relational):
+        return type(relation)(change(relation.lhs), change(relation.rhs), evaluate=False)
+    return change(relation)
+
+
+def by_parity(description: str, claim: Any, sign: Any, even: Step, odd: Step) -> Step:
+    """Step ``claim`` for every integer ``sign``: ``claim`` depends on ``sign`` only through
+    ``(-1)**sign`` (which is 1 or -1), ``even`` proves it at ``sign = 0`` and ``odd`` at
+    ``sign = 1`` (steps that hold; sides compared by SymPy).  A case split.
+
+    >>> s = sp.Symbol("s", integer=True)
+    >>> y = sp.Symbol("y", positive=True)
+    >>> from symkde.theorems._inference import equal
+    >>> claim = sp.Eq(sp.Abs(y + (-1) ** s * y) + sp.Abs(y - (-1) ** s * y), 2 * y)
+    >>> even, odd = equal("s = 0", 2 * y, 2 * y), equal("s = 1", 2 * y, 2 * y)
+    >>> by_parity("|y + s y| + |y - s y| = 2y", claim, s, even, odd).holds
+    True
+    >>> wrong = sp.Eq(sp.Abs(y + (-1) ** s * y), 2 * y)          # 0 for odd s
+    >>> by_parity("|y + s y| = 2y", wrong, s, even, odd).holds
+    False
+    """
+    ok, detail = True, f"(-1)**{sign} is 1 or -1: both cases proved"
+    if not (isinstance(sign, sp.Symbol | sp.Indexed) and sign.is_integer):
+        ok, detail = False, f"{sign} is not an integer symbol"
+    elif not _only_integer_power(claim, sign):
+        ok, detail = False, f"the claim depends on {sign} other than through (-1)**{sign}"
+    else:
+        for case, step in ((0, even), (1, odd)):
+            wanted = _sides(claim, lambda e, v=case: sp.sympify(e).subs(sign, v))
+            if not step.holds:
+                ok, detail = False, f"the case {sign} = {case} fails: {step.description}"
+            else:
+                ok, detail = _same_relation(step.claim, wanted, detail)
+            if not ok:
+                break
+    lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
+    return _step(description, lhs, rhs, ok, detail, uses=(*even.uses, *odd.uses),
+                 lemmas=(*even.lemmas, *odd.lemmas))  # fmt: skip
+
+
+def _only_nonnegative(symbol: Any) -> bool:
+    return isinstance(symbol, sp.Symbol) and symbol == sp.Symbol(symbol.name, nonnegative=True)
+
+
+def under_integral_between(
+    description: str,
+    integral: sp.Integral,
+    integrand: Any,
+    premise: Step,
+    gaps: tuple[sp.Symbol, sp.Symbol],
+    order: Step,
+) -> Step:
+    """Step ``Integral(f, (t, a, b)) = Integral(integrand, (t, a, b))`` from ``premise``
+    proving ``f = integrand`` at ``t = a + tau``, ``b = a + tau + kappa`` for fresh
+    ``gaps = (tau, kappa)``, each assumed only nonnegative: that is the identity at every
+    ``t`` in ``[a, b]`` (``tau = t - a``, ``kappa = b - t``), and ``order`` proves ``b >= a``.
+
+    The upper limit ``b`` must be a symbol (it is substituted wherever it occurs), absent from
+    ``a``; the fresh symbols occur in neither integrand nor the limits; ``premise`` (a step that
+    holds) uses no hypothesis on ``t``, ``b`` or the fresh symbols.
+
+    >>> t, a, b = sp.symbols("t a b", real=True)
+    >>> tau, kappa = sp.Symbol("tau", nonnegative=True), sp.Symbol("kappa", nonnegative=True)
+    >>> from symkde.theorems._inference import equal, follows
+    >>> order = follows("b >= a", sp.Ge(b - a, 0), [sp.Le(a, b)])
+    >>> inside = sp.Abs(t - a) + sp.Abs(b - t)                  # b - a on [a, b] only
+    >>> premise = equal("at t = a + tau", inside.subs(
+    ...     {t: a + tau, b: a + tau + kappa}, simultaneous=True), tau + kappa)
+    >>> under_integral_between("|t - a| + |b - t| on [a, b]", sp.Integral(inside, (t, a, b)),
+    ...                        b - a, premise, (tau, kappa), order).holds
+    True
+    >>> under_integral_between("on [a, b + 1]", sp.Integral(inside, (t, a, b + 1)),
+    ...                        b - a, premise, (tau, kappa), order).holds
+    False
+    """
+    ((var, lower, upper),) = integral.limits
+    fresh = set(gaps)
+    ok, detail = True, f"the identity holds for every {var} in [{lower}, {upper}]"
+    read = normalised(order.claim) if order.holds and order.claim is not None else None
+    if not isinstance(upper, sp.Symbol) or upper == var or lower.has(upper) or lower.has(var):
+        ok, detail = False, "the upper limit is not a symbol apart from the lower one"
+    elif not all(_only_nonnegative(g) for g in gaps) or len(fresh) != 2:
+        ok, detail = False, "the gaps are not two symbols assumed only nonnegative"
+    elif (_atoms(integral) | _atoms(integrand)) & fresh:
+        ok, detail = False, "the integrals mention a gap symbol"
+    elif read is None or read[1] == "==" or not zero(read[0] - (upper - lower))[0]:
+        ok, detail = False, f"no step that holds proves {upper} >= {lower}"
+    elif not premise.holds or not isinstance(premise.claim, sp.Equality):
+        ok, detail = False, "the premise is not an equality that holds"
+    elif any(_atoms(h) & (fresh | {var, upper}) for h in premise.uses):
+        ok, detail = False, "the premise uses a hypothesis on the variable, b or a gap"
+    else:
+        inside = {var: lower + gaps[0], upper: lower + gaps[0] + gaps[1]}
+        wanted = sp.Eq(
+            integral.function.subs(inside, simultaneous=True),
+            sp.sympify(integrand).subs(inside, simultaneous=True),
+            evaluate=False,
+        )
+        ok, detail = _same_relation(premise.claim, wanted, detail)
+    rhs = sp.Integral(integrand, *integral.limits)
+    return _step(description, integral, rhs, ok, detail, uses=(*premise.uses, *order.uses),
+                 lemmas=(*premise.lemmas, *order.lemmas))  # fmt: skip
+
+
+def by_identity(description: str, lhs: Any, rhs: Any, identity: Step, index: Any) -> Step:
+    """Step ``lhs = rhs``: ``rhs`` is ``lhs`` with every instance ``f(m)`` of the identity
+    ``f(index) = g(index)`` (a step that holds, using no hypothesis on ``index``) replaced by
+    ``g(m)``, for ``m = index`` and every integer symbol of ``lhs`` carrying at least
+    ``index``'s assumptions (so the identity covers it); SymPy checks the result is ``rhs``.
+
+    >>> k = sp.Symbol("k", integer=True)
+    >>> w = sp.IndexedBase("w", real=True)
+    >>> from symkde.theorems._inference import equal
+    >>> pythagoras = sp.sin(w[k]) ** 2 + sp.cos(w[k]) ** 2
+    >>> one = equal("sin^2 + cos^2 = 1", pythagoras, 1)
+    >>> by_identity("in a sum", sp.Sum(pythagoras, (k, 1, 3)), sp.Sum(1, (k, 1, 3)), one, k).holds
+    True
+    >>> by_identity("a wrong right side", 3 * pythagoras, 2, one, k).holds
+    False
+    """
+    ok, detail = True, "every instance of the identity replaced"
+    claim = identity.claim
+    if not identity.holds or not isinstance(claim, sp.Equality):
+        ok, detail = False, "the identity is not an equality that holds"
+    elif not (isinstance(index, sp.Symbol) and index.is_integer):
+        ok, detail = False, f"{index} is not an integer symbol"
+    elif any(index in _atoms(h) for h in identity.uses):
+        ok, detail = False, f"the identity uses a hypothesis on {index}"
+    else:
+        wanted = {k for k, v in index.assumptions0.items() if v}
+        indices = [index] + [
+            s for s in sp.sympify(lhs).atoms(sp.Symbol)
+            if s != index and s.is_integer and wanted <= {k for k, v in s.assumptions0.items() if v}
+        ]  # fmt: skip
+        pairs = {claim.lhs.xreplace({index: m}): claim.rhs.xreplace({index: m}) for m in indices}
+        replaced = sp.sympify(lhs).xreplace(pairs)
+        if replaced == sp.sympify(lhs):
+            ok, detail = False, "the identity's left side does not occur"
+        elif not (replaced == rhs or zero(replaced - rhs)[0]):
+            ok, detail = False, "the replaced expression is not the right side"
+    return _step(description, lhs, rhs, ok, detail, uses=identity.uses, lemmas=identity.lemmas)
