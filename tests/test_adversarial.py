@@ -20,7 +20,9 @@ from symkde.theorems._core import (
     Step,
     Theorem,
     absolute_bound,
+    by_identity,
     by_lemma,
+    by_parity,
     citing,
     equal,
     evaluates,
@@ -33,6 +35,7 @@ from symkde.theorems._core import (
     nonnegative,
     refutation,
     under_integral,
+    under_integral_between,
 )
 
 x = sp.Symbol("x", real=True)
@@ -451,6 +454,9 @@ def _cases():
 
     # instantiate: fresh symbols assumed only positive/nonnegative, values their bounds prove
     yield from _instantiate_cases()
+    # by_parity, by_identity, under_integral_between: case splits, identities per index,
+    # identities on [a, b] only
+    yield from _case_split_cases()
     # absolute_bound: |X| <= B needs both X <= B and -B <= X
     upper = follows("x <= y", sp.Le(x, y), [sp.Le(x, y)])
     yield (
@@ -535,6 +541,101 @@ def _cases():
         "G(U) >= U (the floor U/2 doubled) from the FTC and the integral's sign",
         _thm(too_high, [follows("G >= U", too_high, premises, multipliers=[-1, 1, 1, 1])]),
     )
+
+
+def _parity_claims():
+    sgn = sp.Symbol("s", integer=True)
+    both = sp.Eq(sp.Abs(q + (-1) ** sgn * q) + sp.Abs(q - (-1) ** sgn * q), 2 * q)
+    cases = [equal(f"s = {v}", both.lhs.subs(sgn, v), both.rhs) for v in (0, 1)]
+    return sgn, both, cases
+
+
+def _between_setup():
+    t_, a_, b_ = sp.symbols("t a b", real=True)
+    gaps = sp.Symbol("tau", nonnegative=True), sp.Symbol("kappa", nonnegative=True)
+    inside = sp.Abs(t_ - a_) + sp.Abs(b_ - t_)  # b - a on [a, b] only
+    at = {t_: a_ + gaps[0], b_: a_ + gaps[0] + gaps[1]}
+    premise = equal("at t = a + tau", inside.subs(at, simultaneous=True), gaps[0] + gaps[1])
+    order = follows("b >= a", sp.Ge(b_ - a_, 0), [sp.Lt(a_, b_)])
+    return t_, a_, b_, gaps, inside, premise, order
+
+
+def _case_split_cases():
+    sgn, _, cases = _parity_claims()
+    one_side = sp.Eq(sp.Abs(q + (-1) ** sgn * q), 2 * q)  # 0 for odd s
+    yield (
+        "|q + (-1)^s q| = 2q for every integer s from two cases of another claim",
+        _thm(one_side, [by_parity("both parities", one_side, sgn, *cases)]),
+    )
+    bent = sp.cos(sp.pi * sgn / 2) ** 2  # 1 for even s, 0 for odd s
+    even_only = sp.Eq(sp.Abs(q + (-1) ** sgn * q) + bent, 2 * q + 1)
+    yield (
+        "a claim depending on s other than through (-1)^s (cos(pi s/2)^2) split by parity",
+        _thm(even_only, [by_parity("parity", even_only, sgn,
+                                   equal("s = 0", 2 * q + 1, 2 * q + 1),
+                                   equal("s = 1", 2 * q + 1, 2 * q + 1))]),
+    )  # fmt: skip
+    k_any = sp.Symbol("k", integer=True)
+    w = sp.IndexedBase("w", real=True)
+    pythagoras = sp.sin(w[k_any]) ** 2 + sp.cos(w[k_any]) ** 2
+    one = equal("sin^2 + cos^2 = 1", pythagoras, 1)
+    yield (
+        "exp(sin^2 w_k + cos^2 w_k) = e^2 by replacing the identity (the result is e)",
+        _thm(sp.Eq(sp.exp(pythagoras), sp.E**2),
+             [by_identity("replace", sp.exp(pythagoras), sp.E**2, one, k_any)]),
+    )  # fmt: skip
+    k_pos = sp.Symbol("k", integer=True, positive=True)
+    sizes = sp.IndexedBase("c", real=True)
+    absolute = equal("|k| = k for a positive k", sp.Abs(k_pos) * sizes[k_pos], k_pos * sizes[k_pos])
+    yield (
+        "|m| c_m = m c_m for every integer m, from the identity proved for positive k",
+        _thm(sp.Eq(sp.Abs(k_any) * sizes[k_any], k_any * sizes[k_any]),
+             [by_identity("replace", sp.Abs(k_any) * sizes[k_any], k_any * sizes[k_any],
+                          absolute, k_pos)]),
+    )  # fmt: skip
+    t_, a_, b_, gaps, inside, premise, order = _between_setup()
+    longer = sp.Integral(inside, (t_, a_, b_ + 1))
+    yield (
+        "int_a^(b+1) (|t - a| + |b - t|) = int_a^(b+1) (b - a): the identity holds on [a, b] only",
+        _thm(sp.Eq(longer, sp.Integral(b_ - a_, (t_, a_, b_ + 1))),
+             [under_integral_between("on [a, b + 1]", longer, b_ - a_, premise, gaps, order)],
+             [sp.Lt(a_, b_)]),
+    )  # fmt: skip
+    reversed_ = sp.Integral(inside, (t_, a_, b_))
+    no_order = follows("b >= a", sp.Ge(b_ - a_, 0), [sp.Le(a_ + 1, b_)])
+    yield (
+        "int_a^b of an identity on [a, b] with the order b >= a from another hypothesis",
+        _thm(sp.Eq(reversed_, sp.Integral(b_ - a_, (t_, a_, b_))),
+             [under_integral_between("on [a, b]", reversed_, b_ - a_, premise, gaps, no_order)],
+             [sp.Lt(a_, b_)]),
+    )  # fmt: skip
+    free_gap = sp.Symbol("tau", real=True)
+    loose = equal("at t = a + tau, any real tau", (sp.Abs(free_gap) + sp.Abs(gaps[1])).subs(
+        free_gap, free_gap), sp.Abs(free_gap) + gaps[1])  # fmt: skip
+    yield (
+        "an identity on [a, b] whose gap tau is not assumed nonnegative",
+        _thm(sp.Eq(reversed_, sp.Integral(b_ - a_, (t_, a_, b_))),
+             [under_integral_between("gap real", reversed_, b_ - a_, loose, (free_gap, gaps[1]),
+                                     order)],
+             [sp.Lt(a_, b_)]),
+    )  # fmt: skip
+
+
+def test_case_split_rules_accept_the_honest_claims() -> None:
+    """The honest versions of the by_parity / by_identity / under_integral_between cases."""
+    sgn, both, cases = _parity_claims()
+    assert _thm(both, [by_parity("both parities", both, sgn, *cases)]).prove().holds
+    k_any = sp.Symbol("k", integer=True)
+    w = sp.IndexedBase("w", real=True)
+    pythagoras = sp.sin(w[k_any]) ** 2 + sp.cos(w[k_any]) ** 2
+    one = equal("sin^2 + cos^2 = 1", pythagoras, 1)
+    total = sp.Sum(pythagoras, (k_any, 1, 3))
+    assert by_identity("in a sum", total, sp.Sum(1, (k_any, 1, 3)), one, k_any).holds
+    t_, a_, b_, gaps, inside, premise, order = _between_setup()
+    integral = sp.Integral(inside, (t_, a_, b_))
+    step = under_integral_between("on [a, b]", integral, b_ - a_, premise, gaps, order)
+    assert _thm(sp.Eq(integral, sp.Integral(b_ - a_, (t_, a_, b_))), [step],
+                [sp.Lt(a_, b_)]).prove().holds  # fmt: skip
 
 
 def _instantiate_cases():

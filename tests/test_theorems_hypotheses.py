@@ -17,13 +17,13 @@ import sympy as sp
 from symkde import theorems
 from symkde.cli.main import _print_lemmas, _summary
 from symkde.symbolic.kernels import KERNELS, h
-from symkde.symbolic.model import i, n, softmax_concrete, t, x, z
+from symkde.symbolic.model import a, b, i, n, softmax_concrete, t, x, z
 from symkde.theorems import circle_contraction as circle
 from symkde.theorems._closing import _implied
 from symkde.theorems.gradient import derive_bin_gradient
-from symkde.theorems.laplace import exact_integrated_gradient, move_toward
+from symkde.theorems.laplace import center, d, exact_integrated_gradient, move_toward
 
-#: fast theorems (together ~15 s on an idle machine) whose hypotheses are not all implied
+#: fast theorems (together ~20 s on an idle machine) whose hypotheses are not all implied
 #: by their symbols' assumptions: the line, the Laplace contraction, closed forms, the circle
 NAMES = (
     "kde_normalized",
@@ -40,6 +40,7 @@ NAMES = (
     "circle_partial_labels",
     "only_exponential_kernels",
     "circle_laplace_contraction_bound",
+    "laplace_contraction_interval",
 )
 _PROOFS: dict[str, theorems.Proof] = {}
 
@@ -170,3 +171,21 @@ def test_circle_bound_stated_stronger_does_not_close_and_is_false() -> None:
     gap = sp.N(abs(after[0] - before[0]), 30)
     assert gap > sp.N(r_1 * value**2 / (1 - value), 30) + sp.Rational(1, 50)
     assert gap < sp.N(r_1 * value / (1 - value), 30)
+
+
+def test_interval_contraction_by_twice_the_distance_does_not_close_and_is_false() -> None:
+    """laplace_contraction_interval stated for a move by 2d (contraction by more than the
+    distance): the same steps no longer prove it, and at h = 1, [a, b] = [-1, 1],
+    x = (-3, 4), d = 2 (the distance of -3) the move by 4 changes dL/dz_1 (x -> (1, 0))."""
+    name = "laplace_contraction_interval"
+    theorem = theorems.get(name)
+    moved, plain = theorem.statement.lhs, theorem.statement.rhs
+    twice = dataclasses.replace(theorem, statement=sp.Eq(moved.subs(d, 2 * d), plain))
+    assert not twice.reclose(_proof(name), theorem.hypotheses).holds
+    assert theorem.reclose(_proof(name), theorem.hypotheses).holds
+    assert move_toward(x[1], center).subs({x[1]: -3, d: 4, a: -1, b: 1}) == 1
+    before = exact_integrated_gradient([0, 0], [-3, 4], -1, 1)
+    within = exact_integrated_gradient([0, 0], [-1, 2], -1, 1)  # moved by d = 2
+    beyond = exact_integrated_gradient([0, 0], [1, 0], -1, 1)  # moved by 2d = 4
+    assert sp.N(within - before, 30) == 0
+    assert abs(sp.N(beyond - before, 30)) > sp.Rational(1, 10)
