@@ -34,8 +34,10 @@ from symkde.theorems._core import (
     integral_of_nonnegative,
     nonnegative,
     refutation,
+    unchecked,
     under_integral,
     under_integral_between,
+    verdict_text,
 )
 
 x = sp.Symbol("x", real=True)
@@ -619,6 +621,18 @@ def _case_split_cases():
                                      order)],
              [sp.Lt(a_, b_)]),
     )  # fmt: skip
+
+
+def test_the_new_rules_do_not_launder_an_unchecked_inference() -> None:
+    """A typed (unchecked) step fed to instantiate stays unchecked in the verdict."""
+    pz = sp.Symbol("z", positive=True)
+    typed = unchecked("z > 1 (typed)", sp.Gt(pz, 1, evaluate=False),
+                      [holds_true("z > 0", sp.Gt(pz, 0, evaluate=False))], "typed")  # fmt: skip
+    claim = sp.Gt(x**2 + 1, 1, evaluate=False)
+    above = holds_true("x^2 + 1 > 0", sp.Gt(x**2 + 1, 0, evaluate=False))
+    theorem = _thm(claim, [instantiate("at x^2 + 1", typed, claim, {pz: (x**2 + 1, above)})])
+    proof = theorem.prove()
+    assert "unchecked inference" in verdict_text(theorem, proof)
 
 
 def test_case_split_rules_accept_the_honest_claims() -> None:

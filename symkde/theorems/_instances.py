@@ -1,13 +1,21 @@
-"""Two checked rules: universal instantiation of fresh symbols, and ``|X| <= B`` from two sides.
+"""Checked rules for instances, absolute values, sign cases, per-index identities, [a, b].
 
 Part of the proof machinery that :mod:`symkde.theorems._core` re-exports.  Imports SymPy,
 :mod:`symkde.theorems._checks`, :mod:`symkde.theorems._steps` and the helpers of
-:mod:`symkde.theorems._inference` and :mod:`symkde.theorems._closing`.
+:mod:`symkde.theorems._inference` and :mod:`symkde.theorems._closing`.  Every rule checks its
+inputs with SymPy; none turns an unchecked inference or a cited label into a checked one (the
+new step inherits both).
 
 * :func:`instantiate` -- a step proved for *fresh* symbols (or indexed families), each assumed
   only positive or only nonnegative, holds at any values that steps prove positive
   (nonnegative): the step was proved for every value its symbols' assumptions allow.
 * :func:`absolute_bound` -- ``|X| <= B`` from steps proving ``X <= B`` and ``-B <= X``.
+* :func:`by_parity` -- a claim that depends on an integer ``s`` only through ``(-1)**s``
+  holds for every ``s`` once it holds at ``s = 0`` and ``s = 1``.
+* :func:`by_identity` -- an identity proved for a generic index, replaced at every index.
+* :func:`under_integral_between` -- an identity proved at ``t = a + tau``,
+  ``b = a + tau + kappa`` (``tau, kappa >= 0``), i.e. on ``[a, b]``, used in the integral
+  over ``[a, b]``.
 """
 
 from __future__ import annotations
@@ -21,6 +29,16 @@ from symkde.theorems._checks import normalised, zero
 from symkde.theorems._closing import _atoms
 from symkde.theorems._inference import _same_relation
 from symkde.theorems._steps import Step, _step
+
+
+def _debts(*steps: Step) -> dict[str, Any]:
+    """What the new step inherits from ``steps`` beyond uses and lemmas: their cited labels,
+    and whether one of them is an unchecked inference (a rule never launders a debt)."""
+    return {
+        "cited": tuple(h for s in steps for h in s.cited),
+        "unchecked": any(s.unchecked for s in steps),
+    }
+
 
 #: A value for a fresh symbol: ``(value, bound)``; for an indexed family
 #: ``(value, index, bound)`` with ``value`` an expression in ``index``.
@@ -147,7 +165,9 @@ def instantiate(description: str, step: Step, claim: Any, values: Mapping[Any, I
             shown = substituted(shown)
         ok, detail = _same_relation(shown, wanted, detail)
     lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
-    return _step(description, lhs, rhs, ok, detail, uses=tuple(uses), lemmas=tuple(lemmas))
+    bounds = [spec[-1] for spec in values.values()]
+    return _step(description, lhs, rhs, ok, detail, uses=tuple(uses), lemmas=tuple(lemmas),
+                 **_debts(step, *bounds))  # fmt: skip
 
 
 def _literal(claim: Any, bound: Any, upper: Any, lower: Any) -> bool:
@@ -202,7 +222,8 @@ def absolute_bound(description: str, claim: Any, upper: Step, lower: Step) -> St
                 ok, detail = False, f"the sides do not prove {sp.sstr(bound)[:60]} -+ X >= 0"
     uses = (*upper.uses, *lower.uses)
     lemmas = (*upper.lemmas, *lower.lemmas)
-    return _step(description, claim, sp.true, ok, detail, uses=uses, lemmas=lemmas)
+    return _step(description, claim, sp.true, ok, detail, uses=uses, lemmas=lemmas,
+                 **_debts(upper, lower))  # fmt: skip
 
 
 def _only_integer_power(claim: Any, sign: Any) -> bool:
@@ -251,7 +272,7 @@ def by_parity(description: str, claim: Any, sign: Any, even: Step, odd: Step) ->
                 break
     lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
     return _step(description, lhs, rhs, ok, detail, uses=(*even.uses, *odd.uses),
-                 lemmas=(*even.lemmas, *odd.lemmas))  # fmt: skip
+                 lemmas=(*even.lemmas, *odd.lemmas), **_debts(even, odd))  # fmt: skip
 
 
 def _only_nonnegative(symbol: Any) -> bool:
@@ -315,7 +336,15 @@ def under_integral_between(
         ok, detail = _same_relation(premise.claim, wanted, detail)
     rhs = sp.Integral(integrand, *integral.limits)
     return _step(description, integral, rhs, ok, detail, uses=(*premise.uses, *order.uses),
-                 lemmas=(*premise.lemmas, *order.lemmas))  # fmt: skip
+                 lemmas=(*premise.lemmas, *order.lemmas), **_debts(premise, order))  # fmt: skip
+
+
+def _bound(expr: Any) -> set[Any]:
+    """The integration and summation variables of ``expr``."""
+    found: set[Any] = set()
+    for inner in sp.sympify(expr).atoms(sp.Integral, sp.Sum):
+        found.update(inner.variables)
+    return found
 
 
 def by_identity(description: str, lhs: Any, rhs: Any, identity: Step, index: Any) -> Step:
@@ -323,6 +352,8 @@ def by_identity(description: str, lhs: Any, rhs: Any, identity: Step, index: Any
     ``f(index) = g(index)`` (a step that holds, using no hypothesis on ``index``) replaced by
     ``g(m)``, for ``m = index`` and every integer symbol of ``lhs`` carrying at least
     ``index``'s assumptions (so the identity covers it); SymPy checks the result is ``rhs``.
+    The identity may use no hypothesis on ``index`` or on a variable bound in ``lhs`` (it is
+    used for every value of those).
 
     >>> k = sp.Symbol("k", integer=True)
     >>> w = sp.IndexedBase("w", real=True)
@@ -340,8 +371,8 @@ def by_identity(description: str, lhs: Any, rhs: Any, identity: Step, index: Any
         ok, detail = False, "the identity is not an equality that holds"
     elif not (isinstance(index, sp.Symbol) and index.is_integer):
         ok, detail = False, f"{index} is not an integer symbol"
-    elif any(index in _atoms(h) for h in identity.uses):
-        ok, detail = False, f"the identity uses a hypothesis on {index}"
+    elif any(_atoms(h) & ({index} | _bound(lhs)) for h in identity.uses):
+        ok, detail = False, f"the identity uses a hypothesis on {index} or a bound variable"
     else:
         wanted = {k for k, v in index.assumptions0.items() if v}
         indices = [index] + [
@@ -354,4 +385,5 @@ def by_identity(description: str, lhs: Any, rhs: Any, identity: Step, index: Any
             ok, detail = False, "the identity's left side does not occur"
         elif not (replaced == rhs or zero(replaced - rhs)[0]):
             ok, detail = False, "the replaced expression is not the right side"
-    return _step(description, lhs, rhs, ok, detail, uses=identity.uses, lemmas=identity.lemmas)
+    return _step(description, lhs, rhs, ok, detail, uses=identity.uses, lemmas=identity.lemmas,
+                 **_debts(identity))  # fmt: skip
