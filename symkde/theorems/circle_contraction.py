@@ -29,6 +29,7 @@ from symkde.symbolic.model import (
     z,
 )
 from symkde.theorems._core import (
+    Parametrisation,
     Step,
     Theorem,
     absolute_bound,
@@ -43,7 +44,6 @@ from symkde.theorems.circle_closed_forms import (
     _LAPLACE_CLOSED,
     REFERENCE,
     TWO_PI,
-    _floor_is_zero,
     _without_turns,
 )
 from symkde.theorems.circle_gradient import (
@@ -102,33 +102,75 @@ _WITHIN_LARGEST = sp.Le(distances[j], largest)
 _LARGEST_WITHIN_HALF = sp.Le(largest, sp.pi)
 
 
-def _distance_steps(
-    below: Sequence[tuple[sp.Basic, sp.Expr]], source: str, *uses: sp.Basic
-) -> Iterator[Step]:
+def _parametrised(hypothesis: sp.Basic, old: sp.Expr, value: sp.Expr, fresh: sp.Symbol,
+                  inverse: sp.Expr) -> Parametrisation:  # fmt: skip
+    return Parametrisation(hypothesis, old, value, fresh, inverse)
+
+
+#: ``d <= r_j`` as ``r_j = d + e``, ``e >= 0``.
+_MOVE_SHORT_AS = _parametrised(
+    _MOVE_SHORT, distances[j], move + sp.Symbol("e", nonnegative=True),
+    sp.Symbol("e", nonnegative=True), distances[j] - move,
+)  # fmt: skip
+
+
+def _below(hypothesis: sp.Basic, old: sp.Expr, top: sp.Expr, name: str) -> Parametrisation:
+    """``old <= top`` as ``old = top - slack``, ``slack >= 0``."""
+    slack = sp.Symbol(name, nonnegative=True)
+    return _parametrised(hypothesis, old, top - slack, slack, top - old)
+
+
+def _lifted(claim: sp.Basic, chain: Sequence[Parametrisation], why: str) -> Step:
+    """``claim`` decided by SymPy after the parametrisations of ``chain`` (in order), lifted
+    back through each (every hypothesis of the chain is then used)."""
+    stages = [claim]
+    for via in chain:
+        stages.append(via.apply(stages[-1]))
+    step = holds_true(why, stages[-1])
+    for via, stage in zip(reversed(chain), reversed(stages[:-1]), strict=True):
+        step = via.lift(step, stage, why)
+    return step
+
+
+def _distance_steps(uppers: Sequence[Parametrisation], source: str) -> Iterator[Step]:
     """The statement's kernel values are the wrapped Laplace kernel at the points.
 
     The closed form at offset ``u`` in ``[0, 2 pi)`` is ``wrapped_laplace_of_distance(u)``
     (``Mod(u, 2 pi) = u``): for ``u = r_j`` and for ``u = r_j - d``, which is ``>= 0`` as
-    ``d <= r_j``; ``below`` writes ``r_j < 2 pi`` (from ``source``, hypotheses) as signs.
+    ``d <= r_j``; ``uppers`` write ``r_j < 2 pi`` (from ``source``, hypotheses) with
+    parametrisations, so the hypotheses are used, not cited.
     """
-    excess = sp.Symbol("e", nonnegative=True)  # r_j = d + e: the hypothesis d <= r_j
-    for value, nonnegative, why in (
+    for value, lower, why in (
         (distances[j], [], "r_j > 0"),
-        (distances[j] - move, [(distances[j], move + excess)], "r_j - d = e >= 0 (d <= r_j)"),
+        (distances[j] - move, [_MOVE_SHORT_AS], "r_j - d = e >= 0 (d <= r_j)"),
     ):
-        floor_step = citing(
-            _floor_is_zero(value, nonnegative, below, f"{why}, and r_j < 2 pi ({source})"), *uses
+        whole_turns = sp.floor(value / TWO_PI)
+        # SymPy reads floor(y) >= 0 as y >= 0 and floor(y) < 1 as y < 1 as it builds them
+        # (True where the symbols' assumptions decide it)
+        bounds = [
+            (whole_turns >= 0, lower, f"floor >= 0: {why}"),
+            (whole_turns < 1, uppers, f"floor < 1: {source}"),
+        ]
+        parts = [_lifted(c, chain, text) for c, chain, text in bounds if c is not sp.true]
+        parts.append(
+            holds_true(
+                "the only integer in [0, 1) is 0",
+                sp.Eq(sp.Intersection(sp.S.Integers, sp.Interval.Ropen(0, 1)), sp.FiniteSet(0)),
+            )
+        )
+        yield from parts
+        floor_step = follows(
+            f"floor(({sp.sstr(value)})/(2 pi)) is an integer in [0, 1), so 0",
+            sp.And(*[c for c, _, _ in bounds]),
+            parts[:-1],
         )
         yield floor_step
-        yield citing(
-            evaluates(
-                f"so the wrapped Laplace kernel at offset {sp.sstr(value)} is "
-                f"wrapped_laplace_of_distance({sp.sstr(value)}), the value in the statement",
-                _LAPLACE_CLOSED.subs(u, value),
-                wrapped_laplace_of_distance(value),
-                partial(_without_turns, value=value, floor_step=floor_step),
-            ),
-            *uses,
+        yield evaluates(
+            f"so the wrapped Laplace kernel at offset {sp.sstr(value)} is "
+            f"wrapped_laplace_of_distance({sp.sstr(value)}), the value in the statement",
+            _LAPLACE_CLOSED.subs(u, value),
+            wrapped_laplace_of_distance(value),
+            partial(_without_turns, value=value, floor_step=floor_step),
         )
 
 
@@ -159,10 +201,7 @@ def _ratio_steps() -> Iterator[Step]:
 
 
 def _prove_contraction() -> Iterator[Step]:
-    slack = sp.Symbol("f", nonnegative=True)  # r_j = pi - f: the hypothesis r_j <= pi
-    yield from _distance_steps(
-        [(distances[j], sp.pi - slack)], "r_j <= pi", _MOVE_SHORT, _WITHIN_HALF
-    )
+    yield from _distance_steps([_below(_WITHIN_HALF, distances[j], sp.pi, "f")], "r_j <= pi")
     yield from _ratio_steps()
     logits = [sp.Integer(0), sp.Integer(0)]
     dists, step = [sp.Integer(1), sp.Integer(3)], sp.Integer(1)
@@ -277,13 +316,12 @@ def _by_ratio(expr: sp.Expr, ratio_step: Step) -> sp.Expr:
 
 
 def _prove_bound() -> Iterator[Step]:
-    short, room = sp.symbols("f g", nonnegative=True)  # r_j = r_max - f, r_max = pi - g
     yield from _distance_steps(
-        [(distances[j], largest - short), (largest, sp.pi - room)],
+        [
+            _below(_WITHIN_LARGEST, distances[j], largest, "f"),
+            _below(_LARGEST_WITHIN_HALF, largest, sp.pi, "g"),
+        ],
         "r_j <= r_max <= pi",
-        _MOVE_SHORT,
-        _WITHIN_LARGEST,
-        _LARGEST_WITHIN_HALF,
     )
     ratio_step = equal(
         "K(r - d)/K(r) = exp(d/h) (1 - eps(r)), eps(r) = (1 - e^{-2d/h}) / (1 + e^{2(pi-r)/h})",
