@@ -504,7 +504,8 @@ THEOREMS: list[Theorem] = [
         prover=_prove_bound,
         explanation=(
             "Each kernel value is multiplied by exp(d/h)(1 - eps_j) with 0 < eps_j <= eta = "
-            "eps(r_max) < exp(-2 (pi - r_max)/h): the gradient moves by a relative amount of "
+            "eps(r_max) < exp(-2 (pi - r_max)/h) (eps increases with the distance; general n, "
+            "every step checked): the gradient moves by a relative amount of "
             "order exp(-2 (pi - r_max)/h) -- negligible for points well inside the half circle "
             "at small h, of order one for a point near the antipode of the bin."
         ),

@@ -5,9 +5,9 @@ Theorems (issue 2, section 3, items 7, 8 and 9):
 * ``laplace_contraction_bin`` -- moving every point toward the bin ``t`` by the same
   ``0 <= d <= min_j |t - x_j|`` leaves the per-bin gradient unchanged (points on both sides).
 * ``laplace_contraction_interval`` -- if no point lies inside ``[a, b]``, moving every point
-  toward ``[a, b]`` by ``d`` (at most the closest point's distance to ``[a, b]``) leaves the
-  integrated and every binned gradient unchanged; with all points on one side the per-bin
-  gradient does not depend on ``t``.  It does *not* hold once a point enters ``[a, b]``: for
+  toward ``[a, b]`` by ``d`` (at most the closest point's distance to ``[a, b]``:
+  ``d + |b - a|/2 <= |c - x_j|``) leaves the integrated and every binned gradient unchanged;
+  with all points on one side the per-bin gradient does not depend on ``t``.  It does *not* hold once a point enters ``[a, b]``: for
   ``t`` between two points that move toward each other, ``|t - x_j|`` no longer drops by ``d``.
 * ``center_claim_bin`` (true) and ``center_claim_interval`` (false, with its counterexample).
 
@@ -505,8 +505,10 @@ THEOREMS: list[Theorem] = [
         prover=_prove_contraction_interval,
         explanation=(
             "Holds when no point lies inside [a, b] and d is at most the closest point's "
-            "distance to [a, b]: then every bin t in [a, b] sees every point move toward it by "
-            "d.  Fails in general once a point is inside [a, b] (see center_claim_interval)."
+            "distance to [a, b] (the hypothesis d + |b - a|/2 <= |c - x_j|, c the centre): "
+            "then every bin t in [a, b] sees every point move toward it by d, and every kernel "
+            "value is multiplied by exp(d/h).  General n; every step checked.  Fails in general "
+            "once a point is inside [a, b] (see center_claim_interval)."
         ),
         reference=REFERENCE,
     ),
