@@ -7,8 +7,9 @@ Theorems (issue 2, section 3, items 7, 8 and 9):
 * ``laplace_contraction_interval`` -- if no point lies inside ``[a, b]``, moving every point
   toward ``[a, b]`` by ``d`` (at most the closest point's distance to ``[a, b]``:
   ``d + |b - a|/2 <= |c - x_j|``) leaves the integrated and every binned gradient unchanged;
-  with all points on one side the per-bin gradient does not depend on ``t``.  It does *not* hold once a point enters ``[a, b]``: for
-  ``t`` between two points that move toward each other, ``|t - x_j|`` no longer drops by ``d``.
+  with all points on one side the per-bin gradient does not depend on ``t``.  It does *not*
+  hold once a point enters ``[a, b]``: for ``t`` between two points that move toward each
+  other, ``|t - x_j|`` no longer drops by ``d``.
 * ``center_claim_bin`` (true) and ``center_claim_interval`` (false, with its counterexample).
 
 Walk-through: ``derivations/laplace_shift.py``.
