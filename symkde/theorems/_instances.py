@@ -74,6 +74,8 @@ def _index_covered(claim: Any, family: sp.IndexedBase, index: Any) -> bool:
     for element in claim.atoms(sp.Indexed):
         if element.base != family:
             continue
+        if len(element.indices) != 1:
+            return False
         (used,) = element.indices
         if used == index:
             continue
