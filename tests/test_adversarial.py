@@ -19,18 +19,25 @@ from symkde.theorems._core import (
     Parametrisation,
     Step,
     Theorem,
+    absolute_bound,
+    by_identity,
     by_lemma,
+    by_parity,
     citing,
     equal,
     evaluates,
     follows,
     for_every_positive,
     holds_true,
+    instantiate,
     integral_nonnegative,
     integral_of_nonnegative,
     nonnegative,
     refutation,
+    unchecked,
     under_integral,
+    under_integral_between,
+    verdict_text,
 )
 
 x = sp.Symbol("x", real=True)
@@ -447,6 +454,26 @@ def _cases():
         ),
     )
 
+    # instantiate: fresh symbols assumed only positive/nonnegative, values their bounds prove
+    yield from _instantiate_cases()
+    # by_parity, by_identity, under_integral_between: case splits, identities per index,
+    # identities on [a, b] only
+    yield from _case_split_cases()
+    # absolute_bound: |X| <= B needs both X <= B and -B <= X
+    upper = follows("x <= y", sp.Le(x, y), [sp.Le(x, y)])
+    yield (
+        "|x| <= y from x <= y alone (x = -2, y = 1 is a counterexample)",
+        _thm(sp.Le(sp.Abs(x), y), [absolute_bound("|x| <= y", sp.Le(sp.Abs(x), y), upper, upper)],
+             [sp.Le(x, y)]),
+    )  # fmt: skip
+    lower_2 = follows("-2y <= x", sp.Le(-2 * y, x), [sp.Le(-2 * y, x)])
+    yield (
+        "|x| <= y from x <= y and -2y <= x (the lower side is for another bound)",
+        _thm(sp.Le(sp.Abs(x), y),
+             [absolute_bound("|x| <= y", sp.Le(sp.Abs(x), y), upper, lower_2)],
+             [sp.Le(x, y), sp.Le(-2 * y, x)]),
+    )  # fmt: skip
+
     # under_integral: an identity used inside an integrand must hold for every value of the
     # integration variable over the limits
     sv = sp.Symbol("s", positive=True)
@@ -516,6 +543,171 @@ def _cases():
         "G(U) >= U (the floor U/2 doubled) from the FTC and the integral's sign",
         _thm(too_high, [follows("G >= U", too_high, premises, multipliers=[-1, 1, 1, 1])]),
     )
+
+
+def _parity_claims():
+    sgn = sp.Symbol("s", integer=True)
+    both = sp.Eq(sp.Abs(q + (-1) ** sgn * q) + sp.Abs(q - (-1) ** sgn * q), 2 * q)
+    cases = [equal(f"s = {v}", both.lhs.subs(sgn, v), both.rhs) for v in (0, 1)]
+    return sgn, both, cases
+
+
+def _between_setup():
+    t_, a_, b_ = sp.symbols("t a b", real=True)
+    gaps = sp.Symbol("tau", nonnegative=True), sp.Symbol("kappa", nonnegative=True)
+    inside = sp.Abs(t_ - a_) + sp.Abs(b_ - t_)  # b - a on [a, b] only
+    at = {t_: a_ + gaps[0], b_: a_ + gaps[0] + gaps[1]}
+    premise = equal("at t = a + tau", inside.subs(at, simultaneous=True), gaps[0] + gaps[1])
+    order = follows("b >= a", sp.Ge(b_ - a_, 0), [sp.Lt(a_, b_)])
+    return t_, a_, b_, gaps, inside, premise, order
+
+
+def _case_split_cases():
+    sgn, _, cases = _parity_claims()
+    one_side = sp.Eq(sp.Abs(q + (-1) ** sgn * q), 2 * q)  # 0 for odd s
+    yield (
+        "|q + (-1)^s q| = 2q for every integer s from two cases of another claim",
+        _thm(one_side, [by_parity("both parities", one_side, sgn, *cases)]),
+    )
+    bent = sp.cos(sp.pi * sgn / 2) ** 2  # 1 for even s, 0 for odd s
+    even_only = sp.Eq(sp.Abs(q + (-1) ** sgn * q) + bent, 2 * q + 1)
+    yield (
+        "a claim depending on s other than through (-1)^s (cos(pi s/2)^2) split by parity",
+        _thm(even_only, [by_parity("parity", even_only, sgn,
+                                   equal("s = 0", 2 * q + 1, 2 * q + 1),
+                                   equal("s = 1", 2 * q + 1, 2 * q + 1))]),
+    )  # fmt: skip
+    k_any = sp.Symbol("k", integer=True)
+    w = sp.IndexedBase("w", real=True)
+    pythagoras = sp.sin(w[k_any]) ** 2 + sp.cos(w[k_any]) ** 2
+    one = equal("sin^2 + cos^2 = 1", pythagoras, 1)
+    yield (
+        "exp(sin^2 w_k + cos^2 w_k) = e^2 by replacing the identity (the result is e)",
+        _thm(sp.Eq(sp.exp(pythagoras), sp.E**2),
+             [by_identity("replace", sp.exp(pythagoras), sp.E**2, one, k_any)]),
+    )  # fmt: skip
+    k_pos = sp.Symbol("k", integer=True, positive=True)
+    sizes = sp.IndexedBase("c", real=True)
+    absolute = equal("|k| = k for a positive k", sp.Abs(k_pos) * sizes[k_pos], k_pos * sizes[k_pos])
+    yield (
+        "|m| c_m = m c_m for every integer m, from the identity proved for positive k",
+        _thm(sp.Eq(sp.Abs(k_any) * sizes[k_any], k_any * sizes[k_any]),
+             [by_identity("replace", sp.Abs(k_any) * sizes[k_any], k_any * sizes[k_any],
+                          absolute, k_pos)]),
+    )  # fmt: skip
+    t_, a_, b_, gaps, inside, premise, order = _between_setup()
+    longer = sp.Integral(inside, (t_, a_, b_ + 1))
+    yield (
+        "int_a^(b+1) (|t - a| + |b - t|) = int_a^(b+1) (b - a): the identity holds on [a, b] only",
+        _thm(sp.Eq(longer, sp.Integral(b_ - a_, (t_, a_, b_ + 1))),
+             [under_integral_between("on [a, b + 1]", longer, b_ - a_, premise, gaps, order)],
+             [sp.Lt(a_, b_)]),
+    )  # fmt: skip
+    reversed_ = sp.Integral(inside, (t_, a_, b_))
+    no_order = follows("b >= a", sp.Ge(b_ - a_, 0), [sp.Le(a_ + 1, b_)])
+    yield (
+        "int_a^b of an identity on [a, b] with the order b >= a from another hypothesis",
+        _thm(sp.Eq(reversed_, sp.Integral(b_ - a_, (t_, a_, b_))),
+             [under_integral_between("on [a, b]", reversed_, b_ - a_, premise, gaps, no_order)],
+             [sp.Lt(a_, b_)]),
+    )  # fmt: skip
+    free_gap = sp.Symbol("tau", real=True)
+    loose = equal("at t = a + tau, any real tau", (sp.Abs(free_gap) + sp.Abs(gaps[1])).subs(
+        free_gap, free_gap), sp.Abs(free_gap) + gaps[1])  # fmt: skip
+    yield (
+        "an identity on [a, b] whose gap tau is not assumed nonnegative",
+        _thm(sp.Eq(reversed_, sp.Integral(b_ - a_, (t_, a_, b_))),
+             [under_integral_between("gap real", reversed_, b_ - a_, loose, (free_gap, gaps[1]),
+                                     order)],
+             [sp.Lt(a_, b_)]),
+    )  # fmt: skip
+
+
+def test_the_new_rules_do_not_launder_an_unchecked_inference() -> None:
+    """A typed (unchecked) step fed to instantiate stays unchecked in the verdict."""
+    pz = sp.Symbol("z", positive=True)
+    typed = unchecked("z > 1 (typed)", sp.Gt(pz, 1, evaluate=False),
+                      [holds_true("z > 0", sp.Gt(pz, 0, evaluate=False))], "typed")  # fmt: skip
+    claim = sp.Gt(x**2 + 1, 1, evaluate=False)
+    above = holds_true("x^2 + 1 > 0", sp.Gt(x**2 + 1, 0, evaluate=False))
+    theorem = _thm(claim, [instantiate("at x^2 + 1", typed, claim, {pz: (x**2 + 1, above)})])
+    proof = theorem.prove()
+    assert "unchecked inference" in verdict_text(theorem, proof)
+
+
+def test_case_split_rules_accept_the_honest_claims() -> None:
+    """The honest versions of the by_parity / by_identity / under_integral_between cases."""
+    sgn, both, cases = _parity_claims()
+    assert _thm(both, [by_parity("both parities", both, sgn, *cases)]).prove().holds
+    k_any = sp.Symbol("k", integer=True)
+    w = sp.IndexedBase("w", real=True)
+    pythagoras = sp.sin(w[k_any]) ** 2 + sp.cos(w[k_any]) ** 2
+    one = equal("sin^2 + cos^2 = 1", pythagoras, 1)
+    total = sp.Sum(pythagoras, (k_any, 1, 3))
+    assert by_identity("in a sum", total, sp.Sum(1, (k_any, 1, 3)), one, k_any).holds
+    t_, a_, b_, gaps, inside, premise, order = _between_setup()
+    integral = sp.Integral(inside, (t_, a_, b_))
+    step = under_integral_between("on [a, b]", integral, b_ - a_, premise, gaps, order)
+    assert _thm(sp.Eq(integral, sp.Integral(b_ - a_, (t_, a_, b_))), [step],
+                [sp.Lt(a_, b_)]).prove().holds  # fmt: skip
+
+
+def _instantiate_cases():
+    ny, pz = sp.Symbol("y", nonnegative=True), sp.Symbol("z", positive=True)
+    ratio = holds_true("y/z >= 0", sp.Ge(ny / pz, 0, evaluate=False))
+    square = holds_true("x^2 >= 0", sp.Ge(x**2, 0, evaluate=False))
+    above = holds_true("x^2 + 1 > 0", sp.Gt(x**2 + 1, 0, evaluate=False))
+    odd = sp.Ge(x / (x**2 + 1), 0, evaluate=False)
+    yield (
+        "x/(x^2 + 1) >= 0 by instantiating y/z >= 0 at y = x with a bound proving x^2 >= 0",
+        _thm(odd, [instantiate("at x", ratio, odd, {ny: (x, square), pz: (x**2 + 1, above)})]),
+    )
+    yield (
+        "x/(x^2 + 1) >= 0 typed in place of the instance x^2/(x^2 + 1) >= 0",
+        _thm(odd, [instantiate("at x", ratio, odd, {ny: (x**2, square), pz: (x**2 + 1, above)})]),
+    )
+    w_int = sp.Symbol("w", positive=True, integer=True)
+    at_least_one = holds_true("w >= 1 for a positive integer", sp.Ge(w_int, 1, evaluate=False))
+    half = sp.Ge(sp.Rational(1, 2), 1, evaluate=False)
+    yield (
+        "1/2 >= 1 by instantiating w >= 1 proved for a positive *integer* w",
+        _thm(half, [instantiate("at 1/2", at_least_one, half,
+                                {w_int: (sp.Rational(1, 2), holds_true("1/2 > 0", sp.Gt(
+                                    sp.Rational(1, 2), 0, evaluate=False)))})]),
+    )  # fmt: skip
+    # a family bound proved for every positive index does not cover an index that may be <= 0
+    fam = sp.IndexedBase("p", positive=True)
+    k_any, k_pos = sp.Symbol("k", integer=True), sp.Symbol("k", integer=True, positive=True)
+    some = holds_true("p_k > 0", sp.Gt(fam[k_any], 0, evaluate=False))
+    index_positive = holds_true("k > 0 (k a positive integer)", sp.Gt(k_pos, 0, evaluate=False))
+    yield (
+        "k > 0 for every integer k, by instantiating p_k > 0 at p_m = m (bound for m >= 1 only)",
+        _thm(sp.Gt(k_any, 0, evaluate=False),
+             [instantiate("at p_m = m", some, sp.Gt(k_any, 0, evaluate=False),
+                          {fam: (k_pos, k_pos, index_positive)})]),
+    )  # fmt: skip
+
+
+def test_instantiate_and_absolute_bound_accept_the_honest_claims() -> None:
+    """The honest versions of the instantiate / absolute_bound cases are accepted."""
+    ny, pz = sp.Symbol("y", nonnegative=True), sp.Symbol("z", positive=True)
+    ratio = holds_true("y/z >= 0", sp.Ge(ny / pz, 0, evaluate=False))
+    square = holds_true("x^2 >= 0", sp.Ge(x**2, 0, evaluate=False))
+    above = holds_true("x^2 + 1 > 0", sp.Gt(x**2 + 1, 0, evaluate=False))
+    even = sp.Ge(x**2 / (x**2 + 1), 0, evaluate=False)
+    step = instantiate("at x", ratio, even, {ny: (x**2, square), pz: (x**2 + 1, above)})
+    assert _thm(even, [step]).prove().holds
+    fam = sp.IndexedBase("p", positive=True)
+    k_pos = sp.Symbol("k", integer=True, positive=True)
+    some = holds_true("p_k > 0", sp.Gt(fam[k_pos], 0, evaluate=False))
+    bound = holds_true("k > 0", sp.Gt(k_pos, 0, evaluate=False))
+    claim = sp.Gt(k_pos, 0, evaluate=False)
+    assert instantiate("at p_m = m", some, claim, {fam: (k_pos, k_pos, bound)}).holds
+    upper = follows("x <= y", sp.Le(x, y), [sp.Le(x, y)])
+    lower = follows("-y <= x", sp.Le(-y, x), [sp.Le(-y, x)])
+    both = _thm(sp.Le(sp.Abs(x), y), [absolute_bound("|x| <= y", sp.Le(sp.Abs(x), y), upper,
+                lower)], [sp.Le(x, y), sp.Le(-y, x)])  # fmt: skip
+    assert both.prove().holds
 
 
 CASES = list(_cases())

@@ -9,18 +9,21 @@ claim is false, a numeric counterexample shows it at exact inputs (30+ digits).
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import sympy as sp
 
 from symkde import theorems
 from symkde.cli.main import _print_lemmas, _summary
 from symkde.symbolic.kernels import KERNELS, h
-from symkde.symbolic.model import i, n, t, x, z
+from symkde.symbolic.model import a, b, i, n, softmax_concrete, t, x, z
+from symkde.theorems import circle_contraction as circle
 from symkde.theorems._closing import _implied
 from symkde.theorems.gradient import derive_bin_gradient
-from symkde.theorems.laplace import exact_integrated_gradient, move_toward
+from symkde.theorems.laplace import center, d, exact_integrated_gradient, move_toward
 
-#: fast theorems (together ~10 s on an idle machine) whose hypotheses are not all implied
+#: fast theorems (together ~20 s on an idle machine) whose hypotheses are not all implied
 #: by their symbols' assumptions: the line, the Laplace contraction, closed forms, the circle
 NAMES = (
     "kde_normalized",
@@ -36,6 +39,8 @@ NAMES = (
     "circle_one_hot",
     "circle_partial_labels",
     "only_exponential_kernels",
+    "circle_laplace_contraction_bound",
+    "laplace_contraction_interval",
 )
 _PROOFS: dict[str, theorems.Proof] = {}
 
@@ -138,3 +143,49 @@ def test_verify_lists_each_lemma_with_its_users(capsys: pytest.CaptureFixture[st
     line = next(s for s in capsys.readouterr().out.splitlines() if "L-bessel-integral" in s)
     assert "Eq(Integral(exp(kappa*cos(u))" in line and "DLMF 10.32.1" in line
     assert line.endswith("used by kernel_normalized_vonmises")
+
+
+def test_circle_bound_stated_stronger_does_not_close_and_is_false() -> None:
+    """circle_laplace_contraction_bound with R_i eta^2/(1 - eta) in place of R_i eta/(1 - eta)
+    (or with the relaxation eta < exp(-2 (pi - r_max)/h) reversed): the same steps no longer
+    prove it, and at h = 1, z = (2, 0, 4), r = (1/2, 2, pi - 1/10) moved by 2/5 the stronger
+    bound is false (|g_1' - g_1| = 0.0684 > 0.0392; the theorem's bound is 0.158)."""
+    name = "circle_laplace_contraction_bound"
+    theorem = theorems.get(name)
+    change = next(a for a in theorem.statement.args if isinstance(a, sp.LessThan)).lhs
+    eta, cap = circle._ETA, sp.exp(-2 * (sp.pi - circle.largest) / h)
+    resp = circle._RESPONSIBILITY_BEFORE
+    stronger = sp.And(sp.Le(change, resp * eta**2 / (1 - eta)), sp.Lt(eta, cap))
+    reversed_ = sp.And(sp.Le(change, resp * eta / (1 - eta)), sp.Gt(eta, cap))
+    for statement in (stronger, reversed_):
+        wrong = dataclasses.replace(theorem, statement=statement)
+        assert not wrong.reclose(_proof(name), theorem.hypotheses).holds
+    assert theorem.reclose(_proof(name), theorem.hypotheses).holds
+    logits, step = [2, 0, 4], sp.Rational(2, 5)
+    dists = [sp.Rational(1, 2), 2, sp.pi - sp.Rational(1, 10)]
+    before = circle._distance_gradient(logits, dists, 1)
+    after = circle._distance_gradient(logits, [r - step for r in dists], 1)
+    at = {circle.largest: dists[2], circle.move: step, h: 1}
+    value = eta.subs(at)
+    r_1 = softmax_concrete(logits)[0] - before[0]
+    gap = sp.N(abs(after[0] - before[0]), 30)
+    assert gap > sp.N(r_1 * value**2 / (1 - value), 30) + sp.Rational(1, 50)
+    assert gap < sp.N(r_1 * value / (1 - value), 30)
+
+
+def test_interval_contraction_by_twice_the_distance_does_not_close_and_is_false() -> None:
+    """laplace_contraction_interval stated for a move by 2d (contraction by more than the
+    distance): the same steps no longer prove it, and at h = 1, [a, b] = [-1, 1],
+    x = (-3, 4), d = 2 (the distance of -3) the move by 4 changes dL/dz_1 (x -> (1, 0))."""
+    name = "laplace_contraction_interval"
+    theorem = theorems.get(name)
+    moved, plain = theorem.statement.lhs, theorem.statement.rhs
+    twice = dataclasses.replace(theorem, statement=sp.Eq(moved.subs(d, 2 * d), plain))
+    assert not twice.reclose(_proof(name), theorem.hypotheses).holds
+    assert theorem.reclose(_proof(name), theorem.hypotheses).holds
+    assert move_toward(x[1], center).subs({x[1]: -3, d: 4, a: -1, b: 1}) == 1
+    before = exact_integrated_gradient([0, 0], [-3, 4], -1, 1)
+    within = exact_integrated_gradient([0, 0], [-1, 2], -1, 1)  # moved by d = 2
+    beyond = exact_integrated_gradient([0, 0], [1, 0], -1, 1)  # moved by 2d = 4
+    assert sp.N(within - before, 30) == 0
+    assert abs(sp.N(beyond - before, 30)) > sp.Rational(1, 10)

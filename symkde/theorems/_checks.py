@@ -118,7 +118,11 @@ def _combination_closes(
     target: sp.Expr, kind: str, premises: Sequence[tuple[sp.Expr, str]], weights: Sequence[int]
 ) -> bool:
     residual = target - sum((w * e for w, (e, _) in zip(weights, premises, strict=True)), start=0)
-    strict_used = any(w > 0 and k == ">" for w, (_, k) in zip(weights, premises, strict=True))
+    # a symbolic multiplier (of an equality, say) has no Python truth value: ask its sign
+    strict_used = any(
+        k == ">" and sp.sympify(w).is_positive is True
+        for w, (_, k) in zip(weights, premises, strict=True)
+    )
     if kind == "==":
         return sign_holds(residual, "==")
     if kind == ">" and not strict_used:

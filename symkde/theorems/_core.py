@@ -23,6 +23,17 @@ The steps (each returns a :class:`Step`):
   symbol (``r_j = d + e_j``, ``e_j >= 0`` for ``d <= r_j``); SymPy checks that the fresh
   symbol covers exactly the hypothesis, and :meth:`Parametrisation.lift` carries a step proved
   for the parametrised expression back to the claim (the hypothesis is then used).
+* :func:`instantiate` -- universal instantiation: a step proved for fresh symbols (or
+  indexed families) assumed only positive / only nonnegative holds at values that steps prove
+  positive / nonnegative (checked substitution, sides compared by SymPy).
+* :func:`absolute_bound` -- ``|X| <= B`` from steps proving ``X <= B`` and ``-B <= X``.
+* :func:`by_parity` -- a claim depending on an integer ``s`` only through ``(-1)**s``, proved
+  at ``s = 0`` and ``s = 1`` (a case split).
+* :func:`by_identity` -- an identity ``f(j) = g(j)`` proved for a generic index, replaced at
+  every index of an expression (``j`` and the integer symbols its assumptions cover).
+* :func:`under_integral_between` -- an identity proved at ``t = a + tau``, ``b = a + tau +
+  kappa`` (``tau, kappa >= 0``), i.e. at every ``t`` in ``[a, b]``, used inside the integral
+  over ``[a, b]`` (with a step proving ``b >= a``).
 * :func:`by_lemma` -- an instance of a :class:`Lemma` (statement, citation, a 50-digit numeric
   witness, and why SymPy cannot prove it).  The instance is computed by substitution, never
   typed.  A proof that uses lemmas is "proved from lemmas L1..Lk".
@@ -116,6 +127,21 @@ from symkde.theorems._inference import (
 from symkde.theorems._inference import (
     under_integral as under_integral,
 )
+from symkde.theorems._instances import (
+    absolute_bound as absolute_bound,
+)
+from symkde.theorems._instances import (
+    by_identity as by_identity,
+)
+from symkde.theorems._instances import (
+    by_parity as by_parity,
+)
+from symkde.theorems._instances import (
+    instantiate as instantiate,
+)
+from symkde.theorems._instances import (
+    under_integral_between as under_integral_between,
+)
 from symkde.theorems._refute import (
     counterexample as counterexample,
 )
@@ -158,7 +184,10 @@ __all__ = [
     "ProofFailed",
     "Step",
     "Theorem",
+    "absolute_bound",
+    "by_identity",
     "by_lemma",
+    "by_parity",
     "citing",
     "conjuncts",
     "counterexample",
@@ -168,6 +197,7 @@ __all__ = [
     "for_every_positive",
     "holds_true",
     "hypotheses_accounted_for",
+    "instantiate",
     "integral_nonnegative",
     "integral_of_nonnegative",
     "nonnegative",
@@ -181,5 +211,6 @@ __all__ = [
     "unchecked",
     "unchecked_hypotheses",
     "under_integral",
+    "under_integral_between",
     "verdict_text",
 ]

@@ -29,26 +29,27 @@ from symkde.symbolic.model import (
     z,
 )
 from symkde.theorems._core import (
+    Parametrisation,
     Step,
     Theorem,
+    absolute_bound,
     citing,
     equal,
     evaluates,
     follows,
     holds_true,
     refutation,
-    unchecked,
 )
 from symkde.theorems.circle_closed_forms import (
     _LAPLACE_CLOSED,
     REFERENCE,
     TWO_PI,
-    _floor_is_zero,
     _without_turns,
 )
 from symkde.theorems.circle_gradient import (
     _indicator_gradient,
 )
+from symkde.theorems.circle_quotient import quotient_steps, share
 from symkde.theorems.gradient import (
     derive_bin_gradient,
     differentiates,
@@ -101,33 +102,75 @@ _WITHIN_LARGEST = sp.Le(distances[j], largest)
 _LARGEST_WITHIN_HALF = sp.Le(largest, sp.pi)
 
 
-def _distance_steps(
-    below: Sequence[tuple[sp.Basic, sp.Expr]], source: str, *uses: sp.Basic
-) -> Iterator[Step]:
+def _parametrised(hypothesis: sp.Basic, old: sp.Expr, value: sp.Expr, fresh: sp.Symbol,
+                  inverse: sp.Expr) -> Parametrisation:  # fmt: skip
+    return Parametrisation(hypothesis, old, value, fresh, inverse)
+
+
+#: ``d <= r_j`` as ``r_j = d + e``, ``e >= 0``.
+_MOVE_SHORT_AS = _parametrised(
+    _MOVE_SHORT, distances[j], move + sp.Symbol("e", nonnegative=True),
+    sp.Symbol("e", nonnegative=True), distances[j] - move,
+)  # fmt: skip
+
+
+def _below(hypothesis: sp.Basic, old: sp.Expr, top: sp.Expr, name: str) -> Parametrisation:
+    """``old <= top`` as ``old = top - slack``, ``slack >= 0``."""
+    slack = sp.Symbol(name, nonnegative=True)
+    return _parametrised(hypothesis, old, top - slack, slack, top - old)
+
+
+def _lifted(claim: sp.Basic, chain: Sequence[Parametrisation], why: str) -> Step:
+    """``claim`` decided by SymPy after the parametrisations of ``chain`` (in order), lifted
+    back through each (every hypothesis of the chain is then used)."""
+    stages = [claim]
+    for via in chain:
+        stages.append(via.apply(stages[-1]))
+    step = holds_true(why, stages[-1])
+    for via, stage in zip(reversed(chain), reversed(stages[:-1]), strict=True):
+        step = via.lift(step, stage, why)
+    return step
+
+
+def _distance_steps(uppers: Sequence[Parametrisation], source: str) -> Iterator[Step]:
     """The statement's kernel values are the wrapped Laplace kernel at the points.
 
     The closed form at offset ``u`` in ``[0, 2 pi)`` is ``wrapped_laplace_of_distance(u)``
     (``Mod(u, 2 pi) = u``): for ``u = r_j`` and for ``u = r_j - d``, which is ``>= 0`` as
-    ``d <= r_j``; ``below`` writes ``r_j < 2 pi`` (from ``source``, hypotheses) as signs.
+    ``d <= r_j``; ``uppers`` write ``r_j < 2 pi`` (from ``source``, hypotheses) with
+    parametrisations, so the hypotheses are used, not cited.
     """
-    excess = sp.Symbol("e", nonnegative=True)  # r_j = d + e: the hypothesis d <= r_j
-    for value, nonnegative, why in (
+    for value, lower, why in (
         (distances[j], [], "r_j > 0"),
-        (distances[j] - move, [(distances[j], move + excess)], "r_j - d = e >= 0 (d <= r_j)"),
+        (distances[j] - move, [_MOVE_SHORT_AS], "r_j - d = e >= 0 (d <= r_j)"),
     ):
-        floor_step = citing(
-            _floor_is_zero(value, nonnegative, below, f"{why}, and r_j < 2 pi ({source})"), *uses
+        whole_turns = sp.floor(value / TWO_PI)
+        # SymPy reads floor(y) >= 0 as y >= 0 and floor(y) < 1 as y < 1 as it builds them
+        # (True where the symbols' assumptions decide it)
+        bounds = [
+            (whole_turns >= 0, lower, f"floor >= 0: {why}"),
+            (whole_turns < 1, uppers, f"floor < 1: {source}"),
+        ]
+        parts = [_lifted(c, chain, text) for c, chain, text in bounds if c is not sp.true]
+        parts.append(
+            holds_true(
+                "the only integer in [0, 1) is 0",
+                sp.Eq(sp.Intersection(sp.S.Integers, sp.Interval.Ropen(0, 1)), sp.FiniteSet(0)),
+            )
+        )
+        yield from parts
+        floor_step = follows(
+            f"floor(({sp.sstr(value)})/(2 pi)) is an integer in [0, 1), so 0",
+            sp.And(*[c for c, _, _ in bounds]),
+            parts[:-1],
         )
         yield floor_step
-        yield citing(
-            evaluates(
-                f"so the wrapped Laplace kernel at offset {sp.sstr(value)} is "
-                f"wrapped_laplace_of_distance({sp.sstr(value)}), the value in the statement",
-                _LAPLACE_CLOSED.subs(u, value),
-                wrapped_laplace_of_distance(value),
-                partial(_without_turns, value=value, floor_step=floor_step),
-            ),
-            *uses,
+        yield evaluates(
+            f"so the wrapped Laplace kernel at offset {sp.sstr(value)} is "
+            f"wrapped_laplace_of_distance({sp.sstr(value)}), the value in the statement",
+            _LAPLACE_CLOSED.subs(u, value),
+            wrapped_laplace_of_distance(value),
+            partial(_without_turns, value=value, floor_step=floor_step),
         )
 
 
@@ -158,10 +201,7 @@ def _ratio_steps() -> Iterator[Step]:
 
 
 def _prove_contraction() -> Iterator[Step]:
-    slack = sp.Symbol("f", nonnegative=True)  # r_j = pi - f: the hypothesis r_j <= pi
-    yield from _distance_steps(
-        [(distances[j], sp.pi - slack)], "r_j <= pi", _MOVE_SHORT, _WITHIN_HALF
-    )
+    yield from _distance_steps([_below(_WITHIN_HALF, distances[j], sp.pi, "f")], "r_j <= pi")
     yield from _ratio_steps()
     logits = [sp.Integer(0), sp.Integer(0)]
     dists, step = [sp.Integer(1), sp.Integer(3)], sp.Integer(1)
@@ -275,67 +315,13 @@ def _by_ratio(expr: sp.Expr, ratio_step: Step) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, sp.cosh), moved_value)
 
 
-def _quotient_bounds(eps: sp.IndexedBase, moved: sp.Expr) -> Iterator[Step]:
-    """``q = R_i'/R_i`` lies in ``[1 - eta, 1/(1 - eta)]`` when every ``eps_j`` is in
-    ``[0, eta]``, ``eta < 1`` (general n)."""
-    share = sp.Sum(responsibility(j) * (1 - eps[j]), (j, 1, n))
-    yield equal_after(
-        "R_i' = R_i (1 - eps_i) / sum_j R_j (1 - eps_j) (general n)",
-        moved,
-        responsibility(i) * (1 - eps[i]) / share,
-    )
-    yield equal_after("sum_j R_j = 1 (general n)", sp.Sum(responsibility(j), (j, 1, n)), 1)
-    weights = sp.IndexedBase("R", nonnegative=True)
-    slack = sp.IndexedBase("s", nonnegative=True)  # s_j = eta - eps_j >= 0
-    eta = sp.Symbol("eta", positive=True)
-    yield holds_true(
-        "with R_j >= 0, sum R_j = 1 and 0 <= eps_j <= eta: 0 <= sum R_j eps_j and "
-        "eta - sum R_j eps_j = sum R_j (eta - eps_j) >= 0",
-        sp.And(
-            sp.Ge(sp.Sum(weights[j] * eps[j], (j, 1, n)), 0),
-            sp.Ge(sp.Sum(weights[j] * slack[j], (j, 1, n)), 0),
-        ),
-    )
-    # eps_i = eta alpha, sum R_j eps_j = eta beta with alpha, beta in [0, 1], eta in (0, 1).
-    alpha, beta = sp.symbols("alpha beta", nonnegative=True)
-    alpha_c, beta_c = sp.symbols("alpha_c beta_c", nonnegative=True)  # 1 - alpha, 1 - beta
-    w = sp.Symbol("w", positive=True)  # eta = 1/(1 + w)
-    quotient = (1 - eta * alpha) / (1 - eta * beta)
-    below = sp.numer(sp.together(quotient - (1 - eta)))
-    above = sp.numer(sp.together(1 / (1 - eta) - quotient))
-    yield equal(
-        "q = R_i'/R_i: numerator of q - (1 - eta) is eta (1 - alpha) + eta beta (1 - eta)",
-        below,
-        eta * (1 - alpha) + eta * beta * (1 - eta),
-    )
-    yield equal(
-        "and of 1/(1 - eta) - q (over (1-eta)(1-eta beta)) is eta (1 - beta) + eta alpha (1-eta)",
-        above,
-        eta * (1 - beta) + eta * alpha * (1 - eta),
-    )
-    unit = {eta: 1 / (1 + w)}
-    yield holds_true(
-        "both >= 0 and the denominators > 0 for alpha, beta in [0, 1], eta = 1/(1 + w) in (0, 1)",
-        sp.And(
-            sp.Ge(below.subs(alpha, 1 - alpha_c).subs(unit), 0),
-            sp.Ge(above.subs(beta, 1 - beta_c).subs(unit), 0),
-            sp.Gt((1 - eta * (1 - beta_c)).subs(unit), 0),
-        ),
-    )
-    yield holds_true(
-        "so 1 - eta <= q <= 1/(1 - eta), |q - 1| <= max(eta, eta/(1-eta)) = eta/(1 - eta)",
-        sp.Ge((eta / (1 - eta) - eta).subs(unit), 0),
-    )
-
-
 def _prove_bound() -> Iterator[Step]:
-    short, room = sp.symbols("f g", nonnegative=True)  # r_j = r_max - f, r_max = pi - g
     yield from _distance_steps(
-        [(distances[j], largest - short), (largest, sp.pi - room)],
+        [
+            _below(_WITHIN_LARGEST, distances[j], largest, "f"),
+            _below(_LARGEST_WITHIN_HALF, largest, sp.pi, "g"),
+        ],
         "r_j <= r_max <= pi",
-        _MOVE_SHORT,
-        _WITHIN_LARGEST,
-        _LARGEST_WITHIN_HALF,
     )
     ratio_step = equal(
         "K(r - d)/K(r) = exp(d/h) (1 - eps(r)), eps(r) = (1 - e^{-2d/h}) / (1 + e^{2(pi-r)/h})",
@@ -349,15 +335,6 @@ def _prove_bound() -> Iterator[Step]:
     )
     positive_step = holds_true("so eps(r) > 0", sp.Gt(eps_sinh, 0))
     yield from (sinh_step, positive_step)
-    slope = sp.simplify(eps_sinh.diff(distance))
-    monotone_step = citing(
-        holds_true(
-            "d eps/dr > 0: eps(r_j) <= eps(r_max) = eta for every point (r_j <= r_max)",
-            sp.Gt(slope, 0),
-        ),
-        _WITHIN_LARGEST,
-    )
-    yield monotone_step
     eta_value = _EPS.subs(distance, largest)
     bound = sp.exp(-2 * (sp.pi - largest) / h)
     stated_gap = (sp.exp(-2 * (sp.pi - largest) / h) + sp.exp(-2 * move / h)) / (
@@ -376,17 +353,28 @@ def _prove_bound() -> Iterator[Step]:
     yield follows(
         "a positive difference: eta < exp(-2 (pi - r_max)/h)", sp.Lt(eta_value, bound), gap_steps
     )
-    # General n: each K_j is multiplied by exp(d/h) (1 - eps_j).
-    eps = sp.IndexedBase("epsilon", nonnegative=True)
+    # General n: each K_j is multiplied by exp(d/h) (1 - eps_j), 0 < eps_j <= eta (checked).
+    quotient = list(
+        quotient_steps(
+            lambda r: eps_sinh.subs(distance, r),
+            lambda r: _EPS.subs(distance, r),
+            _before,
+            distances,
+            largest,
+            _WITHIN_LARGEST,
+            move,
+        )
+    )
+    yield from quotient
+    moved_c, below, above = quotient[-6], quotient[-2], quotient[-1]
+    eps = share
     moved = substitute_indexed(
         responsibility(i), K, lambda m: K[m] * sp.exp(move / h) * (1 - eps[m])
     )
-    bounds = list(_quotient_bounds(eps, moved))
-    yield from bounds
     plain = derive_bin_gradient()
     after = substitute_indexed(plain, K, lambda m: K[m] * sp.exp(move / h) * (1 - eps[m]))
     yield equal_after(
-        "g_i' - g_i = R_i - R_i' = R_i (1 - q) (general n, any K_j > 0 and eps_j)",
+        "g_i' - g_i = R_i - R_i' (general n, any K_j > 0 and eps_j)",
         after - plain,
         responsibility(i) - moved,
     )
@@ -414,19 +402,24 @@ def _prove_bound() -> Iterator[Step]:
             gradient_after - gradient_before,
             at_the_points(responsibility(i) - moved),
         ),
-        holds_true("R_i >= 0 (every K(r_j) > 0)", sp.Ge(_RESPONSIBILITY_BEFORE, 0)),
     ]
     yield from links
-    yield unchecked(
-        "g_i' - g_i = R_i (1 - q) with R_i >= 0 and |1 - q| <= eta/(1 - eta) (eps_j = eps(r_j) in "
-        "(0, eta]): |g_i' - g_i| <= R_i eta / (1 - eta)",
-        sp.Le(
-            sp.Abs(links[1].lhs - links[0].lhs),
-            _RESPONSIBILITY_BEFORE * eta_value / (1 - eta_value),
-        ),
-        [ratio_step, sinh_step, positive_step, monotone_step, *gap_steps, *bounds, *links],
-        "|R_i (1 - q)| <= R_i eta/(1 - eta) from the bounds on q: a product bound the linear "
-        "combinations of follows() do not find",
+    change = links[1].lhs - links[0].lhs
+    limit = _RESPONSIBILITY_BEFORE * eta_value / (1 - eta_value)
+    gap = _RESPONSIBILITY_BEFORE - moved_c.rhs
+    difference = follows(
+        "g_i' - g_i = X = R_i - R_i (1 - eps_i)/(1 - T) (the links and R_i' at the points)",
+        sp.Eq(change, gap),
+        [links[0], links[1], links[2], moved_c],
+        multipliers=[-1, 1, 1, -1],
+    )
+    sides = [
+        follows("g_i' - g_i <= B", sp.Le(change, limit), [difference, below], multipliers=[-1, 1]),
+        follows("-B <= g_i' - g_i", sp.Le(-limit, change), [difference, above], multipliers=[1, 1]),
+    ]
+    yield from (difference, *sides)
+    yield absolute_bound(
+        "|g_i' - g_i| <= R_i eta / (1 - eta)", sp.Le(sp.Abs(change), limit), *sides
     )
     yield from _bound_witnesses()
 
@@ -511,7 +504,8 @@ THEOREMS: list[Theorem] = [
         prover=_prove_bound,
         explanation=(
             "Each kernel value is multiplied by exp(d/h)(1 - eps_j) with 0 < eps_j <= eta = "
-            "eps(r_max) < exp(-2 (pi - r_max)/h): the gradient moves by a relative amount of "
+            "eps(r_max) < exp(-2 (pi - r_max)/h) (eps increases with the distance; general n, "
+            "every step checked): the gradient moves by a relative amount of "
             "order exp(-2 (pi - r_max)/h) -- negligible for points well inside the half circle "
             "at small h, of order one for a point near the antipode of the bin."
         ),

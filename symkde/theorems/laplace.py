@@ -5,10 +5,11 @@ Theorems (issue 2, section 3, items 7, 8 and 9):
 * ``laplace_contraction_bin`` -- moving every point toward the bin ``t`` by the same
   ``0 <= d <= min_j |t - x_j|`` leaves the per-bin gradient unchanged (points on both sides).
 * ``laplace_contraction_interval`` -- if no point lies inside ``[a, b]``, moving every point
-  toward ``[a, b]`` by ``d`` (at most the closest point's distance to ``[a, b]``) leaves the
-  integrated and every binned gradient unchanged; with all points on one side the per-bin
-  gradient does not depend on ``t``.  It does *not* hold once a point enters ``[a, b]``: for
-  ``t`` between two points that move toward each other, ``|t - x_j|`` no longer drops by ``d``.
+  toward ``[a, b]`` by ``d`` (at most the closest point's distance to ``[a, b]``:
+  ``d + |b - a|/2 <= |c - x_j|``) leaves the integrated and every binned gradient unchanged;
+  with all points on one side the per-bin gradient does not depend on ``t``.  It does *not*
+  hold once a point enters ``[a, b]``: for ``t`` between two points that move toward each
+  other, ``|t - x_j|`` no longer drops by ``d``.
 * ``center_claim_bin`` (true) and ``center_claim_interval`` (false, with its counterexample).
 
 Walk-through: ``derivations/laplace_shift.py``.
@@ -43,12 +44,14 @@ from symkde.theorems._core import (
     Parametrisation,
     Step,
     Theorem,
-    citing,
+    by_identity,
+    by_parity,
     equal,
+    follows,
     holds_true,
     numeric_witness,
     refutation,
-    unchecked,
+    under_integral_between,
 )
 from symkde.theorems.gradient import (
     ORDERED,
@@ -56,7 +59,6 @@ from symkde.theorems.gradient import (
     derive_integrated_gradient,
     differentiates,
     equal_after,
-    merge_integrals,
 )
 
 __all__ = [
@@ -82,8 +84,10 @@ closest = sp.Symbol("D", positive=True)
 #: (for every j; the claim moves by the closest distance, the largest such D).
 CLOSEST_IS_MIN = sp.Le(closest, sp.Abs(center - x[j]))
 #: The hypothesis of the interval theorem: every point is outside [a, b], at least ``d`` from
-#: it (for every j): ``d <= max(a - x_j, x_j - b)``.
-WITHIN_CLOSEST = sp.Le(d, sp.Max(a - x[j], x[j] - b))
+#: it (for every j): ``d + |b - a|/2 <= |c - x_j|``, ``c`` the centre (with ``a < b`` this is
+#: ``d <= max(a - x_j, x_j - b)``, the distance to [a, b]).
+HALF_WIDTH = sp.Abs(b - a) / 2
+WITHIN_CLOSEST = sp.Le(d + HALF_WIDTH, sp.Abs(center - x[j]))
 
 
 def move_toward(expr: sp.Expr, target: sp.Expr, step: sp.Expr = d) -> sp.Expr:
@@ -103,21 +107,19 @@ def prove_contraction_invariance(
     kernel: sp.Expr,
     point: sp.Expr = t,
     step: sp.Expr = d,
-    within: tuple[sp.Basic, ...] | None = None,
 ) -> Iterator[Step]:
     """Steps showing (or failing to show) that the per-bin gradient at ``point`` is unchanged
     when every point moves toward it by ``step``, for general n and points on both sides.
 
     The identity is proved for the points placed as ``x_j = point -+ (step + e_j)`` with
-    ``e_j >= 0``, which is every configuration with ``step <= |point - x_j|``: the hypothesis
-    ``within`` (by default exactly that inequality) is cited by the step that concludes
-    ``move_toward(Derivative(-log p(point), z_i)) = Derivative(-log p(point), z_i)``.
+    ``e_j >= 0``, which is every configuration with ``step <= |point - x_j|``: the
+    :func:`placement` parametrisation (checked by SymPy) lifts it to the conclusion
+    ``move_toward(Derivative(-log p(point), z_i)) = Derivative(-log p(point), z_i)`` and uses
+    that hypothesis.
 
     Used with the Laplace kernel by the theorems below, and with the Gaussian kernel by the
     tests, where the placed identity, and with it the conclusion, must fail.
     """
-    if within is None:
-        within = (sp.Le(step, sp.Abs(point - x[j])),)
     plain = derive_bin_gradient(kernel, point)
     moved = move_toward(plain, point, step)
     derivative = sp.Derivative(bin_loss(kernel, point), z[i])
@@ -138,23 +140,9 @@ def prove_contraction_invariance(
         "SymPy's per-bin gradient at the moved points", move_toward(derivative, point, step), moved
     )
     yield differentiates("and at the original points", derivative, plain)
-    per_point = sp.Le(step, sp.Abs(point - x[j]))
-    if within == (per_point,):
-        # every configuration with step <= |point - x_j| is x_j = point -+ (step + e_j),
-        # e_j >= 0: a Parametrisation with sign branches, checked by SymPy, lifts the identity
-        yield placement(point, step).lift(placed, sp.Eq(moved, plain))
-        return
-    yield citing(
-        unchecked(
-            "every configuration with step <= |t - x_j| is x_j = t -+ (step + e_j), e_j >= 0, "
-            "so the placed identity is the identity for every such x",
-            sp.Eq(moved, plain),
-            [closer, placed],
-            "the hypothesis is not step <= |t - x_j| at the bin itself (the interval: "
-            "d <= distance to [a, b], for every bin t in [a, b])",
-        ),
-        *within,
-    )
+    # every configuration with step <= |point - x_j| is x_j = point -+ (step + e_j), e_j >= 0:
+    # a Parametrisation with sign branches, checked by SymPy, lifts the identity
+    yield placement(point, step).lift(placed, sp.Eq(moved, plain))
 
 
 def placement(point: sp.Expr, step: sp.Expr) -> Parametrisation:
@@ -262,26 +250,8 @@ def _quadrature(logits: Sequence[int], positions: Sequence[int], lo: int, hi: in
 
 
 def _prove_contraction_interval() -> Iterator[Step]:
-    q, r, w = sp.symbols("q r w", nonnegative=True)
-    gap = excess[1]
-    # Left of [a, b]: x = a - d - e; any bin t = a + q in [a, b]; centre - x > 0.
-    left = {"x": a - d - gap, "t": a + q}
-    right = {"x": b + d + gap, "t": b - r}
-    for side, place in (("left", left), ("right", right)):
-        toward_interval = sp.sign((center - place["x"]).subs(b, a + w))
-        toward_bin = sp.sign(place["t"] - place["x"])
-        yield holds_true(
-            f"a point {side} of [a, b]: moving toward [a, b] is moving toward every "
-            "bin t in [a, b]",
-            sp.Eq(toward_bin, toward_interval),
-        )
-        yield holds_true(
-            f"and d <= |t - x| for that point ({side})", sp.Ge(sp.Abs(place["t"] - place["x"]), d)
-        )
-    # at every bin t in [a, b], d <= |t - x_j| follows from d <= the distance to [a, b]
-    yield from prove_contraction_invariance(LAPLACE, within=(WITHIN_CLOSEST,))
-    moved = move_toward(derive_integrated_gradient(LAPLACE), center)
     plain = derive_integrated_gradient(LAPLACE)
+    moved = move_toward(plain, center)
     derivative = sp.Derivative(loss(LAPLACE), z[i])
     yield differentiates(
         "SymPy's integrated gradient at the points moved toward the centre of [a, b]",
@@ -289,26 +259,100 @@ def _prove_contraction_interval() -> Iterator[Step]:
         moved,
     )
     yield differentiates("and at the original points", derivative, plain)
+    yield from _interval_identity(moved, plain)
+    yield from _interval_examples()
 
-    def pointwise(e: sp.Expr) -> sp.Expr:
-        # At each bin t in [a, b] the points sit at t -/+ (d + e_j(t)) and move toward t.
-        toward_t = e.replace(
-            lambda q_: isinstance(q_, sp.sign) and q_.args[0].has(x),
-            lambda q_: sp.sign(q_.args[0].subs(center, t)),
-        )
-        return merge_integrals(_place(toward_t, t, d))
 
-    yield citing(
-        equal_after(
-            "so the integrand of dL/dz_i is unchanged at every t in [a, b], and with it "
-            "the integrated gradient (and any binned mean of per-bin gradients)",
-            moved,
-            plain,
-            pointwise,
-        ),
-        ORDERED,
-        WITHIN_CLOSEST,
+def _interval_identity(moved: sp.Expr, plain: sp.Expr) -> Iterator[Step]:
+    """``moved = plain`` (the integrated gradients, general n), every inference checked.
+
+    The hypothesis ``d + |b - a|/2 <= |c - x_j|`` is the placement ``x_j = c -+ (d + |b - a|/2
+    + e_j)`` (:func:`placement` about the centre).  At every bin ``t = a + tau`` of
+    ``[a, b] = [a, a + tau + kappa]`` (``tau, kappa >= 0``) each moved kernel value is
+    ``exp(d/h)`` times the kernel value, proved in both sign branches (:func:`by_parity`);
+    replaced in the integrand (:func:`by_identity`), the scale cancels, and the integrands
+    agree on all of ``[a, b]`` (:func:`under_integral_between`, with ``b >= a`` from
+    ``a < b``).
+    """
+    via = placement(center, d + HALF_WIDTH)
+    gaps = sp.Symbol("tau", nonnegative=True), sp.Symbol("kappa", nonnegative=True)
+    inside = {t: a + gaps[0], b: a + gaps[0] + gaps[1]}
+
+    def at_bin(expr: sp.Expr) -> sp.Expr:
+        return sp.sympify(expr).subs(inside, simultaneous=True)
+
+    def kernel(position: sp.Expr) -> sp.Expr:
+        return sp.exp(-sp.Abs(t - position) / h)
+
+    per_point = sp.Eq(
+        at_bin(via.apply(kernel(move_toward(x[j], center)))),
+        sp.exp(d / h) * at_bin(via.apply(kernel(x[j]))),
     )
+    cases = [
+        equal(
+            f"sigma_j = {side}: the moved kernel value at t = a + tau is exp(d/h) times the "
+            f"kernel value ({'left' if side == 0 else 'right'} of [a, b])",
+            per_point.lhs.subs(sigma[j], side),
+            per_point.rhs.subs(sigma[j], side),
+        )
+        for side in (0, 1)
+    ]
+    point = by_parity(
+        "so for every point: K(t - x_j') = exp(d/h) K(t - x_j) at every bin t in [a, b]",
+        per_point,
+        sigma[j],
+        *cases,
+    )
+    (moved_integral,) = via.apply(moved).atoms(sp.Integral)
+    (plain_integral,) = via.apply(plain).atoms(sp.Integral)
+    integrand = at_bin(moved_integral.function)
+    scaled = integrand.xreplace(
+        {per_point.lhs.xreplace({j: m}): per_point.rhs.xreplace({j: m}) for m in (j, i)}
+    )
+    swap = by_identity(
+        "in the integrand of dL/dz_i, every moved kernel value is exp(d/h) times the kernel "
+        "value (general n)",
+        integrand,
+        scaled,
+        point,
+        j,
+    )
+    scale = equal_after(
+        "a common factor exp(d/h) cancels (R_i is scale invariant)",
+        scaled,
+        at_bin(plain_integral.function),
+    )
+    premise = follows(
+        "the integrand is unchanged at every bin t = a + tau, b = t + kappa",
+        sp.Eq(integrand, at_bin(plain_integral.function)),
+        [swap, scale],
+        multipliers=[1, 1],
+    )
+    order = follows("b - a >= 0 (a < b)", sp.Ge(b - a, 0), [ORDERED])
+    between = under_integral_between(
+        "so the integrands agree on [a, b], and so do the integrals",
+        moved_integral,
+        plain_integral.function,
+        premise,
+        gaps,
+        order,
+    )
+    placed = follows(
+        "the integrated gradients at the placed points agree",
+        sp.Eq(via.apply(moved), via.apply(plain)),
+        [between],
+        multipliers=[1 / (a - b)],
+    )
+    yield from (*cases, point, swap, scale, premise, order, between, placed)
+    yield via.lift(
+        placed,
+        sp.Eq(moved, plain),
+        "for every configuration with no point in [a, b] and d <= its distance to [a, b]",
+    )
+
+
+def _interval_examples() -> Iterator[Step]:
+    r = sp.Symbol("r", nonnegative=True)
     offsets = sp.IndexedBase("g", positive=True)
     one_sided = substitute_indexed(derive_bin_gradient(LAPLACE), x, lambda m: b + offsets[m])
     one_sided = one_sided.subs(t, b - r)
@@ -331,7 +375,7 @@ def _prove_contraction_interval() -> Iterator[Step]:
 
 def _prove_center_bin() -> Iterator[Step]:
     # D is the closest point's distance to the centre, so D <= |c - x_j| for every j
-    yield from prove_contraction_invariance(LAPLACE, center, closest, (CLOSEST_IS_MIN,))
+    yield from prove_contraction_invariance(LAPLACE, center, closest)
     bin_gradient = derive_bin_gradient(LAPLACE, 0).subs(n, 2).doit().subs(i, 1)
     example = {z[1]: 0, z[2]: 0, h: 1}
     before = bin_gradient.subs({**example, x[1]: 3, x[2]: 5})
@@ -462,8 +506,10 @@ THEOREMS: list[Theorem] = [
         prover=_prove_contraction_interval,
         explanation=(
             "Holds when no point lies inside [a, b] and d is at most the closest point's "
-            "distance to [a, b]: then every bin t in [a, b] sees every point move toward it by "
-            "d.  Fails in general once a point is inside [a, b] (see center_claim_interval)."
+            "distance to [a, b] (the hypothesis d + |b - a|/2 <= |c - x_j|, c the centre): "
+            "then every bin t in [a, b] sees every point move toward it by d, and every kernel "
+            "value is multiplied by exp(d/h).  General n; every step checked.  Fails in general "
+            "once a point is inside [a, b] (see center_claim_interval)."
         ),
         reference=REFERENCE,
     ),
