@@ -635,6 +635,78 @@ def test_the_new_rules_do_not_launder_an_unchecked_inference() -> None:
     assert "unchecked inference" in verdict_text(theorem, proof)
 
 
+def _laundering_cases():
+    """Each rule fed a typed (unchecked) premise, the typed step itself not yielded."""
+    pos = sp.Symbol("c", positive=True)
+    start = holds_true("x^2 >= 0", sp.Ge(x**2, 0, evaluate=False))
+    typed = unchecked("x^2 >= 1 (typed, false at x = 0)", sp.Ge(x**2, 1, evaluate=False),
+                      [start], "typed")  # fmt: skip
+    yield "follows", sp.Ge(x**2 + 1, 2), [follows("+1", sp.Ge(x**2 + 1, 2), [typed])]
+    rr, ee = sp.Symbol("r", real=True), sp.Symbol("e", nonnegative=True)
+    typed_e = unchecked("(1 + e)^2 >= 4 (typed)", sp.Ge((1 + ee) ** 2, 4, evaluate=False),
+                        [holds_true("e >= 0", sp.Ge(ee, 0))], "typed")  # fmt: skip
+    lifted = Parametrisation(sp.Ge(rr, 1), rr, 1 + ee, ee, rr - 1).lift(typed_e, sp.Ge(rr**2, 4))
+    yield "Parametrisation.lift", sp.Ge(rr**2, 4), [lifted], [sp.Ge(rr, 1)]
+    typed_c = unchecked("c^2 >= 1 (typed)", sp.Ge(pos**2, 1, evaluate=False),
+                        [holds_true("c > 0", sp.Gt(pos, 0))], "typed")  # fmt: skip
+    yield (
+        "for_every_positive",
+        sp.Ge(q**2, 1),
+        [
+            for_every_positive(
+                "q^2 >= 1",
+                typed_c,
+                sp.Ge(q**2, 1),
+                q,
+                pos,
+                holds_true("q > 0", sp.Gt(q, 0, evaluate=False)),
+            )
+        ],
+    )
+    sv = sp.Symbol("s", real=True)
+    typed_s = unchecked("s - 1 >= 0 (typed)", sp.Ge(sv - 1, 0, evaluate=False),
+                        [holds_true("1 > 0", sp.Gt(1, 0))], "typed")  # fmt: skip
+    integral = sp.Integral(sv - 1, (sv, 0, q))
+    yield (
+        "integral_of_nonnegative",
+        sp.Ge(integral, 0),
+        [integral_of_nonnegative("int_0^q (s - 1) >= 0", integral, typed_s)],
+    )
+    typed_eq = unchecked("s^2 = s (typed)", sp.Eq(sv**2, sv),
+                         [holds_true("1 > 0", sp.Gt(1, 0))], "typed")  # fmt: skip
+    squares = sp.Integral(sv**2, (sv, 0, 1))
+    under = under_integral("int s^2 = int s", squares, typed_eq)
+    yield "under_integral", sp.Eq(squares, sp.Integral(sv, (sv, 0, 1)), evaluate=False), [under]
+    cited = citing(holds_true("x^2 >= 0", sp.Ge(x**2, 0, evaluate=False)), sp.Ge(x, 1))
+    yield (
+        "a cited label",
+        sp.Ge(x**2 + 1, 1),
+        [follows("+1", sp.Ge(x**2 + 1, 1), [cited])],
+        [sp.Ge(x, 1)],
+    )
+
+
+@pytest.mark.parametrize("case", list(_laundering_cases()), ids=lambda c: c[0])
+def test_no_rule_launders_a_debt_hidden_in_a_premise(case) -> None:
+    """A debt (an unchecked inference, a cited label) reached only through a rule's premise
+    still shows in the verdict: no rule turns it into a plain "proved"."""
+    name, statement, steps, *hypotheses = case
+    theorem = _thm(statement, steps, *hypotheses)
+    proof = theorem.prove()
+    assert all(s.holds for s in steps), name  # the rule itself accepted its (typed) input
+    text = verdict_text(theorem, proof)
+    assert text != "proved" and ("unchecked" in text), (name, text)
+
+
+def test_a_debt_reached_twice_counts_once() -> None:
+    start = holds_true("x^2 >= 0", sp.Ge(x**2, 0, evaluate=False))
+    typed = unchecked("x^2 >= 1 (typed)", sp.Ge(x**2, 1, evaluate=False), [start], "typed")
+    one = follows("+1", sp.Ge(x**2 + 1, 2), [typed])
+    two = follows("+2", sp.Ge(x**2 + 2, 3), [typed])
+    theorem = _thm(sp.And(sp.Ge(x**2 + 1, 2), sp.Ge(x**2 + 2, 3)), [typed, one, two])
+    assert verdict_text(theorem, theorem.prove()).endswith("(with 1 unchecked inference)")
+
+
 def test_case_split_rules_accept_the_honest_claims() -> None:
     """The honest versions of the by_parity / by_identity / under_integral_between cases."""
     sgn, both, cases = _parity_claims()

@@ -21,6 +21,7 @@ from symkde.theorems._steps import (
     Lemma,
     Step,
     _step,
+    debts,
 )
 
 
@@ -171,7 +172,8 @@ def follows(
     lemmas = tuple(m for p in premises if isinstance(p, Step) for m in p.lemmas)
     uses = (*used, *(h for p in premises if isinstance(p, Step) for h in p.uses))
     lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
-    return _step(description, lhs, rhs, ok, detail, uses=uses, lemmas=lemmas)
+    inherited = debts(*(p for p in premises if isinstance(p, Step)))
+    return _step(description, lhs, rhs, ok, detail, uses=uses, lemmas=lemmas, **inherited)
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,7 @@ class Parametrisation:
         if ok:
             ok, detail = _same_relation(step.claim, self.apply(claim), detail)
         return _step(description, lhs, rhs, ok, detail, uses=(self.hypothesis, *step.uses),
-                    lemmas=step.lemmas)  # fmt: skip
+                    lemmas=step.lemmas, **debts(step))  # fmt: skip
 
 
 def _same_relation(shown: Any, wanted: Any, detail: str) -> tuple[bool, str]:
@@ -386,7 +388,8 @@ def under_integral(
     elif ok and replaced == integral.function:
         ok, detail = False, "the premise's left side does not occur in the integrand"
     return _step(description, integral, sp.Integral(replaced, *integral.limits) if ok else
-                 integral, ok, detail, uses=premise.uses, lemmas=premise.lemmas)  # fmt: skip
+                 integral, ok, detail, uses=premise.uses, lemmas=premise.lemmas,
+                 **debts(premise))  # fmt: skip
 
 
 def _at_least_zero(expr: Any, bounds: Iterable[Step]) -> bool:
@@ -457,7 +460,7 @@ def integral_of_nonnegative(
     uses = (*premise.uses, *(h for b in bounds for h in b.uses))
     lemmas = (*premise.lemmas, *(m for b in bounds for m in b.lemmas))
     return _step(description, sp.Ge(integral, 0), sp.true, ok, detail, uses=uses,
-                 lemmas=lemmas)  # fmt: skip
+                 lemmas=lemmas, **debts(premise, *bounds))  # fmt: skip
 
 
 def for_every_positive(
@@ -482,7 +485,7 @@ def for_every_positive(
         ok, detail = _same_relation(step.claim, claim.xreplace({atom: fresh}), detail)
     lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
     return _step(description, lhs, rhs, ok, detail, uses=(*step.uses, *positive.uses),
-                 lemmas=(*step.lemmas, *positive.lemmas))  # fmt: skip
+                 lemmas=(*step.lemmas, *positive.lemmas), **debts(step, positive))  # fmt: skip
 
 
 def series_by_partial_sums(
@@ -512,6 +515,7 @@ def unchecked(description: str, claim: Any, premises: Iterable[Step], reason: st
     lhs, rhs = (claim.lhs, claim.rhs) if isinstance(claim, sp.Equality) else (claim, sp.true)
     lemmas = tuple(m for p in premises for m in p.lemmas)
     uses = tuple(h for p in premises for h in p.uses)
-    cited = tuple(h for p in premises for h in p.cited)
+    inherited = debts(*premises)
     return _step(description, lhs, rhs, ok, f"UNCHECKED inference: {reason}", uses=uses,
-                 lemmas=lemmas, cited=cited, unchecked=True)  # fmt: skip
+                 lemmas=lemmas, cited=inherited["cited"],
+                 unchecked=(*inherited["unchecked"], description))  # fmt: skip

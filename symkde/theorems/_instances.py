@@ -29,16 +29,7 @@ from symkde.theorems._checks import normalised, zero
 from symkde.theorems._closing import _atoms
 from symkde.theorems._inference import _same_relation
 from symkde.theorems._steps import Step, _step
-
-
-def _debts(*steps: Step) -> dict[str, Any]:
-    """What the new step inherits from ``steps`` beyond uses and lemmas: their cited labels,
-    and whether one of them is an unchecked inference (a rule never launders a debt)."""
-    return {
-        "cited": tuple(h for s in steps for h in s.cited),
-        "unchecked": any(s.unchecked for s in steps),
-    }
-
+from symkde.theorems._steps import debts as _debts
 
 #: A value for a fresh symbol: ``(value, bound)``; for an indexed family
 #: ``(value, index, bound)`` with ``value`` an expression in ``index``.

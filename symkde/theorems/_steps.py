@@ -161,8 +161,9 @@ class Step:
     uses: tuple[Any, ...] = ()
     lemmas: tuple[Lemma, ...] = ()
     cited: tuple[Any, ...] = ()
-    #: an inference SymPy did not check (see :func:`unchecked`)
-    unchecked: bool = False
+    #: the unchecked inferences (see :func:`unchecked`) this step rests on, by description:
+    #: its own, or inherited from its premises (a checked rule never launders a debt)
+    unchecked: tuple[str, ...] = ()
     seal: object = dataclasses.field(default=None, repr=False, compare=False)
 
     def latex(self) -> str:
@@ -192,6 +193,15 @@ def _step(*args: Any, **kwargs: Any) -> Step:
     """A :class:`Step` built by one of the checked constructors of this module."""
     built = Step(*args, **kwargs)
     return dataclasses.replace(built, seal=_fingerprint(built))
+
+
+def debts(*steps: Step) -> dict[str, Any]:
+    """What a step built from ``steps`` inherits beyond uses and lemmas: their cited labels and
+    their unchecked inferences (each once), so that no rule turns a debt into a checked step."""
+    return {
+        "cited": tuple(h for s in steps for h in s.cited),
+        "unchecked": tuple(dict.fromkeys(d for s in steps for d in s.unchecked)),
+    }
 
 
 def sealed(step: Step) -> bool:

@@ -83,7 +83,7 @@ def verdict_text(theorem: Theorem, proof: Proof) -> str:
         text = "proved" if not lemmas else "proved from lemmas " + ", ".join(m.name for m in lemmas)
         if proof.unchecked:
             text += f" (cites {len(proof.unchecked)} unchecked)"
-        debts = [st for st in proof.steps if st.unchecked]
+        debts = list(dict.fromkeys(d for st in proof.steps for d in st.unchecked))
         if debts:
             text += f" (with {len(debts)} unchecked inference{'s' if len(debts) > 1 else ''})"
         return text
