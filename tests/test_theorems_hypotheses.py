@@ -17,6 +17,7 @@ from symkde.cli.main import _print_lemmas, _summary
 from symkde.symbolic.kernels import KERNELS, h
 from symkde.symbolic.model import i, n, t, x, z
 from symkde.theorems._closing import _implied
+from symkde.theorems._core import verdict_text
 from symkde.theorems.gradient import derive_bin_gradient
 from symkde.theorems.laplace import exact_integrated_gradient, move_toward
 
@@ -138,3 +139,55 @@ def test_verify_lists_each_lemma_with_its_users(capsys: pytest.CaptureFixture[st
     line = next(s for s in capsys.readouterr().out.splitlines() if "L-bessel-integral" in s)
     assert "Eq(Integral(exp(kappa*cos(u))" in line and "DLMF 10.32.1" in line
     assert line.endswith("used by kernel_normalized_vonmises")
+
+
+# ------------------------------------------------------------------------------------------
+# s4-13b (issue 13): hypotheses the proofs now use verifiably (were cited labels before)
+# ------------------------------------------------------------------------------------------
+
+#: theorems whose formerly cited hypotheses are now used (substituted, or premises SymPy needs)
+NAMES_13B = ("dilog_series_remainder",)
+
+
+def _needed_13b() -> list[tuple[str, int]]:
+    return [
+        (name, k)
+        for name in NAMES_13B
+        for k, hypothesis in enumerate(theorems.get(name).hypotheses)
+        if not _implied(hypothesis)
+    ]
+
+
+@pytest.mark.parametrize("name", NAMES_13B)
+def test_13b_proved_with_every_hypothesis_used(name: str) -> None:
+    proof = _proof(name)
+    assert proof.holds and not proof.unchecked, name
+    assert not any(step.unchecked for step in proof.steps), name
+    assert "cites" not in verdict_text(theorems.get(name), proof)
+
+
+@pytest.mark.parametrize(("name", "k"), _needed_13b(), ids=lambda v: str(v))
+def test_13b_dropping_or_weakening_a_hypothesis_breaks_the_proof(name: str, k: int) -> None:
+    theorem = theorems.get(name)
+    rest = [hyp for m, hyp in enumerate(theorem.hypotheses) if m != k]
+    assert not theorem.reclose(_proof(name), rest).holds
+    weaker = list(theorem.hypotheses)
+    weaker[k] = _weakened(weaker[k])
+    assert not theorem.reclose(_proof(name), weaker).holds
+
+
+def test_13b_dilog_series_past_log_2_misses_the_bound() -> None:
+    """dilog_series_remainder without U <= log 2: at U = 4/5 the relative truncation error
+    is 6.6e-18 > 2^-59 = 1.7e-18 (mpmath at 50 digits, far above its 1e-45 error)."""
+    import mpmath
+
+    from symkde.theorems.special_functions import TRUNCATION_BOUND, series_coefficients
+
+    with mpmath.workdps(50):
+        for u, fails in ((mpmath.log(2), False), (mpmath.mpf(4) / 5, True)):
+            tail = -mpmath.polylog(2, 1 - mpmath.exp(u)) / 2
+            poly = mpmath.fsum(
+                mpmath.mpf(c.p) / c.q * u ** (m + 1) for m, c in enumerate(series_coefficients())
+            )
+            bound = mpmath.mpf(TRUNCATION_BOUND.p) / TRUNCATION_BOUND.q
+            assert (abs(tail - poly) > bound * tail) is fails
