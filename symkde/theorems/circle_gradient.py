@@ -24,6 +24,7 @@ from symkde.symbolic.model import (
     j,
     loss,
     n,
+    softmax,
     softmax_concrete,
     substitute_indexed,
     symbols_for,
@@ -32,6 +33,7 @@ from symkde.symbolic.model import (
     z,
 )
 from symkde.theorems._core import (
+    Parametrisation,
     Step,
     Theorem,
     citing,
@@ -54,7 +56,6 @@ from symkde.theorems.circle_closed_forms import (
 from symkde.theorems.gradient import (
     _ONE_HOT_STATEMENT,
     _PARTIAL_STATEMENT,
-    I_IN_RANGE,
     L_IN_RANGE,
     LABELLED_MASS,
     ORDERED,
@@ -68,6 +69,7 @@ from symkde.theorems.gradient import (
     l_index,
     merge_integrals,
 )
+from symkde.theorems.gradient_model import IN_RANGE, LABEL_IN_RANGE, width
 from symkde.theorems.invariance import differentiate_terms, scale, sum_of_integrals
 
 # --------------------------------------------------------------------------- what survives
@@ -187,14 +189,18 @@ def _prove_scale() -> Iterator[Step]:
         scaled,
         plain,
     )
-    yield citing(
+    # a < b as b = a + w, w > 0 (checked Parametrisation), lifted back: the step uses a < b
+    via = Parametrisation(ORDERED, b, a + width, width, b - a)
+    scaled_mean = derive_integrated_gradient(scale * wrapped_kernel)
+    plain_mean = derive_integrated_gradient(wrapped_kernel)
+    yield via.lift(
         equal_after(
-            "integrated over the arc [a, b] (a < b): unchanged",
-            derive_integrated_gradient(scale * wrapped_kernel),
-            derive_integrated_gradient(wrapped_kernel),
+            "integrated over the arc [a, a + w]: unchanged",
+            via.apply(scaled_mean),
+            via.apply(plain_mean),
             merge_integrals,
         ),
-        ORDERED,
+        sp.Eq(scaled_mean, plain_mean),
     )
     logits = [sp.Rational(1, 3), sp.Rational(-1, 2), 2]
     positions = [sp.Rational(3, 1), sp.Rational(-3, 1), sp.Rational(1, 2)]
@@ -235,14 +241,15 @@ def _prove_sum_zero() -> Iterator[Step]:
         integrated,
         lambda e: sum_of_integrals(differentiate_terms(e)),
     )
-    yield citing(
+    via = Parametrisation(ORDERED, b, a + width, width, b - a)
+    yield via.lift(
         equal_after(
-            "over the arc (a < b): sum_i S_i - (1/(b-a)) Integral(sum_i R_i) = 1 - 1",
-            integrated,
+            "over the arc [a, a + w]: sum_i S_i - (1/w) Integral(sum_i R_i) = 1 - 1",
+            via.apply(integrated),
             0,
             merge_integrals,
         ),
-        ORDERED,
+        sp.Eq(integrated, 0),
     )
     yield numeric_witness(
         "wrapped Cauchy, n = 3, bin t = 3: the per-bin gradients sum to 0 at 50 digits",
@@ -295,32 +302,34 @@ def _prove_labels(one_hot: bool) -> Iterator[Step]:
     stated_loss = sp.Derivative(_label_loss(one_hot), z[i])
     if one_hot:
         claim = _ONE_HOT_STATEMENT.rhs
-        yield citing(
-            equal_after(
-                "SymPy differentiates the loss with K_circ(t - x_j) = c delta_jl; the sum over "
-                "j collapses to its term j = l (1 <= l <= n): S_i - delta_il (general n)",
-                stated_loss,
-                claim,
-                lambda e: apply_deltas(collapse(differentiate_terms(e), l_index)),
-            ),
-            L_IN_RANGE,
-            I_IN_RANGE,
+        # l <= n (n = l + m): the sum over j collapses to its term j = l, -log(c S_l), whose
+        # derivative is that of -log S_l; i <= n (n = i + m): that derivative is S_i - delta_il
+        log_label = sp.Derivative(-sp.log(softmax(l_index)), z[i])
+        same = equal_after(
+            "SymPy differentiates the loss with K_circ(t - x_j) = c delta_jl: the derivative "
+            "of -log S_l (c cancels) [at n = l + m]",
+            LABEL_IN_RANGE.apply(stated_loss),
+            LABEL_IN_RANGE.apply(log_label),
+            lambda e: collapse(e.doit(), l_index),
         )
-        at_bin = collapse(
-            substitute_indexed(
-                derive_bin_gradient(), K, lambda m: height * sp.KroneckerDelta(m, l_index)
-            ),
-            l_index,
+        yield LABEL_IN_RANGE.lift(same, sp.Eq(stated_loss, log_label))
+        slope = equal_after(
+            "SymPy differentiates -log S_l: S_i - delta_il [at n = i + m]",
+            IN_RANGE.apply(log_label),
+            IN_RANGE.apply(claim),
+            lambda e: collapse(e.doit()),
         )
-        yield citing(
-            equal_after(
-                "the line's gradient with K_j = c delta_jl (1 <= l <= n): S_i - delta_il, the same",
-                at_bin,
-                claim,
-                apply_deltas,
-            ),
-            L_IN_RANGE,
+        yield IN_RANGE.lift(slope, sp.Eq(log_label, claim))
+        at_bin = substitute_indexed(
+            derive_bin_gradient(), K, lambda m: height * sp.KroneckerDelta(m, l_index)
         )
+        line = equal_after(
+            "the line's gradient with K_j = c delta_jl: S_i - delta_il, the same [at n = l + m]",
+            LABEL_IN_RANGE.apply(at_bin),
+            LABEL_IN_RANGE.apply(claim),
+            lambda e: apply_deltas(collapse(e, l_index)),
+        )
+        yield LABEL_IN_RANGE.lift(line, sp.Eq(at_bin, claim))
     else:
         claim = _PARTIAL_STATEMENT.rhs
         at_bin = substitute_indexed(derive_bin_gradient(), K, lambda m: height * chi[m])
