@@ -36,17 +36,14 @@ from symkde.theorems._core import (
     Parametrisation,
     Step,
     Theorem,
-    citing,
     equal,
     evaluates,
     holds_true,
     numeric_witness,
 )
 from symkde.theorems.circle_closed_forms import (
-    _ARC_SHORT,
     _CAUCHY_CLOSED,
     _LAPLACE_CLOSED,
-    _PERIODIC,
     REFERENCE,
     TWO_PI,
     _closed_form,
@@ -57,7 +54,6 @@ from symkde.theorems.gradient import (
     _ONE_HOT_STATEMENT,
     _PARTIAL_STATEMENT,
     L_IN_RANGE,
-    LABELLED_MASS,
     ORDERED,
     apply_deltas,
     chi,
@@ -117,36 +113,6 @@ def _transfer_step() -> Step:
     )
 
 
-def _periodicity(expr: sp.Expr) -> sp.Expr:
-    """The hypothesis ``K_circ(w + 2 pi) = K_circ(w)`` applied as a rewrite, then collapsed."""
-    w = sp.Wild("w")
-    return collapse(expr.replace(_PERIODIC.lhs.subs(u, w), _PERIODIC.rhs.subs(u, w)))
-
-
-def _on_the_circle() -> Iterator[Step]:
-    """What the hypotheses on K_circ and on the arc [a, b] give: a gradient on the circle."""
-    yield citing(
-        equal_after(
-            "periodic (hypothesis): the bin t + 2 pi, the same point of the circle as t, gives "
-            "the same gradient (general n)",
-            derive_bin_gradient(wrapped_kernel, point=t + TWO_PI),
-            derive_bin_gradient(wrapped_kernel),
-            _periodicity,
-        ),
-        _PERIODIC,
-    )
-    offset = sp.Symbol("s", nonnegative=True)  # t = a + s in the arc
-    slack = sp.Symbol("v", nonnegative=True)  # b - a = 2 pi - v: the hypothesis b - a <= 2 pi
-    yield citing(
-        holds_true(
-            "b - a <= 2 pi (hypothesis): for t = a + s in [a, b), t + 2 pi >= b, so the arc "
-            "[a, b] passes each point of the circle once (the average over it is over an arc)",
-            sp.Ge(a + offset + TWO_PI - b, 0).subs(b, a + TWO_PI - slack),
-        ),
-        _ARC_SHORT,
-    )
-
-
 def circular_gradient(
     name: str, logits: Sequence[sp.Expr], positions: Sequence[sp.Expr], point: sp.Expr
 ) -> sp.Matrix:
@@ -173,7 +139,6 @@ _SCALE_STATEMENT = sp.Eq(
 def _prove_scale() -> Iterator[Step]:
     yield from _positive_periodic_instances()
     yield _transfer_step()
-    yield from _on_the_circle()
     scaled = derive_bin_gradient(scale * wrapped_kernel)
     plain = derive_bin_gradient(wrapped_kernel)
     yield differentiates(
@@ -225,7 +190,6 @@ _SUM_STATEMENT = sp.And(
 
 def _prove_sum_zero() -> Iterator[Step]:
     yield _transfer_step()
-    yield from _on_the_circle()
     per_bin = sp.Sum(derive_bin_gradient(wrapped_kernel), (i, 1, n))
     yield evaluates(
         "per bin: SymPy differentiates each term of sum_i dL/dz_i",
@@ -333,22 +297,15 @@ def _prove_labels(one_hot: bool) -> Iterator[Step]:
     else:
         claim = _PARTIAL_STATEMENT.rhs
         at_bin = substitute_indexed(derive_bin_gradient(), K, lambda m: height * chi[m])
-        yield citing(
-            differentiates(
-                "SymPy differentiates -log(c sum_j S_j chi_j), finite as sum_j S_j chi_j > 0 "
-                "(hypothesis) (general n)",
-                stated_loss,
-                at_bin,
-            ),
-            LABELLED_MASS,
+        yield differentiates(
+            "SymPy differentiates -log(c sum_j S_j chi_j) (general n)",
+            stated_loss,
+            at_bin,
         )
-        yield citing(
-            equal_after(
-                "K_circ(t - x_j) = c 1[j in M] at the bin: the CC gradient (general n)",
-                at_bin,
-                claim,
-            ),
-            LABELLED_MASS,
+        yield equal_after(
+            "K_circ(t - x_j) = c 1[j in M] at the bin: the CC gradient (general n)",
+            at_bin,
+            claim,
         )
     # A wrapped boxcar of half-width 1/2 at the bin t = 3 covers x = 2.8 directly and x = -3
     # across pi (3 - (-3) = 6 = 2 pi - 0.28...): K_circ = (1/(2h)) 1[j in M].
@@ -378,7 +335,11 @@ def _prove_labels(one_hot: bool) -> Iterator[Step]:
     )
 
 
-_CIRCLE_HYPOTHESES = (sp.Q.positive(wrapped_kernel), _PERIODIC, ORDERED, _ARC_SHORT)
+#: What the circle theorems below need of K_circ and the arc: positive values and a < b.  The
+#: periodicity of K_circ and b - a <= 2 pi make the statements ones about the circle (the bin
+#: t + 2 pi is the bin t; the arc passes each point once) but no step uses them: the
+#: identities hold for any positive K_circ and any a < b, so they are not hypotheses.
+_CIRCLE_HYPOTHESES = (sp.Q.positive(wrapped_kernel), ORDERED)
 
 
 THEOREMS: list[Theorem] = [
@@ -390,8 +351,9 @@ THEOREMS: list[Theorem] = [
         prover=_prove_scale,
         explanation=(
             "The gradient with a wrapped kernel is the line's gradient with K_j = "
-            "K_circ(t - x_j); the wrapped Laplace, Cauchy and von Mises kernels are positive and "
-            "periodic, and the line proof uses nothing else."
+            "K_circ(t - x_j); the proof uses only K_circ > 0 and a < b (the wrapped Laplace, "
+            "Cauchy and von Mises kernels are positive; their periodicity and b - a <= 2 pi "
+            "make the arc one of the circle, but no step needs them)."
         ),
         reference=REFERENCE,
     ),
@@ -426,7 +388,7 @@ THEOREMS: list[Theorem] = [
         name="circle_partial_labels",
         title="circle: K_circ(t - x_j) = c 1[j in M] gives the partial-label (CC) gradient",
         statement=sp.Eq(sp.Derivative(_label_loss(one_hot=False), z[i]), _PARTIAL_STATEMENT.rhs),
-        hypotheses=(sp.Q.nonnegative(chi[j]), LABELLED_MASS, sp.Le(1, i), sp.Le(i, n)),
+        hypotheses=(sp.Q.nonnegative(chi[j]), sp.Le(1, i), sp.Le(i, n)),
         prover=lambda: _prove_labels(one_hot=False),
         explanation=(
             "A wrapped boxcar covering the points of M at a bin gives -log sum_{j in M} S_j."
