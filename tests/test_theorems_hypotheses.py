@@ -146,13 +146,28 @@ def test_verify_lists_each_lemma_with_its_users(capsys: pytest.CaptureFixture[st
 # ------------------------------------------------------------------------------------------
 
 #: theorems whose formerly cited hypotheses are now used (substituted, or premises SymPy needs)
-NAMES_13B = ("dilog_series_remainder",)
+NAMES_13B = (
+    "dilog_series_remainder",
+    "kde_normalized",
+    "one_hot",
+    "partial_labels",
+    "gradient_sum_zero",
+    "laplace_segment_density",
+    "triangle_resp_integrals",
+    "laplace_short_segment",
+    "circle_scale_invariance",
+    "circle_gradient_sum_zero",
+    "circle_one_hot",
+    "circle_partial_labels",
+)
+#: still cites one hypothesis it cannot use verifiably (see the test below)
+STILL_CITED_13B = {"circle_wrapped_laplace_closed_form": ["r < 2*pi"]}
 
 
 def _needed_13b() -> list[tuple[str, int]]:
     return [
         (name, k)
-        for name in NAMES_13B
+        for name in (*NAMES_13B, *STILL_CITED_13B)
         for k, hypothesis in enumerate(theorems.get(name).hypotheses)
         if not _implied(hypothesis)
     ]
@@ -191,3 +206,63 @@ def test_13b_dilog_series_past_log_2_misses_the_bound() -> None:
             )
             bound = mpmath.mpf(TRUNCATION_BOUND.p) / TRUNCATION_BOUND.q
             assert (abs(tail - poly) > bound * tail) is fails
+
+
+def test_13b_the_wrapped_laplace_closed_form_cites_only_r_below_2_pi() -> None:
+    """u = r + 2 pi N is now used (a premise SymPy substitutes); r < 2 pi still enters through
+    q = 2 pi - r > 0 inside the summation rewrite, which no checked step can lift yet."""
+    name = "circle_wrapped_laplace_closed_form"
+    proof = _proof(name)
+    assert proof.holds
+    assert [sp.sstr(hyp) for hyp in proof.unchecked] == STILL_CITED_13B[name]
+
+
+def test_13b_a_kernel_of_mass_2_gives_a_kde_of_mass_2() -> None:
+    """kde_normalized without Integral(K) = 1: K = 2 N(0, 1), n = 2 points, gives mass 2."""
+    tt = sp.Symbol("t", real=True)
+    gauss = sp.exp(-(tt**2) / 2) / sp.sqrt(2 * sp.pi)
+    weights = [sp.Rational(1, 3), sp.Rational(2, 3)]
+    density = sum(w * 2 * gauss.subs(tt, tt - c) for w, c in zip(weights, (0, 1), strict=True))
+    mass = sp.N(sp.integrate(density, (tt, -sp.oo, sp.oo)), 40)
+    assert abs(mass - 2) < sp.Rational(1, 10**30)  # SymPy's exact erf terms at 40 digits
+
+
+def test_13b_a_point_left_of_the_segment_seen_from_outside() -> None:
+    """laplace_segment_density without s >= 0: at s = -1 (t left of lo) a point delta = 1/2
+    left of lo is to the right of t, and its kernel is e^{-1/2}/2, not e^{-delta - s}/2."""
+    kernel = LAPLACE.subs(h, 1)
+    u = sp.Symbol("u", real=True)
+    assert kernel.free_symbols == {u}
+    delta, ss = sp.Rational(1, 2), -1
+    actual = kernel.subs(u, delta + ss)
+    formula = sp.exp(-delta) * sp.exp(-ss) / 2
+    assert sp.N(formula - actual, 30) > sp.Rational(1, 2)
+
+
+def test_13b_triangle_integral_past_q_1_is_not_the_closed_form() -> None:
+    """triangle_resp_integrals without q < 1: at q = 2 the integrand s/(2s - 1) has a pole
+    in [0, 1] (the integral diverges) and the closed form is complex, (2 - i pi)/4."""
+    from symkde.theorems.closed_forms_compact import q, s
+
+    statement = theorems.get("triangle_resp_integrals").statement
+    assert sp.solve(sp.denom(sp.together(statement.lhs.function.subs(q, 2))), s) == [
+        sp.Rational(1, 2)
+    ]
+    assert sp.im(sp.N(statement.rhs.subs(q, 2), 30)) != 0
+
+
+def test_13b_short_segment_bound_fails_past_one_tenth() -> None:
+    """laplace_short_segment without d <= 1/10: at d = 1/5 the bound M_11 (d/2)^12/13! is
+    about 5.7e-17, far above 2e-20."""
+    from symkde.theorems.closed_forms_series import (
+        M_LOG,
+        SHORT_SERIES_ORDER,
+        _max_abs_on_unit_interval,
+        _tanh_derivative,
+    )
+
+    bound = next(c for c in theorems.get("laplace_short_segment").statement.args if c.has(M_LOG))
+    m_log = _max_abs_on_unit_interval(_tanh_derivative(SHORT_SERIES_ORDER - 1))
+    d = next(sym for sym in bound.free_symbols if sym.name == "d")
+    assert not bool(bound.subs({M_LOG: m_log, d: sp.Rational(1, 5)}))
+    assert bool(bound.subs({M_LOG: m_log, d: sp.Rational(1, 10)}))
