@@ -44,7 +44,8 @@ turns = sp.Symbol("N", integer=True)
 #: ``r = u mod 2 pi`` in ``[0, 2 pi)``; ``q = 2 pi - r`` in ``(0, 2 pi]``.
 reduced = sp.Symbol("r", nonnegative=True)
 to_left = sp.Symbol("q", positive=True)
-#: An abstract wrapped kernel: positive and ``2 pi``-periodic (hypotheses of the theorems).
+#: An abstract wrapped kernel: positive (a hypothesis of the circle gradient theorems) and, as
+#: every wrapped kernel, ``2 pi``-periodic (not needed by their identities).
 wrapped_kernel: sp.Expr = sp.Function("K_circ", positive=True)(u)
 _PERIODIC = sp.Eq(wrapped_kernel.subs(u, u + TWO_PI), wrapped_kernel)
 #: The arc ``[a, b]``: nonempty, and at most one turn.

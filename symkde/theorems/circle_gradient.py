@@ -1,5 +1,9 @@
 """Circle, what survives wrapping: the line's gradient theorems for a positive periodic kernel.
 
+The identities need only ``K_circ > 0`` (and ``a < b`` for the arc averages): periodicity
+and ``b - a <= 2 pi`` are what make them statements about the circle, and no step uses them,
+so they are not listed as hypotheses.
+
 Part of :mod:`symkde.theorems.circle`.  Imports SymPy, :mod:`symkde.symbolic`, the line
 theorems it transfers (:mod:`symkde.theorems.gradient`, ``invariance``) and
 :mod:`symkde.theorems.circle_closed_forms`.
