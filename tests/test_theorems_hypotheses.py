@@ -20,6 +20,7 @@ from symkde.symbolic.kernels import KERNELS, h
 from symkde.symbolic.model import a, b, i, n, softmax_concrete, t, x, z
 from symkde.theorems import circle_contraction as circle
 from symkde.theorems._closing import _implied
+from symkde.theorems._core import verdict_text
 from symkde.theorems.gradient import derive_bin_gradient
 from symkde.theorems.laplace import center, d, exact_integrated_gradient, move_toward
 
@@ -189,3 +190,130 @@ def test_interval_contraction_by_twice_the_distance_does_not_close_and_is_false(
     beyond = exact_integrated_gradient([0, 0], [1, 0], -1, 1)  # moved by 2d = 4
     assert sp.N(within - before, 30) == 0
     assert abs(sp.N(beyond - before, 30)) > sp.Rational(1, 10)
+
+
+# ------------------------------------------------------------------------------------------
+# s4-13b (issue 13): hypotheses the proofs now use verifiably (were cited labels before)
+# ------------------------------------------------------------------------------------------
+
+#: theorems whose formerly cited hypotheses are now used (substituted, or premises SymPy needs)
+NAMES_13B = (
+    "dilog_series_remainder",
+    "kde_normalized",
+    "one_hot",
+    "partial_labels",
+    "gradient_sum_zero",
+    "laplace_segment_density",
+    "triangle_resp_integrals",
+    "laplace_short_segment",
+    "circle_scale_invariance",
+    "circle_gradient_sum_zero",
+    "circle_one_hot",
+    "circle_partial_labels",
+)
+#: still cites one hypothesis it cannot use verifiably (see the test below)
+STILL_CITED_13B = {"circle_wrapped_laplace_closed_form": ["r < 2*pi"]}
+
+
+def _needed_13b() -> list[tuple[str, int]]:
+    return [
+        (name, k)
+        for name in (*NAMES_13B, *STILL_CITED_13B)
+        for k, hypothesis in enumerate(theorems.get(name).hypotheses)
+        if not _implied(hypothesis)
+    ]
+
+
+@pytest.mark.parametrize("name", NAMES_13B)
+def test_13b_proved_with_every_hypothesis_used(name: str) -> None:
+    proof = _proof(name)
+    assert proof.holds and not proof.unchecked, name
+    assert not any(step.unchecked for step in proof.steps), name
+    assert "cites" not in verdict_text(theorems.get(name), proof)
+
+
+@pytest.mark.parametrize(("name", "k"), _needed_13b(), ids=lambda v: str(v))
+def test_13b_dropping_or_weakening_a_hypothesis_breaks_the_proof(name: str, k: int) -> None:
+    theorem = theorems.get(name)
+    rest = [hyp for m, hyp in enumerate(theorem.hypotheses) if m != k]
+    assert not theorem.reclose(_proof(name), rest).holds
+    weaker = list(theorem.hypotheses)
+    weaker[k] = _weakened(weaker[k])
+    assert not theorem.reclose(_proof(name), weaker).holds
+
+
+def test_13b_dilog_series_past_log_2_misses_the_bound() -> None:
+    """dilog_series_remainder without U <= log 2: at U = 4/5 the relative truncation error
+    is 6.6e-18 > 2^-59 = 1.7e-18 (mpmath at 50 digits, far above its 1e-45 error)."""
+    import mpmath
+
+    from symkde.theorems.special_functions import TRUNCATION_BOUND, series_coefficients
+
+    with mpmath.workdps(50):
+        for u, fails in ((mpmath.log(2), False), (mpmath.mpf(4) / 5, True)):
+            tail = -mpmath.polylog(2, 1 - mpmath.exp(u)) / 2
+            poly = mpmath.fsum(
+                mpmath.mpf(c.p) / c.q * u ** (m + 1) for m, c in enumerate(series_coefficients())
+            )
+            bound = mpmath.mpf(TRUNCATION_BOUND.p) / TRUNCATION_BOUND.q
+            assert (abs(tail - poly) > bound * tail) is fails
+
+
+def test_13b_the_wrapped_laplace_closed_form_cites_only_r_below_2_pi() -> None:
+    """u = r + 2 pi N is now used (a premise SymPy substitutes); r < 2 pi still enters through
+    q = 2 pi - r > 0 inside the summation rewrite, which no checked step can lift yet."""
+    name = "circle_wrapped_laplace_closed_form"
+    proof = _proof(name)
+    assert proof.holds
+    assert [sp.sstr(hyp) for hyp in proof.unchecked] == STILL_CITED_13B[name]
+
+
+def test_13b_a_kernel_of_mass_2_gives_a_kde_of_mass_2() -> None:
+    """kde_normalized without Integral(K) = 1: K = 2 N(0, 1), n = 2 points, gives mass 2."""
+    tt = sp.Symbol("t", real=True)
+    gauss = sp.exp(-(tt**2) / 2) / sp.sqrt(2 * sp.pi)
+    weights = [sp.Rational(1, 3), sp.Rational(2, 3)]
+    density = sum(w * 2 * gauss.subs(tt, tt - c) for w, c in zip(weights, (0, 1), strict=True))
+    mass = sp.N(sp.integrate(density, (tt, -sp.oo, sp.oo)), 40)
+    assert abs(mass - 2) < sp.Rational(1, 10**30)  # SymPy's exact erf terms at 40 digits
+
+
+def test_13b_a_point_left_of_the_segment_seen_from_outside() -> None:
+    """laplace_segment_density without s >= 0: at s = -1 (t left of lo) a point delta = 1/2
+    left of lo is to the right of t, and its kernel is e^{-1/2}/2, not e^{-delta - s}/2."""
+    kernel = LAPLACE.subs(h, 1)
+    u = sp.Symbol("u", real=True)
+    assert kernel.free_symbols == {u}
+    delta, ss = sp.Rational(1, 2), -1
+    actual = kernel.subs(u, delta + ss)
+    formula = sp.exp(-delta) * sp.exp(-ss) / 2
+    assert sp.N(formula - actual, 30) > sp.Rational(1, 2)
+
+
+def test_13b_triangle_integral_past_q_1_is_not_the_closed_form() -> None:
+    """triangle_resp_integrals without q < 1: at q = 2 the integrand s/(2s - 1) has a pole
+    in [0, 1] (the integral diverges) and the closed form is complex, (2 - i pi)/4."""
+    from symkde.theorems.closed_forms_compact import q, s
+
+    statement = theorems.get("triangle_resp_integrals").statement
+    assert sp.solve(sp.denom(sp.together(statement.lhs.function.subs(q, 2))), s) == [
+        sp.Rational(1, 2)
+    ]
+    assert sp.im(sp.N(statement.rhs.subs(q, 2), 30)) != 0
+
+
+def test_13b_short_segment_bound_fails_past_one_tenth() -> None:
+    """laplace_short_segment without d <= 1/10: at d = 1/5 the bound M_11 (d/2)^12/13! is
+    about 5.7e-17, far above 2e-20."""
+    from symkde.theorems.closed_forms_series import (
+        M_LOG,
+        SHORT_SERIES_ORDER,
+        _max_abs_on_unit_interval,
+        _tanh_derivative,
+    )
+
+    bound = next(c for c in theorems.get("laplace_short_segment").statement.args if c.has(M_LOG))
+    m_log = _max_abs_on_unit_interval(_tanh_derivative(SHORT_SERIES_ORDER - 1))
+    d = next(sym for sym in bound.free_symbols if sym.name == "d")
+    assert not bool(bound.subs({M_LOG: m_log, d: sp.Rational(1, 5)}))
+    assert bool(bound.subs({M_LOG: m_log, d: sp.Rational(1, 10)}))

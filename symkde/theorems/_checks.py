@@ -4,8 +4,9 @@ Owns the small, SymPy-only algorithms that decide whether a step holds: reducing
 to exactly zero, deciding the sign of an expression from its symbols' assumptions, reading a
 relation as ``e >= 0`` / ``e > 0`` / ``e == 0``, and deciding that a claim follows from
 premises (by substituting premise equalities, or by a nonnegative linear combination of the
-premises, both re-checked by SymPy).  Imports SymPy only; :mod:`symkde.theorems._core` builds
-the public steps on top of it.
+premises, both re-checked by SymPy; a bound ``|a| <= b`` is read as its two signed halves
+``a <= b``, ``-a <= b``, relations being between real quantities).  Imports SymPy only;
+:mod:`symkde.theorems._core` builds the public steps on top of it.
 
 >>> import sympy as sp
 >>> x, y = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
@@ -23,7 +24,7 @@ from typing import Any
 
 import sympy as sp
 
-__all__ = ["entails", "normalised", "sign_holds", "zero"]
+__all__ = ["entails", "normalised", "read_absolute_bound", "sign_holds", "zero"]
 
 #: Simplifiers tried in order (cheap first) to bring an expression to a decided form.
 SIMPLIFIERS: tuple[Callable[[sp.Expr], sp.Expr], ...] = (
@@ -108,6 +109,48 @@ def normalised(relation: Any) -> tuple[sp.Expr, str] | None:
     return None
 
 
+def read_absolute_bound(relation: Any) -> tuple[sp.Expr, sp.Expr, str] | None:
+    """``|a| <= b`` (or ``|a| < b``, either way round) as ``(a, b, kind)``; else None.
+
+    ``|a| <= b`` holds exactly when ``b - a >= 0`` and ``b + a >= 0`` for real ``a``; None when
+    SymPy knows ``a`` is not real (``|i y| <= 1`` is no pair of orders).  Where SymPy cannot
+    tell (``Li2(1 - e^U)`` is real for real U, SymPy does not know it), the halves are still
+    safe to use: a claim's halves must each be decided ``>= 0`` by SymPy, which makes them
+    real; a premise's halves enter a combination whose residual SymPy must decide, and a
+    residual with a part of ``a`` it cannot sign is never decided.
+
+    >>> x, y = sp.Symbol("x", real=True), sp.Symbol("y", positive=True)
+    >>> read_absolute_bound(sp.Le(sp.Abs(x - 1), y))
+    (x - 1, y, '>=')
+    >>> read_absolute_bound(sp.Le(2 * sp.Abs(x), y)) is None  # only a coefficient of exactly -1
+    True
+    >>> read_absolute_bound(sp.Le(sp.Abs(sp.Symbol("w", imaginary=True)), y)) is None
+    True
+    """
+    read = normalised(relation)
+    if read is None or read[1] == "==":
+        return None
+    expr, kind = read
+    negated = [term for term in sp.Add.make_args(expr) if isinstance(-term, sp.Abs)]
+    if len(negated) != 1:
+        return None
+    (term,) = negated
+    inside = (-term).args[0]
+    if inside.is_extended_real is False:  # |a| <= b splits into two orders only for real a
+        return None
+    return inside, expr - term, kind
+
+
+def _signed_halves(relation: Any) -> list[Any]:
+    """``[b - a >= 0, b + a >= 0]`` (strict alike) for ``|a| <= b``; else ``[]``."""
+    bound = read_absolute_bound(relation)
+    if bound is None:
+        return []
+    a, b, kind = bound
+    relational = sp.Gt if kind == ">" else sp.Ge
+    return [relational(b - a, 0, evaluate=False), relational(b + a, 0, evaluate=False)]
+
+
 def _substituted(expr: sp.Expr, equalities: Sequence[sp.Equality]) -> sp.Expr:
     for eq in equalities:
         expr = expr.subs(eq.lhs, eq.rhs)
@@ -139,8 +182,17 @@ def entails(
     equalities (``lhs -> rhs``) the claim is decided by its symbols' assumptions; the claim
     ``c >= 0`` minus a combination ``sum m_k p_k`` of premises ``p_k >= 0`` (``m_k >= 0``;
     any ``m_k`` for an equality) is decided nonnegative.  With ``multipliers`` given only that
-    combination is tried; otherwise the weights 0/1 over at most three premises.  A
-    conjunction is entailed when each conjunct is.
+    combination is tried; otherwise the weights 0/1 over at most three premises (a premise
+    ``|a| <= b`` then also offers its halves ``a <= b``, ``-a <= b``).  A conjunction is
+    entailed when each conjunct is; so is ``|a| <= b`` when both halves are.
+
+    >>> x, b = sp.Symbol("x", real=True), sp.Symbol("b", real=True)
+    >>> entails(sp.Le(sp.Abs(x), b), [sp.Le(x, b), sp.Le(-x, b)])[0]
+    True
+    >>> entails(sp.Le(sp.Abs(x), b), [sp.Le(x, b)])[0]  # one half is not enough
+    False
+    >>> entails(sp.Le(x, b + 1), [sp.Le(sp.Abs(x), b)])[0]
+    True
     """
     if claim is True or claim is sp.true:
         return True, "SymPy evaluated the claim to True when it was built (it proves nothing)"
@@ -148,8 +200,16 @@ def entails(
         results = [entails(part, premises, multipliers) for part in claim.args]
         bad = [detail for ok, detail in results if not ok]
         return (not bad, "every conjunct follows" if not bad else bad[0])
+    if multipliers is None:  # a premise |a| <= b also gives a <= b and -a <= b (tried first)
+        halves_first = [half for p in premises for half in _signed_halves(p)]
+        premises = list(dict.fromkeys([*halves_first, *premises]))
     if any(claim == p for p in premises):
         return True, "the claim is one of the premises"
+    halves = _signed_halves(claim)
+    if halves:
+        results = [entails(half, premises, multipliers) for half in halves]
+        if all(ok for ok, _ in results):
+            return True, "|a| <= b: both a <= b and -a <= b follow (" + results[0][1] + ")"
     target = normalised(claim)
     if target is None:
         return False, f"cannot read {sp.sstr(claim)[:100]} as a relation"
@@ -157,6 +217,10 @@ def entails(
     usable = [r for r in read if r is not None]
     equalities = [p for p in premises if isinstance(p, sp.Equality)]
     expr, kind = target
+    if multipliers is None:  # a premise rearranged (cheap: before any simplification)
+        weaker = {"==": ("==",), ">=": (">=", ">"), ">": (">",)}[kind]
+        if any(k in weaker and sp.expand(expr - e) == 0 for e, k in usable):
+            return True, "the claim is a premise, rearranged"
     substituted = _substituted(expr, equalities)
     if multipliers is None and sign_holds(substituted, kind):
         return True, "decided after substituting the premise equalities"

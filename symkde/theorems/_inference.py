@@ -393,9 +393,11 @@ def under_integral(
 
 
 def _at_least_zero(expr: Any, bounds: Iterable[Step]) -> bool:
-    """``expr >= 0`` decided by SymPy, or the claim of one of ``bounds`` (steps that hold)."""
+    """``expr >= 0`` decided by SymPy, or the claim of one of ``bounds`` (steps that hold);
+    ``+oo`` counts (an upper limit at infinity: the integral of a nonnegative function over
+    ``[a, oo)`` is ``>= 0``, finite or not)."""
     expr = sp.sympify(expr)
-    if sign_holds(expr, ">="):
+    if expr == sp.oo or sign_holds(expr, ">="):
         return True
     for bound in bounds:
         read = normalised(bound.claim) if bound.holds and bound.claim is not None else None

@@ -25,6 +25,7 @@ from symkde.theorems._core import (
     citing,
     equal,
     evaluates,
+    follows,
     holds_true,
     numeric_witness,
 )
@@ -43,7 +44,8 @@ turns = sp.Symbol("N", integer=True)
 #: ``r = u mod 2 pi`` in ``[0, 2 pi)``; ``q = 2 pi - r`` in ``(0, 2 pi]``.
 reduced = sp.Symbol("r", nonnegative=True)
 to_left = sp.Symbol("q", positive=True)
-#: An abstract wrapped kernel: positive and ``2 pi``-periodic (hypotheses of the theorems).
+#: An abstract wrapped kernel: positive (a hypothesis of the circle gradient theorems) and, as
+#: every wrapped kernel, ``2 pi``-periodic (not needed by their identities).
 wrapped_kernel: sp.Expr = sp.Function("K_circ", positive=True)(u)
 _PERIODIC = sp.Eq(wrapped_kernel.subs(u, u + TWO_PI), wrapped_kernel)
 #: The arc ``[a, b]``: nonempty, and at most one turn.
@@ -186,17 +188,18 @@ def _prove_laplace_closed_form() -> Iterator[Step]:
     kernel = KERNELS["laplace"].density
     total = image_sum(kernel)
     at_r = total.subs(u, reduced)
-    yield citing(
-        evaluates(
-            "u = r + 2 pi N (hypothesis): the image sum at u, reindexed k -> k - N, is the "
-            "image sum at r",
-            total,
-            at_r,
-            lambda e: sp.expand(
-                e.subs(u, reduced + TWO_PI * turns).change_index(image, image + turns)
-            ),
-        ),
-        _TURNS,
+    # u = r + 2 pi N enters as a premise equality SymPy substitutes (used: needed to close)
+    at_turns = evaluates(
+        "the image sum at r + 2 pi N, reindexed k -> k - N, is the image sum at r",
+        total.subs(u, reduced + TWO_PI * turns),
+        at_r,
+        lambda e: sp.expand(e.change_index(image, image + turns)),
+    )
+    yield at_turns
+    yield follows(
+        "u = r + 2 pi N (hypothesis): the image sum at u is the image sum at r",
+        sp.Eq(total, at_r),
+        [_TURNS, at_turns],
     )
     right = sp.Sum(at_r.function, (image, 0, sp.oo))
     left = sp.Sum(at_r.function, (image, -sp.oo, -1))
@@ -236,16 +239,21 @@ def _prove_laplace_closed_form() -> Iterator[Step]:
         _REMAINDER_BELOW,
     )
     yield floor_step
-    yield citing(
+    reduced_form = citing(
         evaluates(
-            "u = r + 2 pi N (hypothesis): SymPy reduces Mod(u, 2 pi) to Mod(r, 2 pi) = "
-            "r - 2 pi floor(r/(2 pi)) = r, so the closed form at u is the one at r",
-            _LAPLACE_CLOSED,
+            "SymPy reduces Mod(r + 2 pi N, 2 pi) to Mod(r, 2 pi) = r - 2 pi floor(r/(2 pi)) = "
+            "r: the closed form at r + 2 pi N is the one at r",
+            _LAPLACE_CLOSED.subs(u, reduced + TWO_PI * turns),
             stated,
-            lambda e: _without_turns(e.subs(u, reduced + TWO_PI * turns), reduced, floor_step),
+            lambda e: _without_turns(e, reduced, floor_step),
         ),
-        _TURNS,
         _REMAINDER_BELOW,
+    )
+    yield reduced_form
+    yield follows(
+        "u = r + 2 pi N (hypothesis): the closed form at u is the one at r",
+        sp.Eq(_LAPLACE_CLOSED, stated),
+        [_TURNS, reduced_form],
     )
     values = {u: sp.Rational(-23, 5), h: sp.Rational(2, 3)}
     yield numeric_witness(

@@ -1,5 +1,9 @@
 """Circle, what survives wrapping: the line's gradient theorems for a positive periodic kernel.
 
+The identities need only ``K_circ > 0`` (and ``a < b`` for the arc averages): periodicity
+and ``b - a <= 2 pi`` are what make them statements about the circle, and no step uses them,
+so they are not listed as hypotheses.
+
 Part of :mod:`symkde.theorems.circle`.  Imports SymPy, :mod:`symkde.symbolic`, the line
 theorems it transfers (:mod:`symkde.theorems.gradient`, ``invariance``) and
 :mod:`symkde.theorems.circle_closed_forms`.
@@ -24,6 +28,7 @@ from symkde.symbolic.model import (
     j,
     loss,
     n,
+    softmax,
     softmax_concrete,
     substitute_indexed,
     symbols_for,
@@ -32,19 +37,17 @@ from symkde.symbolic.model import (
     z,
 )
 from symkde.theorems._core import (
+    Parametrisation,
     Step,
     Theorem,
-    citing,
     equal,
     evaluates,
     holds_true,
     numeric_witness,
 )
 from symkde.theorems.circle_closed_forms import (
-    _ARC_SHORT,
     _CAUCHY_CLOSED,
     _LAPLACE_CLOSED,
-    _PERIODIC,
     REFERENCE,
     TWO_PI,
     _closed_form,
@@ -54,9 +57,7 @@ from symkde.theorems.circle_closed_forms import (
 from symkde.theorems.gradient import (
     _ONE_HOT_STATEMENT,
     _PARTIAL_STATEMENT,
-    I_IN_RANGE,
     L_IN_RANGE,
-    LABELLED_MASS,
     ORDERED,
     apply_deltas,
     chi,
@@ -68,6 +69,7 @@ from symkde.theorems.gradient import (
     l_index,
     merge_integrals,
 )
+from symkde.theorems.gradient_model import IN_RANGE, LABEL_IN_RANGE, width
 from symkde.theorems.invariance import differentiate_terms, scale, sum_of_integrals
 
 # --------------------------------------------------------------------------- what survives
@@ -115,36 +117,6 @@ def _transfer_step() -> Step:
     )
 
 
-def _periodicity(expr: sp.Expr) -> sp.Expr:
-    """The hypothesis ``K_circ(w + 2 pi) = K_circ(w)`` applied as a rewrite, then collapsed."""
-    w = sp.Wild("w")
-    return collapse(expr.replace(_PERIODIC.lhs.subs(u, w), _PERIODIC.rhs.subs(u, w)))
-
-
-def _on_the_circle() -> Iterator[Step]:
-    """What the hypotheses on K_circ and on the arc [a, b] give: a gradient on the circle."""
-    yield citing(
-        equal_after(
-            "periodic (hypothesis): the bin t + 2 pi, the same point of the circle as t, gives "
-            "the same gradient (general n)",
-            derive_bin_gradient(wrapped_kernel, point=t + TWO_PI),
-            derive_bin_gradient(wrapped_kernel),
-            _periodicity,
-        ),
-        _PERIODIC,
-    )
-    offset = sp.Symbol("s", nonnegative=True)  # t = a + s in the arc
-    slack = sp.Symbol("v", nonnegative=True)  # b - a = 2 pi - v: the hypothesis b - a <= 2 pi
-    yield citing(
-        holds_true(
-            "b - a <= 2 pi (hypothesis): for t = a + s in [a, b), t + 2 pi >= b, so the arc "
-            "[a, b] passes each point of the circle once (the average over it is over an arc)",
-            sp.Ge(a + offset + TWO_PI - b, 0).subs(b, a + TWO_PI - slack),
-        ),
-        _ARC_SHORT,
-    )
-
-
 def circular_gradient(
     name: str, logits: Sequence[sp.Expr], positions: Sequence[sp.Expr], point: sp.Expr
 ) -> sp.Matrix:
@@ -171,7 +143,6 @@ _SCALE_STATEMENT = sp.Eq(
 def _prove_scale() -> Iterator[Step]:
     yield from _positive_periodic_instances()
     yield _transfer_step()
-    yield from _on_the_circle()
     scaled = derive_bin_gradient(scale * wrapped_kernel)
     plain = derive_bin_gradient(wrapped_kernel)
     yield differentiates(
@@ -187,14 +158,18 @@ def _prove_scale() -> Iterator[Step]:
         scaled,
         plain,
     )
-    yield citing(
+    # a < b as b = a + w, w > 0 (checked Parametrisation), lifted back: the step uses a < b
+    via = Parametrisation(ORDERED, b, a + width, width, b - a)
+    scaled_mean = derive_integrated_gradient(scale * wrapped_kernel)
+    plain_mean = derive_integrated_gradient(wrapped_kernel)
+    yield via.lift(
         equal_after(
-            "integrated over the arc [a, b] (a < b): unchanged",
-            derive_integrated_gradient(scale * wrapped_kernel),
-            derive_integrated_gradient(wrapped_kernel),
+            "integrated over the arc [a, a + w]: unchanged",
+            via.apply(scaled_mean),
+            via.apply(plain_mean),
             merge_integrals,
         ),
-        ORDERED,
+        sp.Eq(scaled_mean, plain_mean),
     )
     logits = [sp.Rational(1, 3), sp.Rational(-1, 2), 2]
     positions = [sp.Rational(3, 1), sp.Rational(-3, 1), sp.Rational(1, 2)]
@@ -219,7 +194,6 @@ _SUM_STATEMENT = sp.And(
 
 def _prove_sum_zero() -> Iterator[Step]:
     yield _transfer_step()
-    yield from _on_the_circle()
     per_bin = sp.Sum(derive_bin_gradient(wrapped_kernel), (i, 1, n))
     yield evaluates(
         "per bin: SymPy differentiates each term of sum_i dL/dz_i",
@@ -235,14 +209,15 @@ def _prove_sum_zero() -> Iterator[Step]:
         integrated,
         lambda e: sum_of_integrals(differentiate_terms(e)),
     )
-    yield citing(
+    via = Parametrisation(ORDERED, b, a + width, width, b - a)
+    yield via.lift(
         equal_after(
-            "over the arc (a < b): sum_i S_i - (1/(b-a)) Integral(sum_i R_i) = 1 - 1",
-            integrated,
+            "over the arc [a, a + w]: sum_i S_i - (1/w) Integral(sum_i R_i) = 1 - 1",
+            via.apply(integrated),
             0,
             merge_integrals,
         ),
-        ORDERED,
+        sp.Eq(integrated, 0),
     )
     yield numeric_witness(
         "wrapped Cauchy, n = 3, bin t = 3: the per-bin gradients sum to 0 at 50 digits",
@@ -295,51 +270,46 @@ def _prove_labels(one_hot: bool) -> Iterator[Step]:
     stated_loss = sp.Derivative(_label_loss(one_hot), z[i])
     if one_hot:
         claim = _ONE_HOT_STATEMENT.rhs
-        yield citing(
-            equal_after(
-                "SymPy differentiates the loss with K_circ(t - x_j) = c delta_jl; the sum over "
-                "j collapses to its term j = l (1 <= l <= n): S_i - delta_il (general n)",
-                stated_loss,
-                claim,
-                lambda e: apply_deltas(collapse(differentiate_terms(e), l_index)),
-            ),
-            L_IN_RANGE,
-            I_IN_RANGE,
+        # l <= n (n = l + m): the sum over j collapses to its term j = l, -log(c S_l), whose
+        # derivative is that of -log S_l; i <= n (n = i + m): that derivative is S_i - delta_il
+        log_label = sp.Derivative(-sp.log(softmax(l_index)), z[i])
+        same = equal_after(
+            "SymPy differentiates the loss with K_circ(t - x_j) = c delta_jl: the derivative "
+            "of -log S_l (c cancels) [at n = l + m]",
+            LABEL_IN_RANGE.apply(stated_loss),
+            LABEL_IN_RANGE.apply(log_label),
+            lambda e: collapse(e.doit(), l_index),
         )
-        at_bin = collapse(
-            substitute_indexed(
-                derive_bin_gradient(), K, lambda m: height * sp.KroneckerDelta(m, l_index)
-            ),
-            l_index,
+        yield LABEL_IN_RANGE.lift(same, sp.Eq(stated_loss, log_label))
+        slope = equal_after(
+            "SymPy differentiates -log S_l: S_i - delta_il [at n = i + m]",
+            IN_RANGE.apply(log_label),
+            IN_RANGE.apply(claim),
+            lambda e: collapse(e.doit()),
         )
-        yield citing(
-            equal_after(
-                "the line's gradient with K_j = c delta_jl (1 <= l <= n): S_i - delta_il, the same",
-                at_bin,
-                claim,
-                apply_deltas,
-            ),
-            L_IN_RANGE,
+        yield IN_RANGE.lift(slope, sp.Eq(log_label, claim))
+        at_bin = substitute_indexed(
+            derive_bin_gradient(), K, lambda m: height * sp.KroneckerDelta(m, l_index)
         )
+        line = equal_after(
+            "the line's gradient with K_j = c delta_jl: S_i - delta_il, the same [at n = l + m]",
+            LABEL_IN_RANGE.apply(at_bin),
+            LABEL_IN_RANGE.apply(claim),
+            lambda e: apply_deltas(collapse(e, l_index)),
+        )
+        yield LABEL_IN_RANGE.lift(line, sp.Eq(at_bin, claim))
     else:
         claim = _PARTIAL_STATEMENT.rhs
         at_bin = substitute_indexed(derive_bin_gradient(), K, lambda m: height * chi[m])
-        yield citing(
-            differentiates(
-                "SymPy differentiates -log(c sum_j S_j chi_j), finite as sum_j S_j chi_j > 0 "
-                "(hypothesis) (general n)",
-                stated_loss,
-                at_bin,
-            ),
-            LABELLED_MASS,
+        yield differentiates(
+            "SymPy differentiates -log(c sum_j S_j chi_j) (general n)",
+            stated_loss,
+            at_bin,
         )
-        yield citing(
-            equal_after(
-                "K_circ(t - x_j) = c 1[j in M] at the bin: the CC gradient (general n)",
-                at_bin,
-                claim,
-            ),
-            LABELLED_MASS,
+        yield equal_after(
+            "K_circ(t - x_j) = c 1[j in M] at the bin: the CC gradient (general n)",
+            at_bin,
+            claim,
         )
     # A wrapped boxcar of half-width 1/2 at the bin t = 3 covers x = 2.8 directly and x = -3
     # across pi (3 - (-3) = 6 = 2 pi - 0.28...): K_circ = (1/(2h)) 1[j in M].
@@ -369,7 +339,11 @@ def _prove_labels(one_hot: bool) -> Iterator[Step]:
     )
 
 
-_CIRCLE_HYPOTHESES = (sp.Q.positive(wrapped_kernel), _PERIODIC, ORDERED, _ARC_SHORT)
+#: What the circle theorems below need of K_circ and the arc: positive values and a < b.  The
+#: periodicity of K_circ and b - a <= 2 pi make the statements ones about the circle (the bin
+#: t + 2 pi is the bin t; the arc passes each point once) but no step uses them: the
+#: identities hold for any positive K_circ and any a < b, so they are not hypotheses.
+_CIRCLE_HYPOTHESES = (sp.Q.positive(wrapped_kernel), ORDERED)
 
 
 THEOREMS: list[Theorem] = [
@@ -381,8 +355,9 @@ THEOREMS: list[Theorem] = [
         prover=_prove_scale,
         explanation=(
             "The gradient with a wrapped kernel is the line's gradient with K_j = "
-            "K_circ(t - x_j); the wrapped Laplace, Cauchy and von Mises kernels are positive and "
-            "periodic, and the line proof uses nothing else."
+            "K_circ(t - x_j); the proof uses only K_circ > 0 and a < b (the wrapped Laplace, "
+            "Cauchy and von Mises kernels are positive; their periodicity and b - a <= 2 pi "
+            "make the arc one of the circle, but no step needs them)."
         ),
         reference=REFERENCE,
     ),
@@ -417,7 +392,7 @@ THEOREMS: list[Theorem] = [
         name="circle_partial_labels",
         title="circle: K_circ(t - x_j) = c 1[j in M] gives the partial-label (CC) gradient",
         statement=sp.Eq(sp.Derivative(_label_loss(one_hot=False), z[i]), _PARTIAL_STATEMENT.rhs),
-        hypotheses=(sp.Q.nonnegative(chi[j]), LABELLED_MASS, sp.Le(1, i), sp.Le(i, n)),
+        hypotheses=(sp.Q.nonnegative(chi[j]), sp.Le(1, i), sp.Le(i, n)),
         prover=lambda: _prove_labels(one_hot=False),
         explanation=(
             "A wrapped boxcar covering the points of M at a bin gives -log sum_{j in M} S_j."

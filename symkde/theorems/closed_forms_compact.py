@@ -12,9 +12,9 @@ import sympy as sp
 
 from symkde.symbolic.kernels import KERNELS, h, u
 from symkde.theorems._core import (
+    Parametrisation,
     Step,
     Theorem,
-    citing,
     equal,
     evaluates,
 )
@@ -124,6 +124,11 @@ def _prove_triangle_log_segment() -> Iterator[Step]:
     )
 
 
+#: The hypothesis of ``triangle_resp_integrals`` beyond ``q > 0``, and its fresh symbol.
+_Q_BELOW_ONE = sp.Lt(q, 1)
+_v_gap = sp.Symbol("v", positive=True)
+
+
 def _prove_triangle_resp() -> Iterator[Step]:
     p0, p1 = sp.exp(l0), sp.exp(l1)
     lin = p0 + (p1 - p0) * s
@@ -140,18 +145,19 @@ def _prove_triangle_resp() -> Iterator[Step]:
     yield equal(
         "d/ds [-s/q - log(1 - q s)/q^2] = s/(1 - q s)", sp.diff(anti_f2, s), s / (1 - q * s)
     )
-    # 0 < q < 1 is q = 1 - e^{-D} with D > 0: then r + q s >= r = e^{-D} > 0 on [0, 1], the
-    # integral is proper, and D = -log(1 - q) is real.
-    yield citing(
-        evaluates(
-            "int_0^1 s/(r + q s) ds = G(1) - G(0), G = s/q - r log(r + q s)/q^2 (q < 1: the "
-            "denominator stays >= 1 - q > 0; integrated at q = 1 - e^{-D}, D > 0)",
-            sp.Integral(s / (r + q * s), (s, 0, 1)),
-            anti_f1.subs(s, 1) - anti_f1.subs(s, 0),
-            lambda e: e.subs(q, 1 - sp.exp(-D)).doit().subs(D, big_d),
-        ),
-        sp.Q.lt(q, 1),
+    # q < 1 as q = 1 - v, v > 0 (a checked Parametrisation): the denominator r + q s is
+    # v (1 - s) + s > 0 on [0, 1], SymPy integrates, and the lift uses q < 1.
+    below_one = Parametrisation(_Q_BELOW_ONE, q, 1 - _v_gap, _v_gap, 1 - q)
+    integral = sp.Integral(s / (r + q * s), (s, 0, 1))
+    closed = anti_f1.subs(s, 1) - anti_f1.subs(s, 0)
+    at_gap = evaluates(
+        "int_0^1 s/(r + q s) ds = G(1) - G(0), G = s/q - r log(r + q s)/q^2 [at q = 1 - v]",
+        below_one.apply(integral),
+        below_one.apply(closed),
+        lambda e: e.doit(),
     )
+    yield at_gap
+    yield below_one.lift(at_gap, sp.Eq(integral, closed), "for every 0 < q < 1")
     yield equal(
         "f1 = int_0^1 s/(r + q s) = (q - (1-q) D)/q^2",
         anti_f1.subs(s, 1) - anti_f1.subs(s, 0),
@@ -244,7 +250,7 @@ THEOREMS: list[Theorem] = [
         statement=sp.Eq(
             sp.Integral(s / (1 - q + q * s), (s, 0, 1)), (q + (1 - q) * sp.log(1 - q)) / q**2
         ),
-        hypotheses=(sp.Q.positive(q), sp.Q.lt(q, 1)),
+        hypotheses=(sp.Q.positive(q), _Q_BELOW_ONE),
         prover=_prove_triangle_resp,
     ),
     Theorem(

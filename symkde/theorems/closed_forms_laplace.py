@@ -13,9 +13,9 @@ import sympy as sp
 
 from symkde.symbolic.kernels import KERNELS, h, u
 from symkde.theorems._core import (
+    Parametrisation,
     Step,
     Theorem,
-    citing,
     equal,
     evaluates,
     holds_true,
@@ -152,6 +152,9 @@ def _derivative_steps(name: str, integrand: sp.Expr, combine_logs: bool = False)
 #: at ``t = lo + h s`` (see :func:`_segment_density_meaning`).
 TWO_H_P = sp.Symbol("2h p")
 _s_in, _r_in = sp.symbols("s r", nonnegative=True)  # 0 <= s <= d as s = s_in, d = s_in + r_in
+#: The hypotheses of ``laplace_segment_density``: the point ``t = lo + h s`` is in the segment.
+_S_FROM_LO = sp.Q.nonnegative(s)
+_S_WITHIN = sp.Le(s, d)
 _w_mix = sp.symbols("w1:5", positive=True)
 _delta_mix = sp.symbols("delta1:5", positive=True)
 
@@ -218,17 +221,21 @@ def _prove_laplace_density() -> Iterator[Step]:
         sp.expand(mix),
         sp.expand((mass_b * sp.exp(-_s_in) + mass_a * sp.exp(-_r_in)) / (2 * h)),
     )
-    # The statement itself, its symbols replaced by what they stand for (0 <= s <= d).
-    yield citing(
-        _by_definition(
-            "the statement with 2h p = 2h x the mixture, lB = log B, lA = log A, at a point "
-            "s = s_in, d = s_in + r_in (s_in, r_in >= 0) of the segment",
-            _statement("laplace_segment_density"),
-            _segment_density_meaning(),
-        ),
-        sp.Q.nonnegative(s),
-        sp.Q.le(s, d),
+    # The statement itself, its symbols replaced by what they stand for, at a point of the
+    # segment: 0 <= s <= d as d = s + r_in (r_in >= 0), then s = s_in (s_in >= 0), each a
+    # checked Parametrisation lifted back (so the step uses both hypotheses).
+    statement = _statement("laplace_segment_density")
+    meaning = _segment_density_meaning()
+    within = Parametrisation(_S_WITHIN, d, s + _r_in, _r_in, d - s)
+    from_lo = Parametrisation(_S_FROM_LO, s, _s_in, _s_in, s)
+    inner = _by_definition(
+        "the statement with 2h p = 2h x the mixture, lB = log B, lA = log A, at a point "
+        "s = s_in, d = s_in + r_in (s_in, r_in >= 0) of the segment",
+        from_lo.apply(within.apply(statement)),
+        {key: value for key, value in meaning.items() if key not in (s, d)},
     )
+    lifted = from_lo.lift(inner, within.apply(statement), "for every s >= 0 [at d = s + r_in]")
+    yield from (inner, lifted, within.lift(lifted, statement, "for every 0 <= s <= d"))
 
 
 def _dilog_inversion_steps() -> Iterator[Step]:
@@ -444,7 +451,7 @@ THEOREMS: list[Theorem] = [
         title="Laplace mixture on a segment is B e^{-s} + A e^{s-d} (over 2h)",
         statement=sp.Eq(TWO_H_P, _segment_integrand()),
         # on the segment: 0 <= s <= d (outside it, points change sides)
-        hypotheses=(sp.Q.positive(h), sp.Q.positive(delta), sp.Q.nonnegative(s), sp.Q.le(s, d)),
+        hypotheses=(sp.Q.positive(h), sp.Q.positive(delta), _S_FROM_LO, _S_WITHIN),
         prover=_prove_laplace_density,
         explanation="Derived from `KERNELS['laplace'].density`: points left of a segment decay "
         "as `e^{-s}`, points right as `e^{s-d}`; `lB`, `lA` are the logs of the decayed masses.",

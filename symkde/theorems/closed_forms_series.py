@@ -14,9 +14,9 @@ from symkde.symbolic.kernels import KERNELS, h, u
 from symkde.theorems._core import (
     Step,
     Theorem,
-    citing,
     equal,
     evaluates,
+    follows,
     holds_true,
     numeric_witness,
     series_by_partial_sums,
@@ -120,11 +120,11 @@ def _short_segment_statement() -> sp.And:
     By Taylor's theorem ``|R_log| <= M_11 (d/2)^12 / 13!``: ``R_log`` is the mean over the
     segment of ``g - g_11``, ``g(v) = log(cosh v + T sinh v)`` and ``g_11`` its Taylor
     polynomial through ``v^11``, and ``g^(12)(v) = P_11(tanh(v + phi))``, ``|tanh| < 1``.  The
-    second conjunct bounds that at the longest short segment (the bound grows with ``d``).
+    second conjunct bounds that for every ``d <= SHORT_SEGMENT`` (it uses the hypothesis).
     """
     order = SHORT_SERIES_ORDER
     integral = sp.Integral(sp.log(_segment_integrand()), (s, 0, d))
-    bound = M_LOG * (SHORT_SEGMENT / 2) ** order / sp.factorial(order + 1)
+    bound = M_LOG * (d / 2) ** order / sp.factorial(order + 1)
     return sp.And(
         sp.Eq(integral, d * (sp.log(sp.exp(lA) + sp.exp(lB)) - d / 2 + P_LOG + R_LOG)),
         sp.Lt(bound, sp.Rational(2, 10**20)),
@@ -151,6 +151,10 @@ def _short_segment_meaning() -> dict[sp.Basic, sp.Expr]:
         R_LOG: dropped,
         M_LOG: _max_abs_on_unit_interval(_tanh_derivative(order - 1)),
     }
+
+
+#: The hypothesis of ``laplace_short_segment``: the segment is short.
+SHORT = sp.Le(d, SHORT_SEGMENT)
 
 
 def _prove_laplace_short_segment() -> Iterator[Step]:
@@ -211,14 +215,29 @@ def _prove_laplace_short_segment() -> Iterator[Step]:
     # The midpoint rule's remainder after the v^{order-2} term:
     # int_{-d/2}^{d/2} |v|^order/order! dv * max|f^(order)| = d (d/2)^order/(order+1)! * max|..|.
     c_log = m_log / (2**order * sp.factorial(order + 1))
-    yield citing(
-        _by_definition(
-            f"loss: |R_log| <= M_11 (d/2)^{order}/{order + 1}! = {sp.N(c_log, 4)} d^{order} "
-            f"<= 2e-20 for d <= {SHORT_SEGMENT} (M_11 = max |P| on [-1, 1] = {sp.N(m_log, 8)})",
-            bound,
-            {M_LOG: m_log},
-        ),
-        sp.Q.le(d, SHORT_SEGMENT),
+    # M_11 <= m_up (a rational just above the computed maximum), then
+    # M_11 (d/2)^12/13! <= m_up (1/10 / 2)^12/13! < 2e-20: d^12 <= 10^-12 from d <= 1/10 (the
+    # multiplier sum_k 10^-k d^(11-k) >= 0); what is left is an exact positive number
+    m_up = sp.ceiling(m_log * 10**6) / sp.Integer(10**6)
+    definition = _by_definition(
+        f"M_11 = max |P| on [-1, 1] = {sp.N(m_log, 8)} <= {m_up}",
+        sp.Le(M_LOG, m_up),
+        {M_LOG: m_log},
+    )
+    powers = follows(
+        f"d^{order} <= {SHORT_SEGMENT}^{order} (uses d <= {SHORT_SEGMENT})",
+        sp.Ge(SHORT_SEGMENT**order - d**order, 0),
+        [SHORT],
+        multipliers=[sum(SHORT_SEGMENT**k * d ** (order - 1 - k) for k in range(order))],
+    )
+    scale = 2**order * sp.factorial(order + 1)
+    yield from (definition, powers)
+    yield follows(
+        f"loss: |R_log| <= M_11 (d/2)^{order}/{order + 1}! = {sp.N(c_log, 4)} d^{order} "
+        f"< 2e-20 for every d <= {SHORT_SEGMENT}",
+        bound,
+        [definition, powers],
+        multipliers=[d**order / scale, m_up / scale],
     )
     # 3. The responsibility integrand is (1 - tanh(v - v0)) / (2 q) with e^{2 v0} = q/(1-q).
     yield equal(
@@ -256,13 +275,11 @@ def _prove_laplace_short_segment() -> Iterator[Step]:
     # |dropped| <= d (d/2)^order/(order+1)! * 2 max|R| * max f <= [..] e^{2d} * int f.
     c_resp = 2 * m_resp / (2**order * sp.factorial(order + 1))
     resp_bound = c_resp * SHORT_SEGMENT**order * sp.exp(2 * SHORT_SEGMENT)
-    yield citing(
-        holds_true(
-            f"responsibility: relative |dropped| <= {sp.N(c_resp, 4)} d^{order} e^{{2d}} <= "
-            f"3e-19 for d <= {SHORT_SEGMENT} (max |R| on [-1, 1] = {sp.N(m_resp, 8)})",
-            resp_bound < sp.Rational(3, 10**19),
-        ),
-        sp.Q.le(d, SHORT_SEGMENT),
+    yield holds_true(
+        f"responsibility: relative |dropped| <= {sp.N(c_resp, 4)} d^{order} e^{{2d}} <= "
+        f"3e-19 at d = {SHORT_SEGMENT}, the longest short segment (it grows with d; max |R| "
+        f"on [-1, 1] = {sp.N(m_resp, 8)})",
+        resp_bound < sp.Rational(3, 10**19),
     )
     # 4. Witnesses: the printed polynomials against quadrature at a concrete segment.
     at = {T_shape: sp.Rational(-2, 7), q_shape: sp.Rational(9, 14), d2: sp.Rational(1, 100)}
@@ -360,7 +377,7 @@ THEOREMS: list[Theorem] = [
         # The series is not exact: the statement carries its truncation error R_log and the
         # bound on it (see _short_segment_statement and _short_segment_meaning).
         statement=_short_segment_statement(),
-        hypotheses=(sp.Q.positive(d), sp.Q.le(d, SHORT_SEGMENT)),
+        hypotheses=(sp.Q.positive(d), SHORT),
         prover=_prove_laplace_short_segment,
         explanation="The compiled fast path (`symkde.numeric.compiled`) integrates the smooth "
         "integrands "

@@ -37,18 +37,16 @@ from symkde.theorems._core import (
     Parametrisation,
     Step,
     Theorem,
-    citing,
     equal,
     evaluates,
     follows,
     holds_true,
     numeric_witness,
+    rewritten,
 )
 from symkde.theorems.gradient_model import (
-    I_IN_RANGE,
     IN_RANGE,
-    L_IN_RANGE,
-    LABELLED_MASS,
+    LABEL_IN_RANGE,
     ORDERED,
     REFERENCE,
     _witness_values,
@@ -289,21 +287,26 @@ def _prove_one_hot() -> Iterator[Step]:
         "K_j = delta_jl turns the loss into -log S_l", one_hot_loss, -sp.log(softmax(l_index))
     )
     derived = collapse(one_hot_loss.diff(z[i]))
-    yield citing(
-        evaluates(
-            "dL/dz_i of that loss",
-            sp.Derivative(
-                substitute_indexed(bin_loss(), K, lambda m: sp.KroneckerDelta(m, l_index)), z[i]
-            ),
-            derived,
-            lambda e: collapse(collapse(e.expr, l_index).diff(*e.variables)),
-        ),
-        L_IN_RANGE,
-        I_IN_RANGE,
+    # l <= n: at n = l + m the sum of delta_jl S_j over j = 1..n is S_l (SymPy resolves the
+    # range itself), so the two losses have the same derivative; lifted, it uses l <= n.
+    log_label = sp.Derivative(-sp.log(softmax(l_index)), z[i])
+    same = rewritten(
+        "dL/dz_i of that loss is d/dz_i of -log S_l [at n = l + m]",
+        LABEL_IN_RANGE.apply(_ONE_HOT_STATEMENT.lhs),
+        LABEL_IN_RANGE.apply(log_label),
+        lambda e: collapse(e.doit(), l_index),
+        "doit, then collapse the sums",
     )
-    yield citing(
-        equal_after("SymPy differentiates -log S_l for general n", derived, claim), I_IN_RANGE
+    yield LABEL_IN_RANGE.lift(same, sp.Eq(_ONE_HOT_STATEMENT.lhs, log_label))
+    # i <= n: d/dz_i of sum_j e^(z_j) over j = 1..i + m is e^(z_i); lifted, it uses i <= n
+    softmax_slope = rewritten(
+        "SymPy differentiates -log S_l for general n [at n = i + m]",
+        IN_RANGE.apply(log_label),
+        IN_RANGE.apply(claim),
+        lambda e: collapse(e.doit()),
+        "doit, then collapse the sums",
     )
+    yield IN_RANGE.lift(softmax_slope, sp.Eq(log_label, claim))
     general = derive_bin_gradient()
     general = collapse(
         substitute_indexed(general, K, lambda m: sp.KroneckerDelta(m, l_index)), l_index
@@ -355,11 +358,7 @@ def _prove_partial_labels() -> Iterator[Step]:
         sp.Derivative(substitute_indexed(bin_loss(), K, lambda m: chi[m]), z[i]),
         derived,
     )
-    yield citing(
-        equal_after("and the derivative is the claimed gradient", derived, claim),
-        I_IN_RANGE,
-        LABELLED_MASS,
-    )
+    yield equal_after("and the derivative is the claimed gradient", derived, claim)
     count, labelled = 5, (2, 4)
     logits = symbols_for("z", count, real=True)
     weights = softmax_concrete(logits)
@@ -452,12 +451,9 @@ THEOREMS: list[Theorem] = [
         name="partial_labels",
         title="K_j = 1[j in M] gives the partial-label (CC) gradient",
         statement=_PARTIAL_STATEMENT,
-        hypotheses=(
-            sp.Q.nonnegative(chi[j]),
-            sp.Gt(sp.Sum(softmax(j) * chi[j], (j, 1, n)), 0),
-            sp.Le(1, i),
-            sp.Le(i, n),
-        ),
+        # sum_{j in M} S_j > 0 is where the loss is finite, not a hypothesis: -log f has the
+        # derivative -f'/f wherever it is defined (f != 0); where f = 0 neither side is
+        hypotheses=(sp.Q.nonnegative(chi[j]), sp.Le(1, i), sp.Le(i, n)),
         prover=_prove_partial_labels,
         explanation="An indicator kernel gives the loss -log sum_{j in M} S_j and its gradient.",
         reference=REFERENCE,

@@ -19,6 +19,7 @@ from symkde.symbolic.model import (
     n,
     pull_constants_out_of_sums,
     rename_summation_indices,
+    softmax,
     t,
     x,
     z,
@@ -28,7 +29,6 @@ from symkde.theorems._core import (
     Step,
     Theorem,
     by_lemma,
-    citing,
     equal,
     evaluates,
     follows,
@@ -229,31 +229,40 @@ def _prove_kde_normalized() -> Iterator[Step]:
         renamed = sp.Integral(integral.function.subs(bound, u), (u, lower, upper))
         return bool(renamed == KERNEL_NORMALIZED.lhs)
 
-    def shift_and_normalize(e: sp.Expr) -> sp.Expr:
-        # t = s + x_j in each integral (SymPy's transform), then Integral(K(s)) = 1
+    def shift(e: sp.Expr) -> sp.Expr:
+        # t = s + x_j in each integral (SymPy's transform); the integral of K over the line,
+        # its variable renamed u (the hypothesis' own integral), is pulled out of the sum
         shifted = e.replace(
             lambda q: isinstance(q, sp.Integral), lambda q: q.transform(t, (var + x[j], var))
         )
-        normalized = pull_constants_out_of_sums(
-            shifted.replace(
-                lambda q: isinstance(q, sp.Integral),
-                lambda q: sp.factor_terms(q).replace(
-                    lambda r: isinstance(r, sp.Integral) and is_hypothesis(r),
-                    lambda r: KERNEL_NORMALIZED.rhs,
-                ),
-            )
+        renamed = shifted.replace(
+            lambda q: isinstance(q, sp.Integral),
+            lambda q: sp.factor_terms(q).replace(
+                lambda r: isinstance(r, sp.Integral) and is_hypothesis(r),
+                lambda r: KERNEL_NORMALIZED.lhs,
+            ),
         )
-        normalized = normalized.doit() if not normalized.has(sp.Sum) else normalized
-        return sp.simplify(rename_summation_indices(pull_constants_out_of_sums(normalized)))
+        return rename_summation_indices(pull_constants_out_of_sums(renamed))
 
-    yield citing(
-        equal_after(
-            "substitute t = s + x_j; each integral is Integral(K) = 1 (hypothesis); Sum S_j = 1",
-            exchanged,
-            1,
-            shift_and_normalize,
-        ),
-        KERNEL_NORMALIZED,
+    weights = sp.Sum(softmax(j), (j, 1, n))
+    moved = equal_after(
+        "t = s + x_j: each integral is Integral(K) (variable renamed u), outside the sum",
+        exchanged,
+        KERNEL_NORMALIZED.lhs * weights,
+        shift,
+    )
+    total = equal_after(
+        "Sum S_j = 1",
+        weights,
+        1,
+        lambda e: rename_summation_indices(pull_constants_out_of_sums(e)),
+    )
+    yield from (moved, total)
+    # the hypothesis Integral(K) = 1 as a premise SymPy substitutes (used: needed to close)
+    yield follows(
+        "so, with Integral(K) = 1 (the hypothesis), the sum is Sum S_j = 1",
+        sp.Eq(exchanged, 1),
+        [moved, KERNEL_NORMALIZED, total],
     )
 
 

@@ -56,6 +56,8 @@ I_IN_RANGE = sp.Le(i, n)
 _SPARE = sp.Symbol("m", integer=True, nonnegative=True)
 IN_RANGE = Parametrisation(I_IN_RANGE, n, i + _SPARE, _SPARE, n - i)
 L_IN_RANGE = sp.Le(l_index, n)
+#: ``l <= n`` as ``n = l + m``, ``m >= 0`` (the label's delta collapses the sum to its term).
+LABEL_IN_RANGE = Parametrisation(L_IN_RANGE, n, l_index + _SPARE, _SPARE, n - l_index)
 ORDERED = sp.Lt(a, b)
 #: The labelled points carry mass: ``-log sum_{j in M} S_j`` is finite.
 LABELLED_MASS = sp.Gt(sp.Sum(softmax(j) * chi[j], (j, 1, n)), 0)

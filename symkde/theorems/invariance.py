@@ -33,9 +33,9 @@ from symkde.symbolic.model import (
     z,
 )
 from symkde.theorems._core import (
+    Parametrisation,
     Step,
     Theorem,
-    citing,
     equal,
     evaluates,
     follows,
@@ -55,6 +55,7 @@ from symkde.theorems.gradient import (
     equal_after,
     merge_integrals,
 )
+from symkde.theorems.gradient_model import width
 
 __all__ = ["THEOREMS", "differentiate_terms", "sum_of_integrals"]
 
@@ -145,15 +146,16 @@ def _prove_gradient_sum_zero() -> Iterator[Step]:
         integrated,
         lambda e: sum_of_integrals(differentiate_terms(e)),
     )
-    yield citing(
-        equal_after(
-            "integrated: sum_i S_i - (1/(b-a)) Integral(sum_i R_i) = 1 - 1 (a < b)",
-            integrated,
-            0,
-            merge_integrals,
-        ),
-        ORDERED,
+    # a < b as b = a + w, w > 0 (a checked Parametrisation): the mean over [a, a + w] of
+    # sum_i R_i = 1 is 1; lifted back, the step uses a < b
+    via = Parametrisation(ORDERED, b, a + width, width, b - a)
+    at_width = equal_after(
+        "integrated: sum_i S_i - (1/w) Integral(sum_i R_i) = 1 - 1 [at b = a + w]",
+        via.apply(integrated),
+        0,
+        merge_integrals,
     )
+    yield via.lift(at_width, sp.Eq(integrated, 0))
     rng = random.Random(22)
     values = _witness_values(rng, 4)
     yield numeric_witness(

@@ -10,7 +10,12 @@ function ``U / (2 (1 - e^{-U}))``, so its Taylor polynomial ``P`` has the coeffi
 * ``dilog_tail_integral`` -- ``-Li2(-e^{-2v})/2`` has derivative ``-log(1 + e^{-2v})`` and
   tends to 0: it is the tail integral ``G`` that the per-segment Laplace forms need.
 * ``dilog_series_remainder`` -- for ``0 < U <= log 2``, ``|G - P| <= 2^-59 G`` with
-  ``P`` through ``U^(2 K + 2)`` (``K = 8``): truncation below 0.01 ulp of float64.
+  ``P`` through ``U^(2 K + 2)`` (``K = 8``): truncation below 0.01 ulp of float64.  Every
+  inference is checked: ``c U^19 +- (G - P)`` is the integral of ``K(s) +- h(s)`` over
+  ``[0, U]``, taken by ``s = log 2 / (1 + tau)`` to a range of ``tau`` that lies in
+  ``tau >= 0`` exactly when ``U <= log 2``; there the lemma ``|h| <= zeta(2) r^9 / (1 - r)``
+  and ``r <= 1/50`` give ``K +- h >= 0``, so the integral is ``>= 0``; ``G >= U/2`` and
+  ``U^18 <= (log 2)^18`` close the relative bound.
 
 This module imports SymPy only; the numeric side imports the printed polynomial.
 """
@@ -26,14 +31,12 @@ from symkde.theorems._core import (
     Step,
     Theorem,
     by_lemma,
-    citing,
     equal,
     evaluates,
     follows,
     integral_nonnegative,
     integral_of_nonnegative,
     nonnegative,
-    unchecked,
     under_integral,
 )
 
@@ -72,27 +75,42 @@ EULER_LEMMA = Lemma(
     witness={_k: 9},
     why="SymPy evaluates B_2k and zeta(2k) only for numeric k",
 )
-_w = sp.Symbol("w", positive=True)
-_ratio_w = (_w / (2 * sp.pi)) ** 2
+#: The integration variable of the remainder: ``s = log 2 / (1 + tau)`` runs over ``(0, log 2)``
+#: as ``tau`` runs over ``(0, oo)``, so facts "for every tau > 0" are facts on ``(0, log 2)``.
+_tau = sp.Symbol("tau", positive=True)
+_s_of_tau = sp.log(2) / (1 + _tau)
+
+
+def _ratio(w: sp.Expr) -> sp.Expr:
+    """``r = (w / 2 pi)^2``, the ratio of the Bernoulli series at ``w``."""
+    return (w / (2 * sp.pi)) ** 2
+
+
+def _series_remainder(w: sp.Expr) -> sp.Expr:
+    """``h(w)``: the Bernoulli generating function minus its Taylor polynomial through
+    ``w^(2K)`` (the remainder of ``dG/dU``)."""
+    return w / (2 * (1 - sp.exp(-w))) - sum(
+        sp.bernoulli(m) * w**m / (2 * sp.factorial(m)) for m in range(2 * SERIES_HALF_ORDER + 1)
+    )
+
+
+def _remainder_bound(w: sp.Expr) -> sp.Expr:
+    """``zeta(2) r^(K+1) / (1 - r)``: the geometric bound on ``|h(w)|`` for ``0 < w < 2 pi``."""
+    return sp.zeta(2) * _ratio(w) ** (SERIES_HALF_ORDER + 1) / (1 - _ratio(w))
+
+
 #: The tail of the Bernoulli generating function after ``U^(2K)``, bounded term by term by
-#: Euler's formula (``zeta(2k) <= zeta(2)``) and summed as a geometric series.
+#: Euler's formula (``zeta(2k) <= zeta(2)``) and summed as a geometric series.  Stated on
+#: ``(0, log 2)`` (``w = log 2 / (1 + tau)``, every ``tau > 0``), where the proof uses it, so
+#: that the statement is true for every value of its symbol (it holds on ``(0, 2 pi)``).
 TAIL_LEMMA = Lemma(
     name="L-bernoulli-tail",
-    statement=sp.Le(
-        sp.Abs(
-            _w / (2 * (1 - sp.exp(-_w)))
-            - sum(
-                sp.bernoulli(m) * _w**m / (2 * sp.factorial(m))
-                for m in range(2 * SERIES_HALF_ORDER + 1)
-            )
-        ),
-        sp.zeta(2) * _ratio_w ** (SERIES_HALF_ORDER + 1) / (1 - _ratio_w),
-    ),
+    statement=sp.Le(sp.Abs(_series_remainder(_s_of_tau)), _remainder_bound(_s_of_tau)),
     citation="for 0 < w < 2 pi, w / (1 - e^-w) = sum_m B_m^+ w^m / m! (Bernoulli generating "
     "function); by L-euler-bernoulli each dropped term B_2k w^2k / (2 (2k)!) is at most "
     "zeta(2k) r^k <= zeta(2) r^k, r = (w / 2 pi)^2, and the geometric tail from k = 9 sums to "
-    "zeta(2) r^9 / (1 - r)",
-    witness={_w: sp.Rational(69, 100)},
+    "zeta(2) r^9 / (1 - r); here at w = log 2 / (1 + tau) in (0, log 2)",
+    witness={_tau: sp.Rational(1, 100)},
     why="SymPy does not bound the tail of a power series with symbolic coefficients",
 )
 
@@ -248,38 +266,126 @@ def _prove_remainder() -> Iterator[Step]:
         for k in range(SERIES_HALF_ORDER + 1, SERIES_HALF_ORDER + 4)
     ]
     yield from witnesses
-    r = (u / (2 * sp.pi)) ** 2
     yield by_lemma(EULER_LEMMA, {}, "Euler's formula for the Bernoulli numbers")
-    euler_step = by_lemma(
-        TAIL_LEMMA,
-        {_w: u},
-        "every dropped term of dG/dU is at most zeta(2) r^k, r = (U/2pi)^2, so the remainder "
-        f"of dG/dU is at most zeta(2) r^{SERIES_HALF_ORDER + 1} / (1 - r)",
-    )
-    yield euler_step
     floor_steps = list(_floor_steps())
     yield from floor_steps
-    floor = floor_steps[-1]
-    top = 2 * sp.zeta(2) * r ** (SERIES_HALF_ORDER + 1) / ((2 * SERIES_HALF_ORDER + 3) * (1 - r))
-    gap = TRUNCATION_BOUND - top.subs(u, sp.log(2))
-    numeric = nonnegative(
-        "integrating the remainder bound and dividing by G >= U/2: the relative error is at "
-        "most 2 zeta(2) r^9 / (19 (1 - r)), increasing in U; at U = log 2 it is below 2^-59",
-        gap,
-        gap,
-        strict=True,
+    yield from _remainder_steps(floor_steps[-1])
+
+
+def _remainder_steps(floor: Step) -> Iterator[Step]:
+    """``|G - P| <= 2^-59 G`` from the floor ``G >= U/2`` (the step ``floor``).
+
+    For each sign, ``c U^19 +- (G - P)`` is the integral over ``[0, U]`` of ``K(s) +- h(s)``
+    (``K = 19 c s^18``, ``h = (G - P)'``); ``s = log 2 / (1 + tau)`` takes it to ``tau`` in
+    ``[log 2 / U - 1, oo)``, a range inside ``tau >= 0`` exactly when ``U <= log 2``, where
+    ``|h| <= zeta(2) r^9 / (1 - r) <= K`` for every ``tau``: the integral is ``>= 0``.  Then
+    ``c U^19 <= 2^-59 U / 2 <= 2^-59 G`` uses ``U <= log 2`` again."""
+    u, s, tau = log_one_plus, sp.Symbol("s", positive=True), _tau
+    below = sp.Le(u, sp.log(2))  # the hypothesis
+    power = SERIES_HALF_ORDER + 1
+    scale = sp.Rational(50, 49) * sp.zeta(2) / (19 * (2 * sp.pi) ** (2 * power))
+    jacobian = sp.log(2) / (1 + tau) ** 2
+    lower = sp.log(2) / u - 1
+    lower_sign = follows(
+        "log 2 / U - 1 >= 0: the range of tau lies in tau >= 0 (uses U <= log 2)",
+        sp.Ge(lower, 0),
+        [below],
+        multipliers=[1 / u],
     )
-    yield numeric
-    yield citing(
-        unchecked(
-            "hence |G - P| <= 2^-59 G on (0, log 2]",
-            _bound_claim(),
-            [euler_step, floor, numeric],
-            "integrating the dG/dU remainder bound from 0 to U, dividing by G >= U/2, and "
-            "using that the bound increases with U up to U = log 2",
-        ),
-        sp.Le(u, sp.log(2)),
+    lemma = by_lemma(TAIL_LEMMA, {}, "|h(s)| <= zeta(2) r^9 / (1 - r), r = (s / 2 pi)^2")
+    r, grow = _ratio(_s_of_tau), 4 * sp.pi**2 * tau * (2 + tau)
+    bound = 19 * scale * _s_of_tau ** (2 * power)  # K = (50/49) zeta(2) r^9
+    # (1 - 50 r) and (1 - r) times (2 pi (1 + tau))^2: a positive number + 4 pi^2 tau (2 + tau)
+    margin = (2 * sp.pi - 5 * sp.sqrt(2) * sp.log(2)) * (2 * sp.pi + 5 * sp.sqrt(2) * sp.log(2))
+    room = (2 * sp.pi - sp.log(2)) * (2 * sp.pi + sp.log(2))
+    constant = nonnegative(
+        "K - zeta(2) r^9 / (1 - r) = zeta(2) r^9 (1 - 50 r) / (49 (1 - r)) >= 0 for s <= log 2",
+        bound - _remainder_bound(_s_of_tau),
+        sp.zeta(2) * r**power * (margin + grow) / (49 * (room + grow)),
     )
+    yield from (lower_sign, lemma, constant)
+    h_tau = _series_remainder(_s_of_tau)
+    sides = []
+    for sign in (-1, 1):
+        name = "K - h" if sign < 0 else "K + h"
+        total = scale * s**19 + sign * (tail_in_u().subs(u, s) - _polynomial().subs(u, s))
+        whole = sp.Integral(sp.Derivative(total, s), (s, 0, u))
+        ftc = evaluates(
+            f"fundamental theorem of calculus: int_0^U ({name})(s) ds = c U^19 "
+            f"{'-' if sign < 0 else '+'} (G - P) (G(0) = P(0) = 0)",
+            whole,
+            total.subs(s, u),
+            _fundamental_theorem,
+        )
+        slope = evaluates(
+            f"d/ds (c s^19 {'-' if sign < 0 else '+'} (G - P)(s)) = {name}, h = (G - P)' the "
+            "remainder of the Bernoulli series of dG/dU",
+            sp.Derivative(total, s),
+            19 * scale * s**18 + sign * _series_remainder(s),
+            lambda e: sp.expand_func(e.doit()),
+        )
+        inside = under_integral("the integrand at every s in [0, U]", whole, slope)
+        moved = evaluates(
+            "substituting s = log 2 / (1 + tau) (decreasing; tau from log 2 / U - 1 to oo)",
+            inside.rhs,
+            inside.rhs.transform(s, _s_of_tau),
+            lambda e: e.transform(s, _s_of_tau),
+        )
+        half = follows(
+            f"{'h' if sign < 0 else '-h'} <= zeta(2) r^9 / (1 - r): a half of the lemma",
+            sp.Ge(_remainder_bound(_s_of_tau) + sign * h_tau, 0),
+            [lemma],
+        )
+        pointwise = follows(
+            f"{name} >= 0 for every tau",
+            sp.Ge(bound + sign * h_tau, 0),
+            [constant, half],
+            multipliers=[1, 1],
+        )
+        weighted = follows(
+            f"({name}) ds/dtau-weight >= 0 for every tau",
+            sp.Ge((bound + sign * h_tau) * jacobian, 0),
+            [pointwise],
+            multipliers=[jacobian],
+        )
+        positive = integral_of_nonnegative(
+            f"so int ({name}) >= 0 (monotonicity of the integral; the range is in tau >= 0)",
+            moved.rhs,
+            weighted,
+            bounds=[lower_sign],
+        )
+        side = follows(
+            f"c U^19 {'-' if sign < 0 else '+'} (G - P) >= 0",
+            sp.Ge(total.subs(s, u), 0),
+            [positive, ftc, inside, moved],
+            multipliers=[1, -1, 1, 1],
+        )
+        yield from (ftc, slope, inside, moved, half, pointwise, weighted, positive, side)
+        sides.append(side)
+    powers = follows(
+        "(log 2)^18 - U^18 >= 0 (uses U <= log 2)",
+        sp.Ge(sp.log(2) ** (2 * power) - u ** (2 * power), 0),
+        [below],
+        multipliers=[sum(sp.log(2) ** k * u ** (2 * power - 1 - k) for k in range(2 * power))],
+    )
+    relative = follows(
+        "c U^19 <= c (log 2)^18 U <= 2^-59 U/2 <= 2^-59 G (the floor G >= U/2; what is left "
+        "is U (2^-59 / 2 - c (log 2)^18), an exact positive number times U)",
+        sp.Ge(TRUNCATION_BOUND * tail_in_u() - scale * u**19, 0),
+        [floor, powers],
+        multipliers=[TRUNCATION_BOUND, scale * u],
+    )
+    yield from (powers, relative)
+    halves = [
+        follows(
+            f"2^-59 G {'-' if sign < 0 else '+'} (G - P) >= 0",
+            sp.Ge(TRUNCATION_BOUND * tail_in_u() + sign * (tail_in_u() - _polynomial()), 0),
+            [relative, side],
+        )
+        for sign, side in zip((-1, 1), sides, strict=True)
+    ]
+    yield from halves
+    yield follows("hence |G - P| <= 2^-59 G on (0, log 2]", _bound_claim(), halves)
 
 
 THEOREMS: list[Theorem] = [
@@ -309,6 +415,8 @@ THEOREMS: list[Theorem] = [
         prover=_prove_remainder,
         explanation="G(U) = sum_m B_m U^(m+1) / (2 (m+1)!) converges with ratio (U/2pi)^2 "
         "<= 0.0122 on [0, log 2]; 17 terms leave a truncation below 0.01 ulp of float64, so "
-        "the printed polynomial's error is its rounding (measured in tests/test_array_codegen.py).",
+        "the printed polynomial's error is its rounding (measured in tests/test_array_codegen.py). "
+        "U <= log 2 is used twice (the substituted range lies in tau >= 0; U^18 <= (log 2)^18); "
+        "past it the bound fails (U = 4/5: relative error 6.6e-18 > 2^-59).",
     ),
 ]
