@@ -7,14 +7,13 @@ whole-array steps on NumPy (its SIMD exponentials and logarithms, the integer-ke
 ``symkde.numeric.compiled.sort_keys``) as ``symkde.numeric.exact._laplace_fast`` does for the
 loss, and the running sums in the compiled loops.  Imports NumPy, numba,
 :mod:`symkde.numeric.compiled`, :mod:`symkde.numeric.derivative_rows` (its compiled sums and
-constants) and the loss's segment forms (``symkde.numeric.exact``).
+constants), the loss's segment forms (``symkde.numeric.exact``), and the loss's scratch buffers
+and sorting permutation (:mod:`symkde.numeric.exact_laplace`: both paths sort alike).
 """
 
 from __future__ import annotations
 
 import math
-import threading
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +29,7 @@ from symkde.numeric.derivative_rows import (
     _compiled,
     _moment_sums,
 )
+from symkde.numeric.exact_laplace import _scratch, _sorting_permutation
 from symkde.numeric.segment_forms import laplace_segment_log_integral, laplace_segment_log_resp
 
 __all__ = ["line_single", "long_segments_numpy"]
@@ -57,40 +57,6 @@ def long_segments_numpy(
     decay = np.exp(-dl)
     ends = np.log(B + A * decay) + np.log(B * decay + A)
     g_long[long] = seg_log[long] + 0.5 * dl * dl - 0.5 * dl * ends
-
-
-_SCRATCH = threading.local()
-#: Scratch arrays larger than this many elements are not kept (as symkde.numeric.exact).
-_SCRATCH_KEEP = 1 << 27
-
-
-def _buffer(name: str, size: int, dtype: Any = np.float64) -> NDArray[Any]:
-    """A scratch array of ``size`` elements, kept per thread for the next call: fresh memory
-    costs a page fault per page, and training calls again and again with one ``n``.  Every
-    entry is written before it is read; nothing returned lives in it."""
-    buffers = _SCRATCH.__dict__.setdefault("buffers", {})
-    buffer = buffers.get(name)
-    if buffer is None or buffer.size < size:
-        buffer = np.empty(size, dtype=dtype)
-        if size <= _SCRATCH_KEEP:
-            buffers[name] = buffer
-    return buffer[:size]  # type: ignore[no-any-return]
-
-
-def _sorting_permutation(values: FloatArray) -> NDArray[np.int64]:
-    """``np.argsort(values, kind="stable")``, by NumPy's integer sort of order-preserving keys
-    (``compiled.sort_keys``; near-ties re-sorted by ``compiled.order_from_keys``)."""
-    count = values.size
-    if count < 2:
-        return np.arange(count, dtype=np.int64)
-    bits = (count - 1).bit_length()
-    keys = _buffer("keys", count, np.int64)
-    _loops.sort_keys(values, bits, keys)
-    keys.sort()
-    order = np.empty(count, dtype=np.int64)
-    if not _loops.order_from_keys(keys, values, bits, order):
-        return np.argsort(values, kind="stable").astype(np.int64)
-    return order
 
 
 @_compiled
@@ -141,10 +107,10 @@ def line_single(
     n = xs.size
     inv_h = 1.0 / h
     m, n_left, near_left, near_right = _loops.count_sides(xs, 0.0, span)
-    pairs = _buffer("pairs", 2 * n).reshape(n, 2)
-    index = _buffer("index", n, np.int64)
+    pairs = _scratch("pairs", 2 * n).reshape(n, 2)
+    index = _scratch("index", n, np.int64)
     _loops.partition(xs, log_w, 0.0, span, h, m, n_left, near_left, near_right, index, pairs)
-    inside = _buffer("inside", m)
+    inside = _scratch("inside", m)
     inside[:] = pairs[:m, 0]
     order = _sorting_permutation(inside)
     values, logs = pairs[:, 0], pairs[:, 1]
@@ -159,7 +125,7 @@ def line_single(
         np.exp(decayed, out=decayed)
         mass = peak + math.log(float(decayed.sum())) - reach if stop > start else -np.inf
         sides.append((start, stop, peak - reach, mass, reach, near))
-    work = _buffer("work", 16 * (m + 2)).reshape(16, m + 2)
+    work = _scratch("work", 16 * (m + 2)).reshape(16, m + 2)
     u, v, grow, shrink, offset, gap, dist, left, right = work[:9]
     m_left, m_right, r_minus, r_plus, from_l, from_r, tmp = work[9:]
     w = u[1 : m + 1]
@@ -194,7 +160,7 @@ def line_single(
         log_total = tmp[:-1]
         np.add(seg_b, seg_a, out=log_total)
         np.log(log_total, out=log_total)
-        seg_log = _buffer("seg_log", m + 1)
+        seg_log = _scratch("seg_log", m + 1)
         _loops.short_log_integrals(d, seg_b, seg_a, log_total, seg_log)
         long = np.flatnonzero(d > _SHORT)
         if long.size:

@@ -294,13 +294,7 @@ def _items_derivatives(x, lw, span, h, fw, iw, pairs_ws):  # type: ignore[no-unt
         if d[k] > _SHORT:
             lB, lA = math.log(seg_b[k]), math.log(seg_a[k])
             seg_log[k] = _rows._segment_log_integral(lB, lA, d[k], 0.5 * (lB - lA + d[k]))
-        term = seg_log[k]
-        t = total + term
-        if abs(total) >= abs(term):
-            compensation += (total - t) + term
-        else:
-            compensation += (term - t) + total
-        total = t
+        total, compensation = _rows._neumaier(total, compensation, seg_log[k])
     mean_log = h * (total + compensation) / span
     value = math.log(2.0 * h) - top - mean_log
     resp_minus, resp_plus = fw[_RMINUS, :size], fw[_RPLUS, :size]
@@ -350,20 +344,10 @@ def _items_of_row(z, x_row, a, b, h, circular, fw):  # type: ignore[no-untyped-d
     ok, span = _rows._positions(x_row, a, b, circular, pos)
     if not ok:
         return False, span, 0
-    top = -math.inf
-    for j in range(n):
-        top = max(top, z[j])
-    total, compensation = 0.0, 0.0
-    for j in range(n):
-        term = math.exp(z[j] - top)
-        t = total + term
-        compensation += (total - t) + term if total >= term else (term - t) + total
-        total = t
-    log_sum = math.log(total + compensation)
     log_w = fw[_LOGW, :n]
+    _rows._log_softmax(z, log_w)
     live = 0
     for j in range(n):
-        log_w[j] = (z[j] - top) - log_sum
         live += log_w[j] > -math.inf
     images = 3 if circular else 1
     items = images * live

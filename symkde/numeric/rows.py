@@ -157,6 +157,32 @@ _compiled_parallel: Any = numba.njit(
 
 
 @_compiled
+def _neumaier(total, compensation, term):  # type: ignore[no-untyped-def]
+    """One step of Neumaier's compensated sum: ``(total + term, compensation)`` updated."""
+    t = total + term
+    if abs(total) >= abs(term):
+        compensation += (total - t) + term
+    else:
+        compensation += (term - t) + total
+    return t, compensation
+
+
+@_compiled
+def _log_softmax(z, log_w):  # type: ignore[no-untyped-def]
+    """``log_w[j] = z[j] - log sum_k e^{z_k}`` (the sum compensated, scaled by ``max z``)."""
+    n = z.shape[0]
+    top = -math.inf
+    for j in range(n):
+        top = max(top, z[j])
+    total, compensation = 0.0, 0.0
+    for j in range(n):
+        total, compensation = _neumaier(total, compensation, math.exp(z[j] - top))
+    log_sum = math.log(total + compensation)
+    for j in range(n):
+        log_w[j] = (z[j] - top) - log_sum
+
+
+@_compiled
 def _half_dilog(w):  # type: ignore[no-untyped-def]
     """``H(w)`` for ``w >= 0`` (``symkde.numeric.segment_forms._half_dilog``)."""
     return _half_dilog_series(w) if w < 0.1 else _half_dilog_form(w)
@@ -308,13 +334,7 @@ def _fast_items(x, lw, span, h, with_grad, resp, fw, iw, pair_ws):  # type: igno
             lB, lA = math.log(left[k]), math.log(right[k])
             log_left[k], log_right[k] = lB, lA
             seg_log[k] = _segment_log_integral(lB, lA, d[k], 0.5 * (lB - lA + d[k]))
-        term = seg_log[k]  # Neumaier's compensated sum
-        t = total + term
-        if abs(total) >= abs(term):
-            compensation += (total - t) + term
-        else:
-            compensation += (term - t) + total
-        total = t
+        total, compensation = _neumaier(total, compensation, seg_log[k])
     value = math.log(2.0 * h) - top - h * (total + compensation) / span
     if not with_grad:
         return 0, value
@@ -414,10 +434,7 @@ def _row(z, x_row, a, b, h, circular, with_grad, gradient, fw, iw, pair_ws):  # 
         if z[j] - top < -_SOFTMAX_FLOOR:  # where 2**k would be subnormal: libm's exp
             scaled[j] = math.exp(z[j] - top)
     for j in range(n):
-        term = scaled[j]
-        t = total + term
-        compensation += (total - t) + term if total >= term else (term - t) + total
-        total = t
+        total, compensation = _neumaier(total, compensation, scaled[j])
     log_sum = math.log(total + compensation)
     norm = 1.0 / (total + compensation)
     log_w = fw[18, :n]

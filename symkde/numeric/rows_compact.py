@@ -45,7 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symkde.numeric.angles import TWO_PI
-from symkde.numeric.rows import _positions, _stable_order
+from symkde.numeric.rows import _log_softmax, _positions, _stable_order
 
 __all__ = ["COMPACT_KERNELS", "compact_exact_rows"]
 
@@ -181,18 +181,7 @@ def _row(z, x_row, a, b, h, circular, kind, with_grad, gradient, ws):  # type: i
     ok, span = _positions(x_row, a, b, circular, pos)
     if not ok:
         return 1, 0.0
-    top = -math.inf
-    for j in range(n):
-        top = max(top, z[j])
-    total, compensation = 0.0, 0.0
-    for j in range(n):
-        term = math.exp(z[j] - top)
-        t = total + term
-        compensation += (total - t) + term if total >= term else (term - t) + total
-        total = t
-    log_sum = math.log(total + compensation)
-    for j in range(n):
-        log_w[j] = (z[j] - top) - log_sum
+    _log_softmax(z, log_w)
     # the items: (position, log-weight, owner) of every point or image that reaches [0, span]
     item_x, item_lw = iw_f[0], iw_f[1]
     item_owner = iw_i[0]
