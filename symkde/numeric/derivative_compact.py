@@ -37,7 +37,8 @@ Boxcar.  The jump at an edge ``e = x_j +- h`` inside ``(a, b)`` is
 with ``x_j`` on the near side (scans restarted per tie group).
 
 Cost: a sort and a few ``O(n log n)`` scans.  Imports NumPy, :mod:`symkde.errors` and
-:mod:`symkde.numeric.scans` / :mod:`symkde.numeric.segment_forms` only.
+:mod:`symkde.numeric.scans` / :mod:`symkde.numeric.segment_forms` (the segment's ``int 1/P``
+of theorem ``triangle_resp_integrals``) and Knuth's two-sum of :mod:`symkde.numeric.angles`.
 """
 
 from __future__ import annotations
@@ -49,25 +50,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symkde.errors import UncoveredTargetError
+from symkde.numeric.angles import two_sum as _two_sum
 from symkde.numeric.scans import (
     _lse_combine,
     _prefix_scan,
     _suffix_scan,
     _window_reduce,
 )
-from symkde.numeric.segment_forms import _logaddexp, _softplus
+from symkde.numeric.segment_forms import _logaddexp, _softplus, log_reciprocal_factor
 
 __all__ = ["boxcar_jumps", "triangle_log_density_step", "triangle_position_bandwidth"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
-
-
-def _two_sum(p: FloatArray, q: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``(s, e)`` with ``s = fl(p + q)`` and ``s + e == p + q`` exactly (Knuth)."""
-    s = p + q
-    bv = s - p
-    return s, (p - (s - bv)) + (q - bv)
 
 
 def _search(xs: FloatArray, q: FloatArray, c: FloatArray, strict: bool) -> IntArray:
@@ -238,10 +233,8 @@ def triangle_position_bandwidth(
     top = np.where(right, lp[1:], lp[:-1])
     top_lo = np.where(right, lp_lo[1:], lp_lo[:-1])
     gap = np.abs(step)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(gap > 0.0, gap / -np.expm1(-gap), 1.0)
     # log int_segment 1/p, compensated: log_v + log_v_lo (-top exact, the rest near 0)
-    log_v, log_v_lo = _two_sum(-top, (np.log(length) + np.log(factor)) - top_lo)
+    log_v, log_v_lo = _two_sum(-top, (np.log(length) + log_reciprocal_factor(gap)) - top_lo)
     # segments of x_j's rising half [edge(x_j - h), edge(x_j)) and falling half
     e_minus, e_zero, e_plus = kink_edge[:k], kink_edge[k : 2 * k], kink_edge[2 * k :]
     starts = t[:-1]

@@ -18,7 +18,8 @@ as ``(1 -+ s) h -+ (x_k - x_j)`` with the difference's rounding error carried, S
 near cancellation), not at its rounded float: where a dominant support ends the density is
 the tiny remainder of the others, and ``int 1/p`` depends on its logarithm.  Cost
 ``O(n * segments)`` (``O(n^2)``) in blocks of bounded memory.  Imports NumPy,
-:mod:`symkde.errors` and the generated log kernels only.
+:mod:`symkde.errors`, the generated log kernels and ``segment_forms.log_reciprocal_factor``
+(the segment's ``int 1/P`` of theorem ``triangle_resp_integrals``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from numpy.typing import NDArray
 
 from symkde.errors import UncoveredTargetError
 from symkde.numeric._generated.log_kernels import LOG_KERNELS
+from symkde.numeric.segment_forms import log_reciprocal_factor
 
 __all__ = ["boxcar_jumps_direct", "triangle_position_bandwidth"]
 
@@ -105,9 +107,7 @@ def triangle_position_bandwidth(
     length = np.diff(t) + np.diff(t_lo)  # Sterbenz-exact where edges are close
     top = np.maximum(lp[:-1], lp[1:])
     gap = np.abs(lp[1:] - lp[:-1])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(gap > 0.0, gap / -np.expm1(-gap), 1.0)
-    log_v = np.log(length) - top + np.log(factor)  # log int_segment 1/p
+    log_v = np.log(length) - top + log_reciprocal_factor(gap)  # log int_segment 1/p
     mid = 0.5 * (t[:-1] + t[1:])
     log_scale = -2.0 * math.log(h)
     d_x = np.zeros(k)

@@ -24,6 +24,7 @@ __all__ = [
     "laplace_segment_log_integral",
     "laplace_segment_log_resp",
     "log_linear_mean",
+    "log_reciprocal_factor",
     "reciprocal_linear_integrals",
 ]
 
@@ -233,6 +234,24 @@ def _q_series(q: FloatArray, coeff: Callable[[int], float]) -> FloatArray:
 
 
 @_quiet
+def log_reciprocal_factor(gap: FloatArray) -> FloatArray:
+    """``log(D/q)``, ``q = 1 - e^{-D}``, for the gaps ``D >= 0`` between the log ends of a
+    linear ``P`` (0 at ``D = 0``): ``int_0^1 ds/P = e^{-max} D/q`` (theorem
+    ``triangle_resp_integrals``; the ``log_j0`` of :func:`reciprocal_linear_integrals` but
+    for ``max``, formed as one quotient).
+
+    >>> gap = np.array([1e-8, 2.0, 700.0])
+    >>> expected = reciprocal_linear_integrals(-gap, np.zeros(3))[0]  # max = 0
+    >>> bool(np.allclose(log_reciprocal_factor(gap), expected, rtol=1e-15, atol=1e-14))
+    True
+    >>> log_reciprocal_factor(np.array([0.0])).tolist()
+    [0.0]
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(gap > 0.0, gap / -np.expm1(-gap), 1.0)
+    return np.log(factor)  # type: ignore[no-any-return]
+
+
 def reciprocal_linear_integrals(
     l0: FloatArray, l1: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
