@@ -21,7 +21,8 @@ nearest point, the per-segment closed forms of theorems ``laplace_log_segment`` 
   weighted distances come from one more pair of scans of nonnegative terms (no
   cancellation), so points ``10^4`` bandwidths away cost nothing in accuracy.
 
-Imports NumPy and :mod:`symkde.numeric.exact` only.
+Imports NumPy, the scans and segment forms of the loss and its segments
+(:func:`symkde.numeric.exact_laplace._segments`).
 """
 
 from __future__ import annotations
@@ -29,12 +30,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from symkde.numeric.angles import two_sum as _two_sum
+from symkde.numeric.exact_laplace import _segments
 from symkde.numeric.scans import (
     State,
     _decay_left,
     _decay_right,
-    _knots,
     _prefix_scan,
     _suffix_scan,
 )
@@ -146,26 +146,25 @@ def _sorted(
     """Sorted items (log-weight, position, log distance moment already carried): ``d_x`` per
     item, ``d_h`` (``dL/dh = 1/h - d_h``) and each item's two half responsibility integrals
     ``log int_{t < x} R / w``, ``log int_{t > x} R / w``."""
-    n = xs.size
     inv_h = 1.0 / h
     prefix, prefix_m, _ = _prefix_scan((lws, moments, xs), _distance_right(inv_h))
     suffix, suffix_m, _ = _suffix_scan((lws, moments, xs), _distance_left(inv_h))
-    knots = _knots(xs, a, b)
-    lo, hi = knots[:-1], knots[1:]
-    n_left = np.searchsorted(xs, lo, side="right")
-    first_right = np.searchsorted(xs, hi, side="left")
-    has_left, has_right = n_left > 0, first_right < n
-    il, ir = np.maximum(n_left - 1, 0), np.minimum(first_right, n - 1)
-    x_left = np.where(has_left, xs[il], lo)
-    x_right = np.where(has_right, xs[ir], hi)
-    log_left = np.where(has_left, prefix[il], -np.inf)
-    log_right = np.where(has_right, suffix[ir], -np.inf)
-    lB = log_left - (lo - x_left) * inv_h
-    lA = log_right - (x_right - hi) * inv_h
-    d = (hi - lo) * inv_h
-    total, err = _two_sum(x_left, x_right)
-    total, err2 = _two_sum(total, -2.0 * lo)
-    s_cross = 0.5 * (log_left - log_right + (total + (err + err2)) * inv_h)
+    (
+        lo,
+        hi,
+        il,
+        ir,
+        has_left,
+        has_right,
+        x_left,
+        x_right,
+        log_left,
+        log_right,
+        lB,
+        lA,
+        d,
+        s_cross,
+    ) = _segments(xs, prefix, suffix, a, b, inv_h)
     # ---- bandwidth: the chain rule through lB, lA and d (module docstring)
     log_il, log_ir = laplace_segment_log_resp(log_left, log_right, d, s_cross)
     share_b = np.where(has_left, np.exp(log_il + log_left), 0.0)  # I_B

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,20 +35,33 @@ FloatArray = NDArray[np.float64]
 # Returns (loss, log int R_i per sorted point), like the compact kernels (exact_compact.py).
 
 
-def _laplace(
-    lws: FloatArray, xs: FloatArray, a: float, b: float, h: float, with_grad: bool
-) -> tuple[float, FloatArray | None]:
-    """Segments between ``a``, the points inside, and ``b``.
+class _Segments(NamedTuple):
+    """The segments ``[lo, hi]`` between ``a``, the points inside and ``b``, and their ends."""
 
-    Each side's sum is referenced at its nearest point (``x_L <= lo``, ``x_R >= hi``), so a
-    cluster ``10**4`` bandwidths away enters only through ``(x_L + x_R - 2 lo) / h``, formed
-    with TwoSum: the crossing ``s*`` and every point's share of its side carry no rounding
-    of order ``eps * distance / h``.
-    """
+    lo: FloatArray
+    hi: FloatArray
+    il: NDArray[np.intp]  # the nearest point at or left of lo (where has_left)
+    ir: NDArray[np.intp]  # the nearest point at or right of hi (where has_right)
+    has_left: NDArray[np.bool_]
+    has_right: NDArray[np.bool_]
+    x_left: FloatArray
+    x_right: FloatArray
+    log_left: FloatArray  # log of the left side's sum, referenced at x_left
+    log_right: FloatArray  # log of the right side's sum, referenced at x_right
+    lB: FloatArray  # log-density terms at the segment's ends (as laplace_segment_log_integral)
+    lA: FloatArray
+    d: FloatArray  # the segment's length in bandwidths
+    s_cross: FloatArray  # s* = (lB - lA + d)/2, without the rounding of a far side's distance
+
+
+def _segments(
+    xs: FloatArray, prefix: FloatArray, suffix: FloatArray, a: float, b: float, inv_h: float
+) -> _Segments:
+    """Each segment's two sides from the scans ``prefix`` (``log sum_{j<=k} w_j e^{-(x_k -
+    x_j)/h}``) and ``suffix``: each side referenced at its nearest point, ``s*`` formed with
+    TwoSum from ``(x_left + x_right - 2 lo)/h`` (shared by the loss and
+    :mod:`symkde.numeric.derivative_forms`)."""
     n = xs.size
-    inv_h = 1.0 / h
-    prefix = _prefix_scan((lws, xs), _decay_right(inv_h))[0]  # log sum_{j<=k} w_j e^{-(x_k-x_j)/h}
-    suffix = _suffix_scan((lws, xs), _decay_left(inv_h))[0]  # log sum_{j>=k} w_j e^{-(x_j-x_k)/h}
     knots = _knots(xs, a, b)
     lo, hi = knots[:-1], knots[1:]
     n_left = np.searchsorted(xs, lo, side="right")  # points <= lo
@@ -66,6 +79,28 @@ def _laplace(
     total, err = _two_sum(x_left, x_right)
     total, err2 = _two_sum(total, -2.0 * lo)
     s_cross = 0.5 * (log_left - log_right + (total + (err + err2)) * inv_h)
+    return _Segments(
+        lo, hi, il, ir, has_left, has_right, x_left, x_right, log_left, log_right, lB, lA, d,
+        s_cross,
+    )  # fmt: skip
+
+
+def _laplace(
+    lws: FloatArray, xs: FloatArray, a: float, b: float, h: float, with_grad: bool
+) -> tuple[float, FloatArray | None]:
+    """Segments between ``a``, the points inside, and ``b``.
+
+    Each side's sum is referenced at its nearest point (``x_L <= lo``, ``x_R >= hi``), so a
+    cluster ``10**4`` bandwidths away enters only through ``(x_L + x_R - 2 lo) / h``, formed
+    with TwoSum: the crossing ``s*`` and every point's share of its side carry no rounding
+    of order ``eps * distance / h``.
+    """
+    inv_h = 1.0 / h
+    prefix = _prefix_scan((lws, xs), _decay_right(inv_h))[0]  # log sum_{j<=k} w_j e^{-(x_k-x_j)/h}
+    suffix = _suffix_scan((lws, xs), _decay_left(inv_h))[0]  # log sum_{j>=k} w_j e^{-(x_j-x_k)/h}
+    (lo, hi, _, _, _, _, x_left, x_right, log_left, log_right, lB, lA, d, s_cross) = _segments(
+        xs, prefix, suffix, a, b, inv_h
+    )
     # int_a^b log p = h * sum_k int_0^{d_k} log(2h p) ds - (b - a) log(2h)
     log_int = h * laplace_segment_log_integral(lB, lA, d, s_cross)
     value = float(np.log(2.0 * h) - np.sum(log_int) / (b - a))
