@@ -1,4 +1,4 @@
-"""pytest configuration: version header and the shared argument grid fixtures."""
+"""pytest configuration: version header, error summaries, the shared argument grid fixtures."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 import scipy
 import sympy
 from hypothesis import HealthCheck, settings
+
+from tests.helpers import SUMMARY
 
 # Hypothesis profiles: CI is seeded (derandomized, no example database); symkde-dev explores
 # 20x more examples at random (SYMKDE_HYPOTHESIS_PROFILE=symkde-dev python -m pytest ...).
@@ -31,6 +33,26 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("SYMKDE_HYPOTHESIS_PROFILE", "symkde-ci"))
+
+
+_summaries: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    """Collect the summary tables tests record (``record_property(SUMMARY, text)``).
+
+    Called in the controlling process for every test, also for those a pytest-xdist worker
+    ran (their user properties travel with the report), so the tables reach the terminal
+    whether or not the run is distributed (``python -m pytest -n auto``)."""
+    if report.when == "call" and report.passed:
+        _summaries.extend(value for name, value in report.user_properties if name == SUMMARY)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _summaries:
+        terminalreporter.section("symkde error summaries")
+        for text in _summaries:
+            terminalreporter.write_line(text)
 
 
 def pytest_report_header(config):

@@ -23,6 +23,9 @@ EPS = float(np.finfo(np.float64).eps)
 #: API.md contract: loss within 1e-12 * max(1, |L|), each gradient entry within 1e-12.
 LOSS_RTOL = 1e-12
 GRAD_ATOL = 1e-12
+#: The ``record_property`` name under which a test hands a summary table to the terminal
+#: (printed by ``tests/conftest.py`` after the run, also for tests a pytest-xdist worker ran).
+SUMMARY = "symkde_summary"
 
 
 def assert_close(got, ref, *, atol=0.0, rtol=0.0, ref_dps: int, what: str = "value") -> None:

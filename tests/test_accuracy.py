@@ -17,7 +17,7 @@ import pytest
 
 import symkde
 from symkde import reference
-from tests.helpers import EPS, GRAD_ATOL, LOSS_RTOL, argument_grid, assert_close, ulps
+from tests.helpers import EPS, GRAD_ATOL, LOSS_RTOL, SUMMARY, argument_grid, assert_close, ulps
 
 REF_DPS = 30
 ERRORS: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
@@ -71,7 +71,7 @@ def test_assert_close_rejects_a_perturbed_value():
     assert_close([1.25, -0.5 + 5e-13], ref, atol=GRAD_ATOL, ref_dps=REF_DPS)
 
 
-def test_print_error_summary_in_eps(capsys):
+def test_print_error_summary_in_eps(record_property):
     """Report max and mean errors in eps per kernel, method and regime (Boost style)."""
     if not ERRORS:
         pytest.fail("run with the grid tests: no errors were recorded")
@@ -84,8 +84,7 @@ def test_print_error_summary_in_eps(capsys):
             f"{arr[:, 0].max():>10.1f}/{arr[:, 0].mean():<9.1f}"
             f" {arr[:, 1].max():>10.1f}/{arr[:, 1].mean():<9.1f}"
         )
-    with capsys.disabled():
-        print("\n" + "\n".join(lines))
+    record_property(SUMMARY, "\n".join(lines))  # printed by conftest's terminal summary
 
 
 @pytest.mark.parametrize("kernel", ["triangle", "boxcar"])
