@@ -8,6 +8,7 @@ whatever the batch around it and to stay within a block of memory.
 
 from __future__ import annotations
 
+import itertools
 import math
 import tracemalloc
 
@@ -16,6 +17,7 @@ import pytest
 
 import symkde
 from symkde.errors import UncoveredTargetError
+from symkde.numeric import rows_compact
 from symkde.numeric.angles import difference_turned
 from symkde.numeric.bins_rows import binned_rows
 from symkde.numeric.exact import exact_loss_grad
@@ -111,6 +113,63 @@ def test_rows_the_engine_hands_back_are_the_single_calls():
         "boxcar", z[:1], x[:1], a[:1], b[:1], np.array([3.5]), True, True, loss[:1], grad[:1]
     )
     assert wide.tolist() == [True]  # h > pi on the circle: the floor stays with exact._circle
+
+
+@pytest.mark.parametrize("kernel", ["boxcar", "triangle"])
+def test_dense_windows_stay_in_the_engine_and_match_the_log_space_scans(kernel):
+    """85 points over each segment (256 points, h = 0.5 on [-1, 2]): handed back to the
+    scans (4.5 ms a triangle row) while the only limit was 64 terms per point; now summed
+    by the engine, row-parallel, and equal to the scans within TOL; and the check can fail."""
+    rng = np.random.default_rng(151)
+    rows, n = 4, 256
+    z = rng.normal(0.0, 2.0, (rows, n))
+    x = np.tile(np.linspace(-1.0, 2.0, n), (rows, 1))
+    a, b, h = rng.uniform(-0.2, 0.2, rows), rng.uniform(0.8, 1.2, rows), np.full(rows, 0.5)
+    loss, grad = np.empty(rows), np.empty((rows, n))
+    left = compact_exact_rows(kernel, z, x, a, b, h, False, True, loss, grad)
+    assert not left.any()
+    for r in range(rows):
+        want = exact_loss_grad(
+            kernel, _log_softmax(z[r]), x[r] - a[r], 0.0, b[r] - a[r], h[r], covered=True
+        )
+        _close((loss[r], grad[r]), want, (kernel, r))
+    with pytest.raises(AssertionError):
+        _close((loss[-1] * (1 + 1e-12), grad[-1]), want, "wrong loss")  # want: the last row
+
+
+def test_window_terms_counts_what_the_sums_add():
+    """``_window_terms`` against a brute count of (point, segment) pairs with the segment in
+    the point's clipped support; a wrong count (one segment more) is told apart."""
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        m = int(rng.integers(1, 40))
+        xs = np.sort(rng.uniform(-0.5, 1.5, m))
+        h, span = float(rng.uniform(0.05, 0.8)), 1.0
+        xm, xp = xs - h, xs + h
+        inner = np.unique(np.concatenate([xm, xs, xp]))
+        knots = np.concatenate([[0.0], inner[(inner > 0.0) & (inner < span)], [span]])
+        brute = sum(
+            int(lo >= max(xm[i], 0.0) and hi <= min(xp[i], span))
+            for i in range(m)
+            for lo, hi in itertools.pairwise(knots)
+        )
+        counted = rows_compact._window_terms(xm, xp, knots, knots.size - 1, span)
+        assert counted == brute, (counted, brute)
+        assert counted + 1 != brute
+
+
+def test_rows_over_the_sums_budget_are_handed_back_and_still_exact():
+    """A boxcar row of 4096 points with h = 0.5 (about 3.7M terms, over ``_BOXCAR_TERMS``):
+    counted before any sum, handed back, and the single call (the log-space scans) answers."""
+    n = 4096
+    z = np.random.default_rng(3).normal(0.0, 1.0, (1, n))
+    x = np.linspace(-1.0, 2.0, n)[None, :]
+    args = (np.zeros(1), np.ones(1), np.full(1, 0.5), False, True)
+    left = compact_exact_rows("boxcar", z, x, *args[:3], *args[3:], np.empty(1), np.empty((1, n)))
+    assert left.tolist() == [True]
+    value, gradient = symkde.loss_and_grad(z[0], x[0], 0.0, 1.0, kernel="boxcar", bandwidth=0.5)
+    want = exact_loss_grad("boxcar", _log_softmax(z[0]), x[0], 0.0, 1.0, 0.5, covered=True)
+    _close((value, gradient), want, "handed back")
 
 
 def _bins_case(rng, rows, n, circular):
