@@ -327,6 +327,43 @@ def test_engine_rows_and_handed_back_rows_both_equal_single_calls():
         _check_rows(z, x, a, b, h, circular=circular)
 
 
+def test_sides_up_to_64_bandwidths_out_stay_in_the_engine():
+    """A grid of spacing 0.32 with h = 0.01 (a bandwidth learnt below the spacing): the
+    outside points nearest each target lie 8 to 32 bandwidths out.  The engine answers these
+    rows (before, beyond 8 bandwidths, they went to the log-space scans, serially) and agrees
+    with mpmath (30 digits) within the contract; a side that matters 100 bandwidths out is
+    still handed back."""
+    from symkde import reference
+    from symkde.numeric.rows import laplace_exact_rows
+    from tests.helpers import GRAD_ATOL, LOSS_RTOL, assert_close
+
+    rng = np.random.default_rng(64)
+    rows, n, h = 6, 64, 0.01
+    z = rng.normal(size=(rows, n))
+    x = np.tile(np.linspace(-10.0, 10.0, n), (rows, 1))
+    a = rng.uniform(-1.0, 0.0, rows)
+    b = a + rng.uniform(0.1, 0.3, rows)
+    loss, gradient = np.empty(rows), np.empty((rows, n))
+    handed_back = laplace_exact_rows(z, x, a, b, np.full(rows, h), False, True, loss, gradient)
+    assert not handed_back.any(), handed_back
+    reach = [
+        min(a[r] - x[r][x[r] <= a[r]].max(), x[r][x[r] >= b[r]].min() - b[r]) / h
+        for r in range(rows)
+    ]
+    assert max(reach) > 8.0, reach  # the rows are the ones the old guard sent away
+    for r in range(2):
+        ref_loss, ref_grad = reference.loss_and_grad(
+            z[r].tolist(), x[r].tolist(), float(a[r]), float(b[r]), bandwidth=h, dps=30
+        )
+        assert_close(loss[r], ref_loss, rtol=LOSS_RTOL, ref_dps=30, what="loss")
+        assert_close(gradient[r], ref_grad, atol=GRAD_ATOL, ref_dps=30, what="gradient")
+    far = np.array([[0.0, 0.0]]), np.array([[-5.0, 2.0]])  # 100 bandwidths beyond b = 1
+    back = laplace_exact_rows(
+        *far, np.zeros(1), np.ones(1), np.full(1, 0.01), False, True, np.empty(1), np.empty((1, 2))
+    )
+    assert back.tolist() == [True]
+
+
 def test_compiled_spence_is_scipys():
     """The engine's dilogarithm (Cephes, as SciPy) against scipy.special.spence: within 16 ulps
     everywhere; a value off by 1e-14 relative (about 45 ulps) is caught.

@@ -10,7 +10,7 @@ within a few times the cost of the sort.
 The loops run in *linear* space, on weights ``w = exp(log_w - c)`` scaled by the largest
 log-mass ``c``.  :func:`symkde.numeric.exact_laplace._laplace_fast` calls them only under the
 conditions that make that safe (every weight and each outside mass that matters at least
-``e^{-500}`` after scaling, such a side within 8 bandwidths of its end, ``(b - a)/h <= 1e15``;
+``e^{-500}`` after scaling, such a side within 64 bandwidths of its end, ``(b - a)/h <= 1e15``;
 proof in its docstring) and otherwise falls back to the log-space scans.  Short segments
 (``d <= SHORT_SEGMENT`` bandwidths) are integrated here by the midpoint series printed from
 SymPy (``symkde/numeric/_generated/laplace_forms.py``, theorem ``laplace_short_segment``): one

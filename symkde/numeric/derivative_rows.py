@@ -39,7 +39,7 @@ Rounding: the moments are differences within a block (``o_i sum u e^o - sum u e^
 their error is absolute, ``~eps BLOCK B_k``; in ``dL/dh`` it is multiplied by ``I_B`` and
 ``sum_k B_k I_B,k <= (b-a)/h``: a few ``eps/h``, within the contract's ``1e-12/h``.  The fast
 path's guards are kept (weights within ``e^500``, ``(b-a)/h <= 1e15``, no side that matters
-beyond 8 bandwidths): a row outside them is handed back (``status = 1``) and
+beyond 64 bandwidths): a row outside them is handed back (``status = 1``) and
 :mod:`symkde.numeric.derivatives` takes its log-space path.
 """
 
@@ -71,7 +71,7 @@ _short_bandwidth = _inline(_forms.laplace_short_bandwidth)
 
 _LOG_FLOOR = 500.0
 _MAX_SPAN = 1e15
-_FAR = 8.0
+_FAR = 64.0  # exact_laplace._FAST_FAR (its comment bounds the rounding this allows)
 _NEGLIGIBLE = -40.0
 _SHORT = _loops.SHORT_SEGMENT
 

@@ -63,7 +63,7 @@ ROW_ENGINE_MAX_N = 4096
 #: The fast path's guards, as in ``symkde.numeric.exact`` (see ``_laplace_fast``).
 _LOG_FLOOR = 500.0
 _MAX_SPAN = 1e15
-_FAR = 8.0
+_FAR = 64.0  # exact_laplace._FAST_FAR (its comment bounds the rounding this allows)
 _NEGLIGIBLE = -40.0
 _LOG2 = math.log(2.0)
 _SHORT = _loops.SHORT_SEGMENT
