@@ -45,6 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symkde.numeric.angles import TWO_PI
+from symkde.numeric.compiled import PARALLEL_LOCK
 from symkde.numeric.fast_exp import exp_block
 from symkde.numeric.images import image_count
 from symkde.numeric.rows import _positions
@@ -321,7 +322,8 @@ def gaussian_binned_rows(
         left,
     )
     if size >= _PARALLEL_MIN_ROWS:
-        _rows(*args)
+        with PARALLEL_LOCK:  # workqueue threading layer: one parallel region at a time
+            _rows(*args)
     else:  # on the calling thread: a few rows do not repay waking the pool
         _chunk(*args, 0, size)
     return left

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from typing import Any
 
 import numba
@@ -53,6 +54,7 @@ if not numba.config.CACHE_DIR:  # type: ignore[attr-defined]
 
 __all__ = [
     "BLOCK",
+    "PARALLEL_LOCK",
     "SHORT_SEGMENT",
     "count_sides",
     "decayed_sums",
@@ -67,6 +69,17 @@ __all__ = [
 ]
 
 SHORT_SEGMENT = laplace_forms.SHORT_SEGMENT
+
+#: One parallel region at a time, process-wide.  numba's ``workqueue`` threading layer (what
+#: numba falls back to where neither TBB nor OpenMP is installed, or what
+#: ``NUMBA_THREADING_LAYER=workqueue`` picks) aborts the whole process when two Python
+#: threads enter ``parallel=True`` code at once ("Concurrent access has been detected"):
+#: a data loader's threads or a framework's callbacks calling symkde together.  Every
+#: row-parallel engine (``rows``, ``rows_compact``, ``derivative_rows``, ``bins_compiled``)
+#: holds this lock while its parallel loop runs; one loop already spreads over every numba
+#: thread, so running them one after another costs no throughput.  The serial variants (a
+#: few rows) and everything else run without it.
+PARALLEL_LOCK = threading.Lock()
 
 
 #: ``contract``: a multiply-add may become one FMA (one rounding instead of two).

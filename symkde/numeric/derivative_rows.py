@@ -439,8 +439,7 @@ def laplace_derivative_rows(
     Laplace rows ``z``, ``x`` (``(B, n)``, validated); return the rows handed back."""
     loss, d_z, d_x, d_h, d_a, d_b = outputs
     status = np.empty(z.shape[0], dtype=np.int64)
-    run = _rows_parallel if z.shape[0] >= 8 else _rows_serial
-    run(
+    args = (
         z,
         x,
         np.ascontiguousarray(a, dtype=np.float64),
@@ -455,6 +454,11 @@ def laplace_derivative_rows(
         d_b,
         status,
     )
+    if z.shape[0] >= 8:
+        with _loops.PARALLEL_LOCK:  # workqueue threading layer: one parallel region at a time
+            _rows_parallel(*args)
+    else:
+        _rows_serial(*args)
     if np.any(status == 2):
         raise RuntimeError("internal: the row sort does not sort (please report)")
     return np.asarray(status != 0)

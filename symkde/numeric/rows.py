@@ -585,8 +585,7 @@ def laplace_exact_rows(
     Laplace rows ``z``, ``x`` (``(B, n)``, validated) on ``[a, b]`` with bandwidths ``h``;
     return the mask of rows handed back (their entries are unspecified)."""
     status = np.empty(z.shape[0], dtype=np.int64)
-    run = _rows if z.shape[0] >= _PARALLEL_MIN_ROWS else _rows_serial
-    run(
+    args = (
         z,
         x,
         np.ascontiguousarray(a, dtype=np.float64),
@@ -598,6 +597,11 @@ def laplace_exact_rows(
         gradient,
         status,
     )
+    if z.shape[0] >= _PARALLEL_MIN_ROWS:
+        with _loops.PARALLEL_LOCK:  # workqueue threading layer: one parallel region at a time
+            _rows(*args)
+    else:
+        _rows_serial(*args)
     if np.any(status == 2):
         raise RuntimeError("internal: the row sort does not sort (please report)")
     return np.asarray(status != 0)

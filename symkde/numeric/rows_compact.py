@@ -46,6 +46,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symkde.numeric.angles import TWO_PI
+from symkde.numeric.compiled import PARALLEL_LOCK
 from symkde.numeric.rows import _log_softmax, _positions, _stable_order
 
 __all__ = ["COMPACT_KERNELS", "compact_exact_rows"]
@@ -410,8 +411,7 @@ def compact_exact_rows(
     array([False])
     """
     status = np.empty(z.shape[0], dtype=np.int64)
-    run = _rows if z.shape[0] >= _PARALLEL_MIN_ROWS else _rows_serial
-    run(
+    args = (
         z,
         x,
         np.ascontiguousarray(a, dtype=np.float64),
@@ -424,4 +424,9 @@ def compact_exact_rows(
         gradient,
         status,
     )
+    if z.shape[0] >= _PARALLEL_MIN_ROWS:
+        with PARALLEL_LOCK:  # workqueue threading layer: one parallel region at a time
+            _rows(*args)
+    else:
+        _rows_serial(*args)
     return np.asarray(status != 0)
