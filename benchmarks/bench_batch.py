@@ -319,6 +319,66 @@ def issue_configuration(repeat: int) -> list[str]:
     ]
 
 
+def once_handed_back(repeat: int) -> list[str]:
+    """Rows the compiled engines used to hand back to the serial log-space scans: exact
+    Laplace with the nearest outside points 8 to 32 bandwidths out (h = 0.01 on a grid of
+    spacing 0.32), exact triangle with 85 points over each segment (n = 256, h = 0.5).  The
+    batch, how many of its rows the engine hands back now, and a loop of single calls."""
+    from symkde.numeric.rows import laplace_exact_rows
+    from symkde.numeric.rows_compact import compact_exact_rows
+
+    rng = np.random.default_rng(64)
+    lines = [
+        "| rows | batch | rows handed back | loop of single calls | loop / batch |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    cases = []
+    rows, n = 1024, 64
+    a = rng.uniform(-1.0, 0.0, rows)
+    cases.append(
+        (
+            f"Laplace, B = {rows}, n = {n}, grid on [-10, 10], h = 0.01",
+            "laplace",
+            rng.normal(size=(rows, n)),
+            np.linspace(-10.0, 10.0, n),
+            a,
+            a + rng.uniform(0.1, 2.0, rows),
+            0.01,
+        )
+    )
+    rows, n = 256, 256
+    cases.append(
+        (
+            f"triangle, B = {rows}, n = {n}, grid on [-1, 2], h = 0.5",
+            "triangle",
+            rng.normal(size=(rows, n)),
+            np.linspace(-1.0, 2.0, n),
+            np.zeros(rows),
+            np.ones(rows),
+            0.5,
+        )
+    )
+    for name, kernel, z, x, lo, hi, h in cases:
+        count = z.shape[0]
+        grid = np.broadcast_to(x, z.shape).copy()
+        scratch = (np.empty(count), np.empty(z.shape))
+        engine_args = (z, grid, lo, hi, np.full(count, h), False, True, *scratch)
+        if kernel == "laplace":
+            back = laplace_exact_rows(*engine_args)
+        else:
+            back = compact_exact_rows(kernel, *engine_args)
+        p = {"z": z, "x": x, "a": lo, "b": hi, "h": h, "circular": False}
+        t_batch = best_seconds(lambda p=p, k=kernel: symkde_batch(p, k, "exact", None), repeat)
+        t_loop = best_seconds(
+            lambda p=p, k=kernel: symkde_loop(p, k, "exact", None), max(1, repeat // 2)
+        )
+        lines.append(
+            f"| {name} | {t_batch * 1e3:.1f} ms | {int(back.sum())} of {count} "
+            f"| {t_loop * 1e3:.1f} ms | {t_loop / t_batch:.1f}x |"
+        )
+    return lines
+
+
 def single_row_target(repeat: int) -> list[str]:
     """Exact Laplace at n = 1e5 against np.argsort (issue 15's configuration and issue 4's)."""
     rng = np.random.default_rng(4)
@@ -481,6 +541,8 @@ def main() -> None:
             summary += ratios
         out.append("")
     out += ["### Ratios measured in this run", "", *summary, *issue_configuration(args.repeat)]
+    out += ["", "### Rows the engines used to hand back to the serial scans", ""]
+    out += [*once_handed_back(args.repeat)]
     out += ["", "### Single rows", ""]
     out += [*single_row_target(args.repeat), ""]
     text = "\n".join(out)
