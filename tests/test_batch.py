@@ -59,6 +59,26 @@ def test_rows_equal_single_calls_on_the_accuracy_grid(circular):
             _check_rows(z, x, a, b, h, kernel=kernel, circular=circular, method=method, bins=bins)
 
 
+def test_vonmises_rows_equal_single_calls():
+    """The von Mises kernel (circle only; the accuracy grid's cases are line-first and never
+    list it): rows with masks, logits +-700, arcs across pi, the full circle, wide and narrow
+    kernels, every method, each row bit for bit its single call."""
+    rng = np.random.default_rng(36)
+    rows, n = 8, 12
+    z = rng.normal(0.0, 2.0, (rows, n))
+    z[1, :4] = -np.inf  # masked
+    z[2, 0], z[2, 1] = 700.0, -700.0
+    x = rng.uniform(-math.pi, math.pi, (rows, n)) + 2 * math.pi * rng.integers(-2, 3, (rows, 1))
+    a = rng.uniform(-4.0, 4.0, rows)
+    b = a + rng.uniform(0.05, 2 * math.pi, rows)
+    a[3], b[3] = 3.0, 3.0 + 0.6  # across pi
+    a[4], b[4] = -math.pi, math.pi  # the full circle
+    h = rng.uniform(0.05, 2.0, rows)
+    h[5], h[6] = 0.01, 8.0
+    for method, bins in (("auto", None), ("quadrature", None), ("bins", 64)):
+        _check_rows(z, x, a, b, h, kernel="vonmises", circular=True, method=method, bins=bins)
+
+
 def test_a_wrong_row_is_caught_by_the_row_check():
     """The row-by-row check fails when one row's result is changed (it can fail)."""
     rng = np.random.default_rng(3)
