@@ -368,6 +368,31 @@ def test_concurrent_calls_under_the_workqueue_threading_layer():
     assert any(r.returncode != 0 and "Concurrent access" in r.stderr for r in aborted)
 
 
+#: Holds the engines' lock, forks, and reports whether the child could take it.
+_FORK = """
+import os
+from symkde.numeric import compiled
+with compiled.PARALLEL_LOCK:  # as if a thread were inside a parallel loop
+    pid = os.fork()
+    if pid == 0:
+        ok = compiled.PARALLEL_LOCK.acquire(timeout=5)
+        os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
+def test_a_forked_child_gets_a_free_parallel_lock():
+    """A child forked while another thread holds the engines' lock would wait for ever on the
+    parent's copy; the child gets a fresh lock (``os.register_at_fork``).  In a fresh process
+    (the test process has threads of its own, and JAX warns on fork)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split() == ["0"], (done.stdout, done.stderr)
+
+
 def test_arc_written_across_pi_suggests_b_plus_two_pi():
     """Issue 12 #5: (2.8, -2.68) on the circle says what b to pass."""
     with pytest.raises(ValueError) as info:

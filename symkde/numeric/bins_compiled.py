@@ -5,8 +5,9 @@ batch, line and circle, one row per loop iteration; the single binned Gaussian c
 ``B = 1`` case (:mod:`symkde.numeric.row_dispatch`), so row ``r`` of a batch is bit for bit the
 single call on row ``r``.  The other kernels keep :func:`symkde.numeric.bins_rows.binned_rows`
 (NumPy blocks).  Imports numba, NumPy, :mod:`symkde.numeric.rows` (the circle's positions,
-compiled), :mod:`symkde.numeric.fast_exp` and the image counts of
-:mod:`symkde.numeric.images`; nothing above the numeric layer.
+compiled), :mod:`symkde.numeric.fast_exp`, the image counts of
+:mod:`symkde.numeric.images` and :mod:`symkde.numeric.compiled` (the lock its parallel loop
+holds); nothing above the numeric layer.
 
 Per row, the formulas of ``bins_rows`` (theorem ``gradient``) evaluated point by point in
 one pass over the nodes, nothing larger than ``n`` stored: the log-softmax of ``z`` (masked
@@ -44,8 +45,8 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from symkde.numeric import compiled as _compiled_loops
 from symkde.numeric.angles import TWO_PI
-from symkde.numeric.compiled import PARALLEL_LOCK
 from symkde.numeric.fast_exp import exp_block
 from symkde.numeric.images import image_count
 from symkde.numeric.rows import _positions
@@ -322,7 +323,7 @@ def gaussian_binned_rows(
         left,
     )
     if size >= _PARALLEL_MIN_ROWS:
-        with PARALLEL_LOCK:  # workqueue threading layer: one parallel region at a time
+        with _compiled_loops.PARALLEL_LOCK:  # workqueue layer: one parallel loop at a time
             _rows(*args)
     else:  # on the calling thread: a few rows do not repay waking the pool
         _chunk(*args, 0, size)

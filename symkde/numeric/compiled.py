@@ -82,6 +82,17 @@ SHORT_SEGMENT = laplace_forms.SHORT_SEGMENT
 PARALLEL_LOCK = threading.Lock()
 
 
+def _fresh_parallel_lock() -> None:
+    """In a forked child, a new lock: the parent's may have been held by a thread the child
+    does not have (users read ``compiled.PARALLEL_LOCK`` at each call, so they see it)."""
+    global PARALLEL_LOCK
+    PARALLEL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_fresh_parallel_lock)
+
+
 #: ``contract``: a multiply-add may become one FMA (one rounding instead of two).
 def _jit(signature: Any) -> Any:
     """Compile eagerly for exactly ``signature`` (C-contiguous arrays unless ``A``): one

@@ -5,7 +5,8 @@ Owns :func:`compact_exact_rows`, the boxcar/triangle twin of
 ROW_ENGINE_MAX_N`` is its ``B = 1`` case and the batch front runs it on every row at once,
 so row ``r`` of a batch is bit for bit the single call on row ``r``.  Imports NumPy, numba,
 :mod:`symkde.numeric.angles` and the compiled helpers of :mod:`symkde.numeric.rows` (the
-positions measured from ``a``, the stable row sort); nothing above the numeric layer.
+positions measured from ``a``, the stable row sort) and :mod:`symkde.numeric.compiled` (the
+lock its parallel loop holds); nothing above the numeric layer.
 
 Per row (one ``numba.prange`` iteration of a fixed chunk of rows; rows share no state, so
 the thread count cannot change a bit): the log-softmax of ``z`` (masked ``-inf`` logits
@@ -45,8 +46,8 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from symkde.numeric import compiled as _compiled_loops
 from symkde.numeric.angles import TWO_PI
-from symkde.numeric.compiled import PARALLEL_LOCK
 from symkde.numeric.rows import _log_softmax, _positions, _stable_order
 
 __all__ = ["COMPACT_KERNELS", "compact_exact_rows"]
@@ -425,7 +426,7 @@ def compact_exact_rows(
         status,
     )
     if z.shape[0] >= _PARALLEL_MIN_ROWS:
-        with PARALLEL_LOCK:  # workqueue threading layer: one parallel region at a time
+        with _compiled_loops.PARALLEL_LOCK:  # workqueue layer: one parallel loop at a time
             _rows(*args)
     else:
         _rows_serial(*args)
