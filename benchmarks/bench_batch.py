@@ -32,7 +32,6 @@ import io
 import math
 import os
 import platform
-import re
 import subprocess
 import sys
 import tarfile
@@ -44,6 +43,7 @@ from typing import Any
 
 import numba
 import numpy as np
+from timing import replace_block
 
 import symkde
 
@@ -557,17 +557,7 @@ def main() -> None:
 def write(text: str) -> None:
     """Replace the generated block of ``RESULTS.md`` (appended where it has none)."""
     start, end = MARKERS
-    block = f"{start}\n{text.rstrip()}\n{end}\n"
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
-    found = pattern.search(old)
-    if found and found.group(0).count("\n## ") > 1:  # a lost end marker: never swallow sections
-        raise SystemExit(f"{RESULTS}: the bench_batch block spans other sections; fix its markers")
-    if found:
-        new = pattern.sub(lambda _m: block, old)
-    else:
-        new = old.rstrip("\n") + "\n\n" + block
-    RESULTS.write_text(new, encoding="utf-8")
+    replace_block(RESULTS, start, end, f"{start}\n{text.rstrip()}\n{end}\n")
 
 
 if __name__ == "__main__":

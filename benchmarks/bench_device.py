@@ -29,7 +29,6 @@ import argparse
 import math
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -40,6 +39,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from timing import replace_block
+
 from symkde.array import derivatives
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
@@ -277,17 +278,9 @@ def table(
 
 
 def write(text: str, kind: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else ""
+    """Replace the ``kind`` block of ``RESULTS.md`` with ``text`` (its markers included)."""
     start, end = (MARKERS.format(kind=kind, edge=edge) for edge in ("start", "end"))
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
-    found = pattern.search(old)
-    if found and found.group(0).count("\n## ") > 1:  # a lost end marker: never swallow sections
-        raise SystemExit(f"{RESULTS}: the {kind} block spans other sections; fix its markers")
-    if found:
-        new = pattern.sub(lambda _m: text, old)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(new)
+    replace_block(RESULTS, start, end, text)
 
 
 def main(argv: list[str] | None = None) -> int:
