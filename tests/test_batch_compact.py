@@ -139,7 +139,7 @@ def test_dense_windows_stay_in_the_engine_and_match_the_log_space_scans(kernel):
 
 def test_window_terms_counts_what_the_sums_add():
     """``_window_terms`` against a brute count of (point, segment) pairs with the segment in
-    the point's clipped support; a wrong count (one segment more) is told apart."""
+    the point's clipped support, on 50 random rows."""
     rng = np.random.default_rng(7)
     for _ in range(50):
         m = int(rng.integers(1, 40))
@@ -155,7 +155,6 @@ def test_window_terms_counts_what_the_sums_add():
         )
         counted = rows_compact._window_terms(xm, xp, knots, knots.size - 1, span)
         assert counted == brute, (counted, brute)
-        assert counted + 1 != brute
 
 
 def test_rows_over_the_sums_budget_are_handed_back_and_still_exact():
